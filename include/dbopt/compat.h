@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every PostgreSQL-version-specific call dbopt makes goes through here.
+ *
+ * dbopt targets PostgreSQL 15.  Porting to 16/17 should only touch this
+ * file: callers use the dbopt_* names below, never the version-specific
+ * core symbols directly.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DBOPT_COMPAT_H
+#define DBOPT_COMPAT_H
+
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/acl.h"
+
+#if PG_VERSION_NUM < 150000
+#error "dbopt requires PostgreSQL 15 or later"
+#endif
+
+/*
+ * Materialized set-returning functions.  15.0-15.1 only have
+ * SetSingleFuncCall; later 15.x and 16+ have InitMaterializedSRF.
+ */
+#ifdef MAT_SRF_USE_EXPECTED_DESC
+#define dbopt_init_materialized_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#else
+#define dbopt_init_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#endif
+
+/* Ownership checks: 16 replaced the per-catalog functions. */
+#if PG_VERSION_NUM >= 160000
+#define dbopt_relation_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define dbopt_relation_ownercheck(relid, roleid) \
+	pg_class_ownercheck((relid), (roleid))
+#endif
+
+#endif							/* DBOPT_COMPAT_H */

@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * dbopt.h
+ *	  Module-wide state and settings shared by every dbopt source file.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DBOPT_H
+#define DBOPT_H
+
+#include "postgres.h"
+
+#ifndef DBOPT_VERSION
+#error "DBOPT_VERSION must be defined by the Makefile"
+#endif
+
+/* True when the library was loaded through shared_preload_libraries. */
+extern bool dbopt_preloaded;
+
+/* GUC variables (guc.c). */
+extern int	dbopt_lock_timeout_ms;
+
+extern void dbopt_define_gucs(void);
+extern int	dbopt_guc_count(void);
+extern const char *dbopt_guc_name(int i);
+
+/* Raise a clear error when a feature needs shared_preload_libraries. */
+extern void dbopt_require_preloaded(const char *feature);
+
+#endif							/* DBOPT_H */

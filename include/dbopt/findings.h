@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * findings.h
+ *	  The one findings shape every check-style report returns.
+ *
+ * Rows are (severity, check_name, object_name, detail, remediation,
+ * fix_sql) followed by the report's own columns.  Reports build them only
+ * through dbopt_findings_add(), which also applies dbopt.suppressions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DBOPT_FINDINGS_H
+#define DBOPT_FINDINGS_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+
+#define DBOPT_FINDINGS_NCOLS 6
+
+typedef enum DboptSeverity
+{
+	DBOPT_CRITICAL,
+	DBOPT_WARNING,
+	DBOPT_INFO,
+	DBOPT_OK
+} DboptSeverity;
+
+typedef struct DboptFinding
+{
+	DboptSeverity severity;
+	const char *check_name;		/* registered code, see checks.c */
+	const char *object_name;	/* qualified and quoted, or NULL */
+	const char *detail;
+	const char *remediation;
+	const char *fix_sql;		/* ready to run, or NULL */
+} DboptFinding;
+
+typedef struct DboptSuppression DboptSuppression;
+
+typedef struct DboptFindings
+{
+	ReturnSetInfo *rsinfo;
+	TupleDesc	tupdesc;
+	int			nextra;			/* report's own columns */
+	bool		include_suppressed;
+	DboptSuppression *supp;		/* sorted by (check_name, object_name) */
+	int			nsupp;
+	MemoryContext rowcxt;		/* reset after every row */
+	int64		emitted;
+	int64		suppressed;
+} DboptFindings;
+
+/*
+ * Set up a materialized result for the calling SRF, check its declared
+ * shape, and load the active suppressions.
+ */
+extern void dbopt_findings_begin(DboptFindings *f, FunctionCallInfo fcinfo,
+								 bool include_suppressed);
+
+/*
+ * Emit one row unless suppressed.  extra/extra_null carry the report's own
+ * columns (f->nextra of them); both may be NULL when nextra is 0, or to emit
+ * all-NULL extras.  Returns true when the row was emitted.
+ */
+extern bool dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
+							   Datum *extra, bool *extra_null);
+
+extern const char *dbopt_severity_name(DboptSeverity s);
+
+/* Check-name registry (checks.c). */
+extern bool dbopt_check_is_known(const char *check_name);
+extern const char *dbopt_check_closest(const char *check_name);
+
+#endif							/* DBOPT_FINDINGS_H */

@@ -1,0 +1,50 @@
+-- No function in dbopt is executable by PUBLIC.  Documented pure helpers
+-- would be listed here; there are none yet.
+SELECT p.oid::regprocedure AS public_executable
+  FROM pg_proc p
+ WHERE p.pronamespace = 'dbopt'::regnamespace
+   AND (p.proacl IS NULL
+        OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a
+                    WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
+ ORDER BY 1;
+
+-- Read-only reports are granted to pg_monitor; functions that change things are not.
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AS pg_monitor_may_execute
+  FROM pg_proc p
+ WHERE p.pronamespace = 'dbopt'::regnamespace
+ ORDER BY 1;
+
+CREATE ROLE regress_dbopt_nobody;
+CREATE ROLE regress_dbopt_monitor IN ROLE pg_monitor;
+
+-- A role with no grants is refused.
+SET ROLE regress_dbopt_nobody;
+SELECT count(*) FROM dbopt.status();
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.suppress('setting', NULL, 'no');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- A pg_monitor member may read reports, but not change suppressions.
+SET ROLE regress_dbopt_monitor;
+SELECT count(*) > 0 AS monitor_can_read FROM dbopt.status();
+SELECT count(*) > 0 AS monitor_can_list_checks FROM dbopt.check_names();
+SELECT dbopt.suppress('setting', NULL, 'no');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO dbopt.suppressions (check_name, reason) VALUES ('setting', 'no');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- Reading reports needs the suppression list: a clear error says so.
+GRANT USAGE ON SCHEMA dbopt TO regress_dbopt_nobody;
+GRANT EXECUTE ON FUNCTION dbopt.status(boolean) TO regress_dbopt_nobody;
+SET ROLE regress_dbopt_nobody;
+SELECT count(*) FROM dbopt.status();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+REVOKE ALL ON FUNCTION dbopt.status(boolean) FROM regress_dbopt_nobody;
+REVOKE ALL ON SCHEMA dbopt FROM regress_dbopt_nobody;
+
+DROP ROLE regress_dbopt_nobody;
+DROP ROLE regress_dbopt_monitor;

@@ -1,0 +1,92 @@
+/*-------------------------------------------------------------------------
+ *
+ * checks.c
+ *	  Registry of every check_name a dbopt report can emit.
+ *
+ * Users' scripts and suppressions key on these names, so they are listed in
+ * one place: dbopt.suppress() validates against it and dbopt.check_names()
+ * documents it.  A report that emits an unregistered name fails an
+ * assertion in assert-enabled builds.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+#include "utils/varlena.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/findings.h"
+
+typedef struct DboptCheckDef
+{
+	const char *name;
+	const char *report;
+	const char *description;
+} DboptCheckDef;
+
+static const DboptCheckDef known_checks[] = {
+	{"extension_version", "status", "Installed SQL objects and loaded library versions match."},
+	{"library_preloaded", "status", "dbopt is in shared_preload_libraries (needed by the worker)."},
+	{"pg_stat_statements_loaded", "status", "pg_stat_statements is preloaded and usable."},
+	{"pg_stat_statements_fill", "status", "Entries in pg_stat_statements against pg_stat_statements.max."},
+	{"pg_stat_statements_deallocations", "status", "Entries evicted from pg_stat_statements since its last reset."},
+	{"companion_extension", "status", "Optional companion extensions: installed, available or absent."},
+	{"setting", "status", "Current value of a dbopt.* setting."},
+};
+
+bool
+dbopt_check_is_known(const char *check_name)
+{
+	for (int i = 0; i < lengthof(known_checks); i++)
+		if (strcmp(known_checks[i].name, check_name) == 0)
+			return true;
+	return false;
+}
+
+const char *
+dbopt_check_closest(const char *check_name)
+{
+	const char *best = NULL;
+	int			best_dist = INT_MAX;
+
+	for (int i = 0; i < lengthof(known_checks); i++)
+	{
+		int			d = varstr_levenshtein(check_name, strlen(check_name),
+										   known_checks[i].name,
+										   strlen(known_checks[i].name),
+										   1, 1, 1, false);
+
+		if (d < best_dist)
+		{
+			best_dist = d;
+			best = known_checks[i].name;
+		}
+	}
+	/* Only suggest names that are plausibly a typo. */
+	return (best_dist <= 3) ? best : NULL;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_check_names);
+
+Datum
+dbopt_check_names(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	dbopt_init_materialized_srf(fcinfo);
+	for (int i = 0; i < lengthof(known_checks); i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(known_checks[i].name);
+		values[1] = CStringGetTextDatum(known_checks[i].report);
+		values[2] = CStringGetTextDatum(known_checks[i].description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

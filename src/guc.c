@@ -1,0 +1,52 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  dbopt.* settings: their definitions and the list status() reports.
+ *
+ * All settings live under the reserved "dbopt." prefix, so a misspelt
+ * dbopt.* name is rejected instead of silently becoming a placeholder.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "dbopt/dbopt.h"
+
+int			dbopt_lock_timeout_ms = 5000;
+
+static const char *const guc_names[] = {
+	"dbopt.lock_timeout",
+};
+
+void
+dbopt_define_gucs(void)
+{
+	DefineCustomIntVariable("dbopt.lock_timeout",
+							"Longest wait for a lock by any dbopt function that changes things.",
+							"On a timeout the object is skipped and reported; the run goes on. "
+							"Zero is not allowed, because it would mean waiting forever.",
+							&dbopt_lock_timeout_ms,
+							5000, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("dbopt");
+}
+
+int
+dbopt_guc_count(void)
+{
+	return lengthof(guc_names);
+}
+
+const char *
+dbopt_guc_name(int i)
+{
+	Assert(i >= 0 && i < lengthof(guc_names));
+	return guc_names[i];
+}

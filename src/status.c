@@ -1,0 +1,240 @@
+/*-------------------------------------------------------------------------
+ *
+ * status.c
+ *	  dbopt.status(): is dbopt itself set up right on this server?
+ *
+ * Versions of the SQL objects and the library, preloading, the state of
+ * pg_stat_statements, optional companion extensions, and every dbopt.*
+ * setting, in the findings shape with one extra column, value.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/varlena.h"
+
+#include "dbopt/dbopt.h"
+#include "dbopt/findings.h"
+#include "dbopt/util.h"
+
+typedef struct Companion
+{
+	const char *name;
+	const char *package;		/* Debian package that ships it */
+	const char *used_for;
+} Companion;
+
+static const Companion companions[] = {
+	{"amcheck", "postgresql-15 (contrib)", "index_corruption and heap_corruption checks"},
+	{"hypopg", "postgresql-15-hypopg", "planner-verified index suggestions"},
+	{"pg_cron", "postgresql-15-cron", "scheduling dbopt from SQL as an alternative to its worker"},
+	{"pg_partman", "postgresql-15-partman", "side-by-side partition benchmarks and migration"},
+	{"pgstattuple", "postgresql-15 (contrib)", "exact bloat figures where estimates are not enough"},
+};
+
+static void
+add_row(DboptFindings *f, DboptSeverity sev, const char *check,
+		const char *object, const char *detail, const char *remediation,
+		const char *fix_sql, const char *value)
+{
+	DboptFinding row = {sev, check, object, detail, remediation, fix_sql};
+	Datum		extra[1];
+	bool		extra_null[1];
+
+	extra[0] = value ? CStringGetTextDatum(value) : (Datum) 0;
+	extra_null[0] = (value == NULL);
+	dbopt_findings_add(f, &row, extra, extra_null);
+}
+
+static void
+report_versions(DboptFindings *f)
+{
+	char	   *ext = dbopt_extension_version("dbopt");
+
+	if (ext != NULL && strcmp(ext, DBOPT_VERSION) == 0)
+		add_row(f, DBOPT_OK, "extension_version", "dbopt",
+				psprintf("Extension %s and library %s match.", ext, DBOPT_VERSION),
+				NULL, NULL, ext);
+	else
+		add_row(f, DBOPT_WARNING, "extension_version", "dbopt",
+				psprintf("Extension objects are version %s but the loaded library is %s.",
+						 ext ? ext : "(not installed)", DBOPT_VERSION),
+				"Update the extension to the library's version, or install the matching library.",
+				psprintf("ALTER EXTENSION dbopt UPDATE TO %s;",
+						 quote_literal_cstr(DBOPT_VERSION)),
+				ext);
+}
+
+/*
+ * shared_preload_libraries with libname appended, as an ALTER SYSTEM line.
+ * Each element is quoted on its own: one quoted string holding a comma
+ * would be taken as a single library name.
+ */
+static char *
+preload_fix_sql(const char *libname)
+{
+	const char *cur = GetConfigOption("shared_preload_libraries", true, false);
+	StringInfoData buf;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ALTER SYSTEM SET shared_preload_libraries = ");
+	if (cur != NULL && !SplitDirectoriesString(pstrdup(cur), ',', &names))
+		names = NIL;
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s, ", quote_literal_cstr((char *) lfirst(lc)));
+	appendStringInfo(&buf, "%s; -- then restart", quote_literal_cstr(libname));
+	return buf.data;
+}
+
+static void
+report_preload(DboptFindings *f)
+{
+	if (dbopt_preloaded)
+		add_row(f, DBOPT_OK, "library_preloaded", "dbopt",
+				"The library is loaded through shared_preload_libraries.",
+				NULL, NULL, "true");
+	else
+		add_row(f, DBOPT_WARNING, "library_preloaded", "dbopt",
+				"The library was loaded on first use; the background worker cannot run.",
+				"Add dbopt to shared_preload_libraries and restart the server.",
+				preload_fix_sql("dbopt"), "false");
+}
+
+static void
+report_pg_stat_statements(DboptFindings *f)
+{
+	const char *max_setting = GetConfigOption("pg_stat_statements.max", true, false);
+	Oid			nsp = dbopt_extension_schema("pg_stat_statements");
+	const char *qnsp;
+	int64		max_entries,
+				entries,
+				dealloc;
+	bool		isnull;
+	char	   *sql;
+
+	if (!dbopt_library_preloaded("pg_stat_statements") || max_setting == NULL)
+	{
+		add_row(f, DBOPT_WARNING, "pg_stat_statements_loaded", "pg_stat_statements",
+				"pg_stat_statements is not in shared_preload_libraries, so there are no statement statistics.",
+				"Add pg_stat_statements to shared_preload_libraries and restart the server.",
+				preload_fix_sql("pg_stat_statements"), "false");
+		return;
+	}
+	if (!OidIsValid(nsp))
+	{
+		add_row(f, DBOPT_WARNING, "pg_stat_statements_loaded", "pg_stat_statements",
+				"The library is preloaded but the extension is not installed in this database.",
+				"Create the extension in this database.",
+				"CREATE EXTENSION pg_stat_statements;", "false");
+		return;
+	}
+	add_row(f, DBOPT_OK, "pg_stat_statements_loaded", "pg_stat_statements",
+			"pg_stat_statements is preloaded and installed.", NULL, NULL, "true");
+
+	qnsp = quote_identifier(get_namespace_name(nsp));
+	max_entries = pg_strtoint64(max_setting);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* showtext => false: the count must not read the query-text file. */
+	sql = psprintf("SELECT count(*) FROM %s.pg_stat_statements(false)", qnsp);
+	entries = dbopt_spi_int8(sql, &isnull);
+	sql = psprintf("SELECT dealloc FROM %s.pg_stat_statements_info", qnsp);
+	dealloc = dbopt_spi_int8(sql, &isnull);
+	SPI_finish();
+
+	{
+		double		pct = max_entries > 0 ? 100.0 * entries / max_entries : 0;
+		char	   *value = psprintf("%lld/%lld", (long long) entries,
+									 (long long) max_entries);
+		char	   *detail = psprintf("%lld of %lld entries used (%.0f%%).",
+									  (long long) entries, (long long) max_entries, pct);
+
+		if (pct >= 90.0)
+			add_row(f, DBOPT_WARNING, "pg_stat_statements_fill", "pg_stat_statements",
+					detail,
+					"Raise pg_stat_statements.max so that rare statements are not evicted before snapshots see them.",
+					psprintf("ALTER SYSTEM SET pg_stat_statements.max = %lld; -- then restart",
+							 (long long) Max(max_entries * 2, 1000)),
+					value);
+		else
+			add_row(f, DBOPT_OK, "pg_stat_statements_fill", "pg_stat_statements",
+					detail, NULL, NULL, value);
+	}
+
+	if (dealloc > 0)
+		add_row(f, DBOPT_WARNING, "pg_stat_statements_deallocations", "pg_stat_statements",
+				psprintf("%lld times entries were evicted since the last reset; "
+						 "statistics of evicted statements are incomplete.",
+						 (long long) dealloc),
+				"Raise pg_stat_statements.max, or set pg_stat_statements.track to 'top'.",
+				NULL, psprintf("%lld", (long long) dealloc));
+	else
+		add_row(f, DBOPT_OK, "pg_stat_statements_deallocations", "pg_stat_statements",
+				"No entries were evicted since the last reset.", NULL, NULL, "0");
+}
+
+static void
+report_companions(DboptFindings *f)
+{
+	for (int i = 0; i < lengthof(companions); i++)
+	{
+		const Companion *c = &companions[i];
+		char	   *version = dbopt_extension_version(c->name);
+
+		if (version != NULL)
+			add_row(f, DBOPT_OK, "companion_extension", c->name,
+					psprintf("Installed, version %s; used for %s.", version, c->used_for),
+					NULL, NULL, psprintf("installed %s", version));
+		else if (dbopt_extension_available(c->name))
+			add_row(f, DBOPT_INFO, "companion_extension", c->name,
+					psprintf("Available on this server but not installed in this database; used for %s.",
+							 c->used_for),
+					"Create the extension where you want dbopt to use it.",
+					psprintf("CREATE EXTENSION %s;", quote_identifier(c->name)),
+					"available");
+		else
+			add_row(f, DBOPT_INFO, "companion_extension", c->name,
+					psprintf("Not available on this server; used for %s.", c->used_for),
+					psprintf("Install the package %s.", c->package),
+					NULL, "absent");
+	}
+}
+
+static void
+report_settings(DboptFindings *f)
+{
+	for (int i = 0; i < dbopt_guc_count(); i++)
+	{
+		const char *name = dbopt_guc_name(i);
+		const char *varname;
+		char	   *value = GetConfigOptionByName(name, &varname, false);
+
+		add_row(f, DBOPT_OK, "setting", name,
+				psprintf("%s = %s", name, value), NULL, NULL, value);
+	}
+}
+
+PG_FUNCTION_INFO_V1(dbopt_status);
+
+Datum
+dbopt_status(PG_FUNCTION_ARGS)
+{
+	DboptFindings f;
+
+	dbopt_findings_begin(&f, fcinfo, PG_GETARG_BOOL(0));
+	report_versions(&f);
+	report_preload(&f);
+	report_pg_stat_statements(&f);
+	report_companions(&f);
+	report_settings(&f);
+	return (Datum) 0;
+}
