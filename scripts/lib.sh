@@ -64,14 +64,15 @@ build() {
 }
 
 # Mirror a directory: a real directory whose entries are links to the
-# original, except the names given, which the caller fills itself.
+# original, except names matching the glob patterns given (the caller fills
+# those itself, so a system-wide dbopt does not shadow the staged one).
 mirror_dir() {
   local src=$1 dst=$2; shift 2
   local e name skip
   mkdir -p "$dst"
   for e in "$src"/* ; do
     name=$(basename "$e"); skip=
-    for s in "$@"; do [ "$name" = "$s" ] && skip=1; done
+    for s in "$@"; do [[ $name == $s ]] && skip=1; done
     [ -n "$skip" ] || ln -sfn "$e" "$dst/$name"
   done
 }
@@ -85,9 +86,9 @@ stage_install() {
   mkdir -p "$stage$SYS_BINDIR"
   cp -a "$SYS_BINDIR/." "$stage$SYS_BINDIR/"
   mirror_dir "$share" "$stage$share" extension
-  mirror_dir "$share/extension" "$stage$share/extension"
-  mirror_dir "$pkglib" "$stage$pkglib" bitcode
-  [ -d "$pkglib/bitcode" ] && mirror_dir "$pkglib/bitcode" "$stage$pkglib/bitcode"
+  mirror_dir "$share/extension" "$stage$share/extension" 'dbopt[.-]*'
+  mirror_dir "$pkglib" "$stage$pkglib" bitcode 'dbopt.*'
+  [ -d "$pkglib/bitcode" ] && mirror_dir "$pkglib/bitcode" "$stage$pkglib/bitcode" dbopt 'dbopt.*'
   make -C "$DBOPT_ROOT" -s PG_CONFIG="$PG_CONFIG" DESTDIR="$stage" install >/dev/null
   BINDIR=$stage$SYS_BINDIR
 }
