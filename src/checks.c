@@ -36,6 +36,13 @@ static const DboptCheckDef known_checks[] = {
 	{"pg_stat_statements_deallocations", "status", "Entries evicted from pg_stat_statements since its last reset."},
 	{"companion_extension", "status", "Optional companion extensions: installed, available or absent."},
 	{"setting", "status", "Current value of a dbopt.* setting."},
+	{"unused", "analyze_index_usage", "Index never scanned since statistics started, backing no constraint, with statistics at least min_stats_age old."},
+	{"unused_recent_stats", "analyze_index_usage", "Index never scanned, but statistics are younger than min_stats_age."},
+	{"duplicate", "analyze_index_usage", "Another valid index on the table has the same definition; this is the one to drop."},
+	{"redundant", "analyze_index_usage", "Non-unique btree whose keys lead another valid btree with the same predicate, opclasses and collations."},
+	{"invalid", "analyze_index_usage", "Index marked invalid and not being built right now."},
+	{"bloated", "analyze_index_usage", "Estimated bloat above dbopt.index_bloat_threshold."},
+	{"fk_without_index", "find_unindexed_foreign_keys", "Foreign key whose columns lead no valid index on the referencing table."},
 };
 
 bool

@@ -79,19 +79,19 @@ suppression_qsort_cmp(const void *a, const void *b)
 }
 
 static const DboptSuppression *
-suppression_find(const DboptFindings *f, const char *check, const char *obj)
+suppression_find(const DboptSuppressionSet *set, const char *check, const char *obj)
 {
 	int			lo = 0,
-				hi = f->nsupp - 1;
+				hi = set->n - 1;
 
 	while (lo <= hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
-		int			c = suppression_cmp(check, obj, f->supp[mid].check_name,
-										f->supp[mid].object_name);
+		int			c = suppression_cmp(check, obj, set->items[mid].check_name,
+										set->items[mid].object_name);
 
 		if (c == 0)
-			return &f->supp[mid];
+			return &set->items[mid];
 		if (c < 0)
 			hi = mid - 1;
 		else
@@ -111,11 +111,31 @@ suppressions_relid(void)
 	return relid;
 }
 
-static void
-load_suppressions(DboptFindings *f, MemoryContext cxt)
+const DboptSuppression *
+dbopt_suppression_match(const DboptSuppressionSet *set, const char *check_name,
+						const char *object_name)
+{
+	const DboptSuppression *s = suppression_find(set, check_name, object_name);
+
+	if (s == NULL && object_name != NULL)
+		s = suppression_find(set, check_name, NULL);
+	return s;
+}
+
+char *
+dbopt_suppression_note(const DboptSuppression *s)
+{
+	return psprintf("[suppressed%s%s%s%s]",
+					s->reason ? ": " : "", s->reason ? s->reason : "",
+					s->until ? "; until " : "", s->until ? s->until : "");
+}
+
+DboptSuppressionSet *
+dbopt_suppressions_load(MemoryContext cxt)
 {
 	Oid			relid = suppressions_relid();
 	uint64		n;
+	DboptSuppressionSet *set = MemoryContextAllocZero(cxt, sizeof(DboptSuppressionSet));
 
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
@@ -133,27 +153,29 @@ load_suppressions(DboptFindings *f, MemoryContext cxt)
 		elog(ERROR, "could not read dbopt.suppressions");
 
 	n = SPI_processed;
-	f->nsupp = (int) n;
-	f->supp = MemoryContextAllocZero(cxt, sizeof(DboptSuppression) * Max(n, 1));
+	set->n = (int) n;
+	set->items = MemoryContextAllocZero(cxt, sizeof(DboptSuppression) * Max(n, 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DboptSuppression *item = &set->items[i];
 		char	   *v;
 
 		v = SPI_getvalue(tup, desc, 1);
-		f->supp[i].check_name = MemoryContextStrdup(cxt, v ? v : "");
+		item->check_name = MemoryContextStrdup(cxt, v ? v : "");
 		v = SPI_getvalue(tup, desc, 2);
-		f->supp[i].object_name = v ? MemoryContextStrdup(cxt, v) : NULL;
+		item->object_name = v ? MemoryContextStrdup(cxt, v) : NULL;
 		v = SPI_getvalue(tup, desc, 3);
-		f->supp[i].reason = v ? MemoryContextStrdup(cxt, v) : NULL;
+		item->reason = v ? MemoryContextStrdup(cxt, v) : NULL;
 		v = SPI_getvalue(tup, desc, 4);
-		f->supp[i].until = v ? MemoryContextStrdup(cxt, v) : NULL;
+		item->until = v ? MemoryContextStrdup(cxt, v) : NULL;
 	}
 	SPI_finish();
 
-	if (f->nsupp > 1)
-		qsort(f->supp, f->nsupp, sizeof(DboptSuppression), suppression_qsort_cmp);
+	if (set->n > 1)
+		qsort(set->items, set->n, sizeof(DboptSuppression), suppression_qsort_cmp);
+	return set;
 }
 
 void
@@ -179,7 +201,7 @@ dbopt_findings_begin(DboptFindings *f, FunctionCallInfo fcinfo,
 	f->nextra = f->tupdesc->natts - DBOPT_FINDINGS_NCOLS;
 
 	qcxt = rsinfo->econtext->ecxt_per_query_memory;
-	load_suppressions(f, qcxt);
+	f->supp = dbopt_suppressions_load(qcxt);
 	f->rowcxt = AllocSetContextCreate(qcxt, "dbopt findings row",
 									  ALLOCSET_SMALL_SIZES);
 }
@@ -203,9 +225,7 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 
 	Assert(dbopt_check_is_known(row->check_name));
 
-	s = suppression_find(f, row->check_name, row->object_name);
-	if (s == NULL && row->object_name != NULL)
-		s = suppression_find(f, row->check_name, NULL);
+	s = dbopt_suppression_match(f->supp, row->check_name, row->object_name);
 	if (s != NULL)
 	{
 		f->suppressed++;
@@ -218,10 +238,7 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 	nulls = palloc(sizeof(bool) * f->tupdesc->natts);
 
 	if (s != NULL)
-		detail = psprintf("%s [suppressed%s%s%s%s]",
-						  detail ? detail : "",
-						  s->reason ? ": " : "", s->reason ? s->reason : "",
-						  s->until ? "; until " : "", s->until ? s->until : "");
+		detail = psprintf("%s %s", detail ? detail : "", dbopt_suppression_note(s));
 
 	values[0] = CStringGetTextDatum(dbopt_severity_name(row->severity));
 	nulls[0] = false;

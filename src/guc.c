@@ -17,8 +17,10 @@
 #include "dbopt/dbopt.h"
 
 int			dbopt_lock_timeout_ms = 5000;
+double		dbopt_index_bloat_threshold = 30.0;
 
 static const char *const guc_names[] = {
+	"dbopt.index_bloat_threshold",
 	"dbopt.lock_timeout",
 };
 
@@ -34,6 +36,15 @@ dbopt_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("dbopt.index_bloat_threshold",
+							 "Estimated bloat, in percent of an index's size, above which analyze_index_usage() reports it as bloated.",
+							 "The estimate is statistical; indexes under 1 MB are never reported.",
+							 &dbopt_index_bloat_threshold,
+							 30.0, 0.0, 100.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("dbopt");
 }

@@ -14,8 +14,15 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -160,4 +167,84 @@ dbopt_spi_int8(const char *sql, bool *isnull)
 			elog(ERROR, "dbopt_spi_int8: query \"%s\" does not return an integer", sql);
 	}
 	return 0;					/* keep compiler quiet */
+}
+
+static int64
+leaf_size_nowait(Oid relid)
+{
+	Relation	rel;
+	int64		size = 0;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return -1;
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return -1;
+	}
+	if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		size = (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ;
+	relation_close(rel, NoLock);
+	UnlockRelationOid(relid, AccessShareLock);
+	return size;
+}
+
+int64
+dbopt_relation_size_nowait(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
+	List	   *leaves;
+	ListCell   *lc;
+	int64		total = 0;
+
+	if (relkind != RELKIND_PARTITIONED_TABLE && relkind != RELKIND_PARTITIONED_INDEX)
+		return leaf_size_nowait(relid);
+
+	leaves = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, leaves)
+	{
+		Oid			child = lfirst_oid(lc);
+		int64		sz;
+
+		CHECK_FOR_INTERRUPTS();
+		if (child == relid)
+			continue;
+		sz = leaf_size_nowait(child);
+		if (sz < 0)
+			return -1;
+		total += sz;
+	}
+	list_free(leaves);
+	return total;
+}
+
+Oid
+dbopt_schema_filter(const char *schema_name)
+{
+	Oid			nsp = get_namespace_oid(schema_name, true);
+
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", schema_name),
+				 errdetail("The schema_name argument limits the report to one schema."),
+				 errhint("Pass NULL for every schema, or check the spelling (names are case-sensitive).")));
+	return nsp;
+}
+
+bool
+dbopt_is_user_namespace(Oid nspid)
+{
+	if (nspid == PG_CATALOG_NAMESPACE || nspid == PG_TOAST_NAMESPACE)
+		return false;
+	if (IsToastNamespace(nspid) || isOtherTempNamespace(nspid))
+		return false;
+	{
+		char	   *name = get_namespace_name(nspid);
+
+		if (name == NULL || strcmp(name, "information_schema") == 0)
+			return false;
+	}
+	return true;
 }

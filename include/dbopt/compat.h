@@ -40,4 +40,19 @@
 	pg_class_ownercheck((relid), (roleid))
 #endif
 
+/*
+ * When this database's statistics were last reset, or 0 if never.  The
+ * cumulative-statistics structs are internal and change between majors.
+ */
+#include "pgstat.h"
+#include "miscadmin.h"
+
+static inline TimestampTz
+dbopt_db_stats_reset_time(void)
+{
+	PgStat_StatDBEntry *db = pgstat_fetch_stat_dbentry(MyDatabaseId);
+
+	return db ? db->stat_reset_timestamp : 0;
+}
+
 #endif							/* DBOPT_COMPAT_H */

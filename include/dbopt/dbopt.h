@@ -19,6 +19,7 @@ extern bool dbopt_preloaded;
 
 /* GUC variables (guc.c). */
 extern int	dbopt_lock_timeout_ms;
+extern double dbopt_index_bloat_threshold;
 
 extern void dbopt_define_gucs(void);
 extern int	dbopt_guc_count(void);

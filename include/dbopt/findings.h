@@ -39,14 +39,38 @@ typedef struct DboptFinding
 
 typedef struct DboptSuppression DboptSuppression;
 
+/* Active suppressions, sorted by (check_name, object_name). */
+typedef struct DboptSuppressionSet
+{
+	DboptSuppression *items;
+	int			n;
+} DboptSuppressionSet;
+
+/*
+ * Load the active suppressions into cxt.  Reports that are not in the
+ * findings shape (per-object inventories with finding codes) use this and
+ * dbopt_suppression_match() directly.
+ */
+extern DboptSuppressionSet *dbopt_suppressions_load(MemoryContext cxt);
+
+/*
+ * The suppression hiding (check_name, object_name), or NULL: an exact match
+ * first, then a wildcard (object_name NULL) for the check.
+ */
+extern const DboptSuppression *dbopt_suppression_match(const DboptSuppressionSet *set,
+													   const char *check_name,
+													   const char *object_name);
+
+/* "[suppressed: reason; until ts]", to append to a detail text. */
+extern char *dbopt_suppression_note(const DboptSuppression *s);
+
 typedef struct DboptFindings
 {
 	ReturnSetInfo *rsinfo;
 	TupleDesc	tupdesc;
 	int			nextra;			/* report's own columns */
 	bool		include_suppressed;
-	DboptSuppression *supp;		/* sorted by (check_name, object_name) */
-	int			nsupp;
+	DboptSuppressionSet *supp;
 	MemoryContext rowcxt;		/* reset after every row */
 	int64		emitted;
 	int64		suppressed;

@@ -22,6 +22,21 @@ extern bool dbopt_extension_available(const char *extname);
 /* "schema.name", each part quoted only where needed. */
 extern char *dbopt_qualified_relname(Oid relid);
 
+/*
+ * Size in bytes of a relation's main fork, summed over its leaf partitions
+ * for a partitioned table or index.  Never waits: a relation whose
+ * AccessShareLock is not free right now, or that has vanished, gives -1.
+ * The lock is released at once, so a report over 100,000 relations does not
+ * fill the lock table.
+ */
+extern int64 dbopt_relation_size_nowait(Oid relid);
+
+/* Namespace OID for a schema-name filter argument; clear error if absent. */
+extern Oid	dbopt_schema_filter(const char *schema_name);
+
+/* Whether a namespace holds user relations (not catalogs, toast, or others' temp). */
+extern bool dbopt_is_user_namespace(Oid nspid);
+
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
 

@@ -1,0 +1,1266 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_usage.c
+ *	  Index analysis: dbopt.analyze_index_usage() and
+ *	  dbopt.find_unindexed_foreign_keys().
+ *
+ * Everything is read from the catalogs in C (pg_index, pg_class,
+ * pg_constraint, pg_statistic) rather than by regex-matching
+ * pg_get_indexdef() text.  Duplicate and redundant detection builds one
+ * signature per index and sorts them once: O(n log n) in the number of
+ * indexes.  Sizes are read without waiting for locks, so the report never
+ * queues behind DDL.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/itup.h"
+#include "access/nbtree.h"
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/partition.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/nodes.h"
+#include "storage/bufpage.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/findings.h"
+#include "dbopt/util.h"
+
+/* Indexes smaller than this are never called bloated: the estimate is noise there. */
+#define BLOAT_MIN_BYTES		(1024 * 1024)
+
+/* Finding codes, in the order they are reported. */
+typedef enum IdxCode
+{
+	CODE_UNUSED,
+	CODE_UNUSED_RECENT,
+	CODE_DUPLICATE,
+	CODE_REDUNDANT,
+	CODE_INVALID,
+	CODE_BLOATED,
+	NUM_CODES
+} IdxCode;
+
+static const char *const code_names[NUM_CODES] = {
+	"unused", "unused_recent_stats", "duplicate", "redundant", "invalid", "bloated"
+};
+
+typedef struct IdxEntry
+{
+	Oid			indexrelid;
+	Oid			indrelid;
+	Oid			amoid;
+	char	   *schemaname;
+	char	   *tablename;
+	char	   *indexname;
+	char	   *qualname;		/* quoted schema.index, the finding's object */
+	char	   *qualtable;
+	char		relkind;		/* RELKIND_INDEX or RELKIND_PARTITIONED_INDEX */
+	bool		is_unique;
+	bool		is_primary;
+	bool		is_valid;
+	bool		is_replident;
+	bool		nulls_not_distinct;
+	bool		attached;		/* partition of a partitioned index */
+	bool		backs_constraint;
+	bool		has_exprs;
+	bool		has_pred;
+	int			nkeys;
+	char	  **keys;			/* one signature element per key column */
+	int16	   *keyatts;		/* key column numbers, 0 for expressions */
+	const char *serves_fk;		/* sole index covering this FK, or NULL */
+	char	   *incl;			/* INCLUDE columns, "" if none */
+	char	   *pred;			/* predicate without parse locations, "" if none */
+	int64		size;			/* -1 unknown */
+	int64		table_size;
+	int64		scans;
+	int64		tup_read;
+	int64		tup_fetched;
+	int64		bloat;			/* -1: no trustworthy estimate */
+	bool		code[NUM_CODES];
+	const char *note[NUM_CODES];	/* suppression note when shown anyway */
+	const char *twin;			/* kept duplicate or covering index (qualname) */
+} IdxEntry;
+
+/* ---------- small helpers ---------- */
+
+static bool
+oid_in(const Oid *arr, int n, Oid key)
+{
+	return n > 0 && bsearch(&key, arr, n, sizeof(Oid), oid_cmp) != NULL;
+}
+
+/*
+ * Node strings carry parse locations, which differ between two otherwise
+ * identical CREATE INDEX statements; drop them so the text compares equal.
+ */
+static char *
+strip_locations(const char *s)
+{
+	StringInfoData buf;
+	const char *p = s;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		if (strncmp(p, ":location ", 10) == 0)
+		{
+			p += 10;
+			if (*p == '-')
+				p++;
+			while (*p >= '0' && *p <= '9')
+				p++;
+			continue;
+		}
+		appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
+}
+
+/* A foreign key's referencing side, for "this index serves a foreign key". */
+typedef struct FkRef
+{
+	Oid			conrelid;
+	char	   *name;
+	int			ncols;
+	int16	   *cols;
+	int			covers;			/* valid indexes whose leading keys are cols */
+} FkRef;
+
+static int
+fkref_cmp(const void *a, const void *b)
+{
+	Oid			x = ((const FkRef *) a)->conrelid;
+	Oid			y = ((const FkRef *) b)->conrelid;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether the first ncols key columns of an index are exactly cols, in any order. */
+static bool
+leading_keys_are(const int16 *keyatts, int nkeys, const int16 *cols, int ncols)
+{
+	int			matched = 0;
+
+	if (nkeys < ncols)
+		return false;
+	for (int i = 0; i < ncols; i++)
+		for (int k = 0; k < ncols; k++)
+			if (keyatts[i] == cols[k])
+			{
+				matched++;
+				break;
+			}
+	return matched == ncols;
+}
+
+/*
+ * One pass over pg_constraint: sorted OIDs of indexes that back a primary
+ * key, unique or exclusion constraint, and the foreign keys sorted by
+ * referencing table.
+ */
+static Oid *
+constraint_index_oids(int *n, FkRef **fks, int *nfks)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	int			cap = 64,
+				fkcap = 64;
+	Oid		   *arr = palloc(sizeof(Oid) * cap);
+
+	*n = 0;
+	*nfks = 0;
+	*fks = palloc(sizeof(FkRef) * fkcap);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		CHECK_FOR_INTERRUPTS();
+		if (con->contype == CONSTRAINT_FOREIGN)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, Anum_pg_constraint_conkey,
+										 RelationGetDescr(rel), &isnull);
+			ArrayType  *a;
+			FkRef	   *fk;
+
+			if (isnull)
+				continue;
+			a = DatumGetArrayTypePCopy(d);
+			if (*nfks == fkcap)
+				*fks = repalloc(*fks, sizeof(FkRef) * (fkcap *= 2));
+			fk = &(*fks)[(*nfks)++];
+			fk->conrelid = con->conrelid;
+			fk->name = pstrdup(NameStr(con->conname));
+			fk->ncols = ARR_DIMS(a)[0];
+			fk->cols = (int16 *) ARR_DATA_PTR(a);
+			fk->covers = 0;
+			continue;
+		}
+
+		if ((con->contype == CONSTRAINT_PRIMARY || con->contype == CONSTRAINT_UNIQUE ||
+			 con->contype == CONSTRAINT_EXCLUSION) && OidIsValid(con->conindid))
+		{
+			if (*n == cap)
+				arr = repalloc(arr, sizeof(Oid) * (cap *= 2));
+			arr[(*n)++] = con->conindid;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	qsort(arr, *n, sizeof(Oid), oid_cmp);
+	qsort(*fks, *nfks, sizeof(FkRef), fkref_cmp);
+	return arr;
+}
+
+/* Range [*lo, *hi) of fks on table relid. */
+static void
+fks_of_table(FkRef *fks, int nfks, Oid relid, int *lo, int *hi)
+{
+	int			l = 0,
+				h = nfks;
+
+	while (l < h)
+	{
+		int			mid = l + (h - l) / 2;
+
+		if (fks[mid].conrelid < relid)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	while (l < nfks && fks[l].conrelid == relid)
+		l++;
+	*hi = l;
+}
+
+/*
+ * Mark indexes that are the only valid cover of a foreign key: they have no
+ * scans until rows of the referenced table are deleted, and dropping them
+ * would create an unindexed foreign key.
+ */
+static void
+mark_fk_covers(IdxEntry *arr, int n, FkRef *fks, int nfks)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++)
+		{
+			IdxEntry   *e = &arr[i];
+			int			lo,
+						hi;
+
+			/* Indexes about to be dropped as duplicate or redundant do not count. */
+			if (!e->is_valid || e->has_pred || e->attached ||
+				e->code[CODE_DUPLICATE] || e->code[CODE_REDUNDANT])
+				continue;
+			fks_of_table(fks, nfks, e->indrelid, &lo, &hi);
+			for (int k = lo; k < hi; k++)
+				if (leading_keys_are(e->keyatts, e->nkeys, fks[k].cols, fks[k].ncols))
+				{
+					if (pass == 0)
+						fks[k].covers++;
+					else if (fks[k].covers == 1)
+						e->serves_fk = fks[k].name;
+				}
+		}
+}
+
+/*
+ * Sorted OIDs of tables on which CREATE INDEX CONCURRENTLY or REINDEX
+ * CONCURRENTLY is running now: their invalid indexes may be in the making.
+ */
+static Oid *
+tables_building_indexes(int *n)
+{
+	Oid		   *arr;
+
+	*n = 0;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT DISTINCT relid FROM pg_catalog.pg_stat_progress_create_index"
+					" WHERE command IN ('CREATE INDEX CONCURRENTLY', 'REINDEX CONCURRENTLY')",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_stat_progress_create_index");
+	arr = SPI_palloc(sizeof(Oid) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			arr[(*n)++] = DatumGetObjectId(d);
+	}
+	SPI_finish();
+	qsort(arr, *n, sizeof(Oid), oid_cmp);
+	return arr;
+}
+
+static int64
+stat_counter(PGFunction fn, Oid relid)
+{
+	return DatumGetInt64(DirectFunctionCall1(fn, ObjectIdGetDatum(relid)));
+}
+
+/* Usage counters; a partitioned index sums its leaf partitions. */
+static void
+index_counters(IdxEntry *e)
+{
+	List	   *rels;
+	ListCell   *lc;
+
+	e->scans = e->tup_read = e->tup_fetched = 0;
+	rels = (e->relkind == RELKIND_PARTITIONED_INDEX)
+		? find_all_inheritors(e->indexrelid, NoLock, NULL)
+		: list_make1_oid(e->indexrelid);
+	foreach(lc, rels)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_relkind(relid) != RELKIND_INDEX)
+			continue;
+		e->scans += stat_counter(pg_stat_get_numscans, relid);
+		e->tup_read += stat_counter(pg_stat_get_tuples_returned, relid);
+		e->tup_fetched += stat_counter(pg_stat_get_tuples_fetched, relid);
+	}
+	list_free(rels);
+}
+
+/* The btree leaf fill factor from the index's reloptions. */
+static int
+btree_fillfactor(Oid indexrelid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexrelid));
+	int			ff = BTREE_DEFAULT_FILLFACTOR;
+	bool		isnull;
+	Datum		opts;
+
+	if (!HeapTupleIsValid(tup))
+		return ff;
+	opts = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	if (!isnull)
+	{
+		ListCell   *lc;
+
+		foreach(lc, untransformRelOptions(opts))
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			if (strcmp(def->defname, "fillfactor") == 0)
+				ff = pg_strtoint32(defGetString(def));
+		}
+	}
+	ReleaseSysCache(tup);
+	return ff;
+}
+
+/*
+ * Statistical btree bloat estimate: the expected size of a freshly built
+ * index holding reltuples entries of the columns' average widths, against
+ * the actual size.  -1 (NULL to the user) where it cannot be trusted:
+ * non-btree, expressions, predicates, missing column statistics, or a
+ * table never analyzed.  Deduplication can make the real index smaller
+ * than expected; that clamps to zero bloat, never to a false alarm.
+ */
+static int64
+estimate_btree_bloat(IdxEntry *e, const int16 *attnums, int natts, double reltuples)
+{
+	double		data = 0;
+	bool		anynull = false;
+	double		hdr,
+				tuple,
+				usable,
+				per_leaf,
+				per_upper,
+				leaf,
+				level,
+				pages;
+	int64		expected;
+
+	if (e->amoid != BTREE_AM_OID || e->has_exprs || e->has_pred ||
+		e->relkind != RELKIND_INDEX || e->size <= 0 || reltuples < 0)
+		return -1;
+
+	for (int i = 0; i < natts; i++)
+	{
+		HeapTuple	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(e->indrelid),
+										 Int16GetDatum(attnums[i]), BoolGetDatum(false));
+		Form_pg_statistic s;
+		int16		typlen;
+		bool		byval;
+		char		align;
+
+		if (!HeapTupleIsValid(st))
+			return -1;
+		s = (Form_pg_statistic) GETSTRUCT(st);
+		get_typlenbyvalalign(get_atttype(e->indrelid, attnums[i]), &typlen, &byval, &align);
+		data += (typlen > 0 ? typlen : s->stawidth) * (1.0 - s->stanullfrac);
+		if (s->stanullfrac > 0)
+			anynull = true;
+		ReleaseSysCache(st);
+	}
+
+	hdr = anynull ? MAXALIGN(sizeof(IndexTupleData) + sizeof(IndexAttributeBitMapData))
+		: sizeof(IndexTupleData);
+	tuple = MAXALIGN((Size) ceil(hdr + data)) + sizeof(ItemIdData);
+	usable = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(BTPageOpaqueData));
+	per_leaf = Max(1.0, floor(usable * btree_fillfactor(e->indexrelid) / 100.0 / tuple));
+	per_upper = Max(2.0, floor(usable * BTREE_NONLEAF_FILLFACTOR / 100.0 / tuple));
+
+	leaf = Max(1.0, ceil(reltuples / per_leaf));
+	pages = 1 + leaf;			/* metapage + leaves */
+	for (level = leaf; level > 1;)
+	{
+		level = ceil(level / per_upper);
+		pages += level;
+	}
+	expected = (int64) pages * BLCKSZ;
+	return Max((int64) 0, e->size - expected);
+}
+
+/* ---------- collecting ---------- */
+
+typedef struct TableSizeEnt
+{
+	Oid			relid;
+	int64		size;
+} TableSizeEnt;
+
+static int64
+table_size_cached(HTAB *cache, Oid relid)
+{
+	bool		found;
+	TableSizeEnt *ent = hash_search(cache, &relid, HASH_ENTER, &found);
+
+	if (!found)
+		ent->size = dbopt_relation_size_nowait(relid);
+	return ent->size;
+}
+
+/*
+ * Build the signature of one index from its pg_index row.  Working memory
+ * goes to tmpcxt, which the caller resets per index; what the entry keeps
+ * is copied into keepcxt.
+ */
+static void
+index_signature(IdxEntry *e, HeapTuple idxtup, TupleDesc desc,
+				MemoryContext keepcxt, MemoryContext tmpcxt)
+{
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(idxtup);
+	MemoryContext old = MemoryContextSwitchTo(tmpcxt);
+	bool		isnull;
+	Datum		d;
+	oidvector  *indclass,
+			   *indcoll;
+	int2vector *indoption;
+	List	   *exprs = NIL;
+	ListCell   *next_expr;
+	StringInfoData incl;
+	char	   *pred = "";
+
+	d = heap_getattr(idxtup, Anum_pg_index_indclass, desc, &isnull);
+	indclass = (oidvector *) DatumGetPointer(d);
+	d = heap_getattr(idxtup, Anum_pg_index_indcollation, desc, &isnull);
+	indcoll = (oidvector *) DatumGetPointer(d);
+	d = heap_getattr(idxtup, Anum_pg_index_indoption, desc, &isnull);
+	indoption = (int2vector *) DatumGetPointer(d);
+
+	d = heap_getattr(idxtup, Anum_pg_index_indexprs, desc, &isnull);
+	if (!isnull)
+		exprs = (List *) stringToNode(TextDatumGetCString(d));
+	d = heap_getattr(idxtup, Anum_pg_index_indpred, desc, &isnull);
+	if (!isnull)
+		pred = strip_locations(TextDatumGetCString(d));
+
+	e->has_exprs = (exprs != NIL);
+	e->has_pred = (pred[0] != '\0');
+	e->nkeys = idx->indnkeyatts;
+	e->keys = MemoryContextAlloc(keepcxt, sizeof(char *) * Max(e->nkeys, 1));
+	e->keyatts = MemoryContextAlloc(keepcxt, sizeof(int16) * Max(e->nkeys, 1));
+	for (int i = 0; i < e->nkeys; i++)
+		e->keyatts[i] = idx->indkey.values[i];
+	initStringInfo(&incl);
+	next_expr = list_head(exprs);
+
+	for (int i = 0; i < idx->indnatts; i++)
+	{
+		AttrNumber	attnum = idx->indkey.values[i];
+		char	   *col;
+
+		if (attnum != 0)
+			col = psprintf("c%d", attnum);
+		else
+		{
+			if (next_expr == NULL)
+				elog(ERROR, "index %u has too few expressions", e->indexrelid);
+			col = psprintf("e%s", strip_locations(nodeToString(lfirst(next_expr))));
+			next_expr = lnext(exprs, next_expr);
+		}
+		if (i < idx->indnkeyatts)
+			e->keys[i] = MemoryContextStrdup(keepcxt,
+											 psprintf("%s/%u/%u/%d", col,
+													  indclass->values[i],
+													  indcoll->values[i],
+													  indoption->values[i]));
+		else
+			appendStringInfo(&incl, "%s,", col);
+	}
+	e->incl = MemoryContextStrdup(keepcxt, incl.data);
+	e->pred = MemoryContextStrdup(keepcxt, pred);
+	MemoryContextSwitchTo(old);
+}
+
+static IdxEntry *
+collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
+{
+	Relation	rel = table_open(IndexRelationId, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	MemoryContext keepcxt = CurrentMemoryContext;
+	MemoryContext tmpcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "dbopt index item",
+												 ALLOCSET_DEFAULT_SIZES);
+	int			ncon,
+				nfks;
+	FkRef	   *fks;
+	Oid		   *con = constraint_index_oids(&ncon, &fks, &nfks);
+	HASHCTL		ctl;
+	HTAB	   *sizes;
+	int			cap = 256,
+				n = 0;
+	IdxEntry   *arr = palloc0(sizeof(IdxEntry) * cap);
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(TableSizeEnt);
+	ctl.hcxt = CurrentMemoryContext;
+	sizes = hash_create("dbopt table sizes", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+		HeapTuple	ctup;
+		Form_pg_class irel;
+		Oid			tblnsp;
+		char		tblkind;
+		IdxEntry   *e;
+		double		reltuples;
+		HeapTuple	ttup;
+
+		CHECK_FOR_INTERRUPTS();
+
+		tblnsp = get_rel_namespace(idx->indrelid);
+		tblkind = get_rel_relkind(idx->indrelid);
+		if (!OidIsValid(tblnsp) || !dbopt_is_user_namespace(tblnsp))
+			continue;
+		if (OidIsValid(nspfilter) && tblnsp != nspfilter)
+			continue;
+		if (tblkind != RELKIND_RELATION && tblkind != RELKIND_PARTITIONED_TABLE &&
+			tblkind != RELKIND_MATVIEW)
+			continue;
+		ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(idx->indexrelid));
+		if (!HeapTupleIsValid(ctup))
+			continue;			/* dropped meanwhile */
+		irel = (Form_pg_class) GETSTRUCT(ctup);
+
+		if (n == cap)
+		{
+			arr = repalloc(arr, sizeof(IdxEntry) * (cap *= 2));
+			memset(arr + n, 0, sizeof(IdxEntry) * (cap - n));
+		}
+		e = &arr[n++];
+		e->indexrelid = idx->indexrelid;
+		e->indrelid = idx->indrelid;
+		e->amoid = irel->relam;
+		e->relkind = irel->relkind;
+		e->attached = irel->relispartition;
+		e->indexname = pstrdup(NameStr(irel->relname));
+		ReleaseSysCache(ctup);
+
+		e->schemaname = get_namespace_name(tblnsp);
+		e->tablename = get_rel_name(idx->indrelid);
+		e->qualname = quote_qualified_identifier(e->schemaname, e->indexname);
+		e->qualtable = quote_qualified_identifier(e->schemaname, e->tablename);
+		e->is_unique = idx->indisunique;
+		e->is_primary = idx->indisprimary;
+		e->is_valid = idx->indisvalid;
+		e->is_replident = idx->indisreplident;
+		e->nulls_not_distinct = idx->indnullsnotdistinct;
+		e->backs_constraint = oid_in(con, ncon, idx->indexrelid);
+
+		index_signature(e, tup, desc, keepcxt, tmpcxt);
+		MemoryContextReset(tmpcxt);
+
+		e->size = dbopt_relation_size_nowait(e->indexrelid);
+		e->table_size = table_size_cached(sizes, e->indrelid);
+		index_counters(e);
+
+		reltuples = -1;
+		ttup = SearchSysCache1(RELOID, ObjectIdGetDatum(e->indrelid));
+		if (HeapTupleIsValid(ttup))
+		{
+			reltuples = ((Form_pg_class) GETSTRUCT(ttup))->reltuples;
+			ReleaseSysCache(ttup);
+		}
+		e->bloat = estimate_btree_bloat(e, idx->indkey.values, idx->indnatts, reltuples);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	MemoryContextDelete(tmpcxt);
+	*nentries = n;
+	*fks_out = fks;
+	*nfks_out = nfks;
+	return arr;
+}
+
+/* ---------- duplicate and redundant detection ---------- */
+
+/* Group order: table, access method, predicate; then keys, INCLUDE, null treatment. */
+static int
+group_cmp(const IdxEntry *a, const IdxEntry *b)
+{
+	int			c;
+
+	if (a->indrelid != b->indrelid)
+		return a->indrelid < b->indrelid ? -1 : 1;
+	if (a->amoid != b->amoid)
+		return a->amoid < b->amoid ? -1 : 1;
+	c = strcmp(a->pred, b->pred);
+	return c;
+}
+
+static int
+keys_cmp(const IdxEntry *a, const IdxEntry *b)
+{
+	int			n = Min(a->nkeys, b->nkeys);
+
+	for (int i = 0; i < n; i++)
+	{
+		int			c = strcmp(a->keys[i], b->keys[i]);
+
+		if (c != 0)
+			return c;
+	}
+	return (a->nkeys > b->nkeys) - (a->nkeys < b->nkeys);
+}
+
+static bool
+same_definition(const IdxEntry *a, const IdxEntry *b)
+{
+	return group_cmp(a, b) == 0 && keys_cmp(a, b) == 0 &&
+		strcmp(a->incl, b->incl) == 0 &&
+		a->nulls_not_distinct == b->nulls_not_distinct;
+}
+
+static int
+signature_qsort_cmp(const void *pa, const void *pb)
+{
+	const IdxEntry *a = *(IdxEntry *const *) pa;
+	const IdxEntry *b = *(IdxEntry *const *) pb;
+	int			c;
+
+	if ((c = group_cmp(a, b)) != 0)
+		return c;
+	if ((c = keys_cmp(a, b)) != 0)
+		return c;
+	if ((c = strcmp(a->incl, b->incl)) != 0)
+		return c;
+	if (a->nulls_not_distinct != b->nulls_not_distinct)
+		return a->nulls_not_distinct ? 1 : -1;
+	return (a->indexrelid > b->indexrelid) - (a->indexrelid < b->indexrelid);
+}
+
+/*
+ * Which of two identical indexes to keep: the one backing a constraint,
+ * then a unique one, then the replica identity, then the smaller, then the
+ * older (lower OID).
+ */
+static bool
+better_keeper(const IdxEntry *a, const IdxEntry *b)
+{
+	if (a->is_primary != b->is_primary)
+		return a->is_primary;
+	if (a->backs_constraint != b->backs_constraint)
+		return a->backs_constraint;
+	if (a->is_unique != b->is_unique)
+		return a->is_unique;
+	if (a->is_replident != b->is_replident)
+		return a->is_replident;
+	if (a->size != b->size)
+		return a->size < b->size;
+	return a->indexrelid < b->indexrelid;
+}
+
+static bool
+keys_prefix_of(const IdxEntry *a, const IdxEntry *b)
+{
+	if (a->nkeys > b->nkeys)
+		return false;
+	for (int i = 0; i < a->nkeys; i++)
+		if (strcmp(a->keys[i], b->keys[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+find_duplicates_and_redundant(IdxEntry *arr, int n)
+{
+	IdxEntry  **sorted = palloc(sizeof(IdxEntry *) * Max(n, 1));
+	int			m = 0;
+
+	/* Attached partitions cannot be dropped alone; invalid ones are reported as such. */
+	for (int i = 0; i < n; i++)
+		if (arr[i].is_valid && !arr[i].attached)
+			sorted[m++] = &arr[i];
+	qsort(sorted, m, sizeof(IdxEntry *), signature_qsort_cmp);
+
+	for (int i = 0; i < m;)
+	{
+		int			j = i + 1;
+		IdxEntry   *keep = sorted[i];
+
+		CHECK_FOR_INTERRUPTS();
+		while (j < m && same_definition(sorted[i], sorted[j]))
+		{
+			if (better_keeper(sorted[j], keep))
+				keep = sorted[j];
+			j++;
+		}
+		for (int k = i; k < j; k++)
+		{
+			IdxEntry   *a = sorted[k];
+
+			if (a != keep)
+			{
+				a->code[CODE_DUPLICATE] = true;
+				a->twin = keep->qualname;
+			}
+			/*
+			 * Redundant: a plain non-unique btree whose keys lead the next
+			 * different definition in the same (table, am, predicate) group.
+			 * Sorting puts every index it is a prefix of right after it.
+			 */
+			else if (j < m && a->amoid == BTREE_AM_OID && !a->is_unique &&
+					 !a->backs_constraint && !a->is_replident &&
+					 a->incl[0] == '\0' && group_cmp(a, sorted[j]) == 0 &&
+					 keys_prefix_of(a, sorted[j]))
+			{
+				a->code[CODE_REDUNDANT] = true;
+				a->twin = sorted[j]->qualname;
+			}
+		}
+		i = j;
+	}
+	pfree(sorted);
+}
+
+/* ---------- analyze_index_usage ---------- */
+
+static bool
+is_reindex_leftover(const char *name)
+{
+	const char *p = strstr(name, "_ccnew");
+
+	if (p == NULL)
+		p = strstr(name, "_ccold");
+	if (p == NULL)
+		return false;
+	p += 6;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == '\0';
+}
+
+static void
+classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
+{
+	int			nbuilding = -1;
+	Oid		   *building = NULL;
+
+	find_duplicates_and_redundant(arr, n);
+	mark_fk_covers(arr, n, fks, nfks);
+
+	for (int i = 0; i < n; i++)
+	{
+		IdxEntry   *e = &arr[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!e->is_valid)
+		{
+			if (nbuilding < 0)
+				building = tables_building_indexes(&nbuilding);
+			if (!oid_in(building, nbuilding, e->indrelid))
+				e->code[CODE_INVALID] = true;
+			continue;
+		}
+		if (e->scans == 0 && !e->attached && !e->backs_constraint &&
+			!e->is_unique && !e->is_replident && e->serves_fk == NULL)
+			e->code[stats_old_enough ? CODE_UNUSED : CODE_UNUSED_RECENT] = true;
+		if (e->bloat >= 0 && e->size >= BLOAT_MIN_BYTES &&
+			e->bloat * 100.0 / e->size > dbopt_index_bloat_threshold)
+			e->code[CODE_BLOATED] = true;
+	}
+}
+
+static void
+apply_suppressions(IdxEntry *arr, int n, const DboptSuppressionSet *supp,
+				   bool include_suppressed)
+{
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < NUM_CODES; c++)
+		{
+			const DboptSuppression *s;
+
+			if (!arr[i].code[c])
+				continue;
+			s = dbopt_suppression_match(supp, code_names[c], arr[i].qualname);
+			if (s == NULL)
+				continue;
+			if (include_suppressed)
+				arr[i].note[c] = dbopt_suppression_note(s);
+			else
+				arr[i].code[c] = false;
+		}
+}
+
+/* "3 days", "5 hours", "12 minutes": precise enough for a recommendation. */
+static char *
+human_age(int64 usecs)
+{
+	if (usecs >= USECS_PER_DAY)
+		return psprintf("%lld days", (long long) (usecs / USECS_PER_DAY));
+	if (usecs >= USECS_PER_HOUR)
+		return psprintf("%lld hours", (long long) (usecs / USECS_PER_HOUR));
+	return psprintf("%lld minutes", (long long) (usecs / USECS_PER_MINUTE));
+}
+
+static char *
+pretty_bytes(int64 b)
+{
+	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+															  Int64GetDatum(b))));
+}
+
+/* Recommendation text and fix_sql for one index; NULLs when nothing to do. */
+static void
+advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
+{
+	StringInfoData buf;
+	bool		drop = false,
+				reindex = false;
+	bool		partitioned = (e->relkind == RELKIND_PARTITIONED_INDEX);
+	bool		drop_blocked = false;
+
+	initStringInfo(&buf);
+#define SENTENCE(...) \
+	do { if (buf.len > 0) appendStringInfoChar(&buf, ' '); \
+		 appendStringInfo(&buf, __VA_ARGS__); } while (0)
+#define NOTE(c) \
+	do { if (e->note[c]) appendStringInfo(&buf, " %s", e->note[c]); } while (0)
+
+	if (e->code[CODE_UNUSED])
+	{
+		SENTENCE("Not scanned since statistics started %s ago; drop it unless a rare job (month-end, a replica) needs it.",
+				 stats_age);
+		NOTE(CODE_UNUSED);
+		drop = true;
+	}
+	if (e->scans == 0 && e->serves_fk && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
+		SENTENCE("Not scanned, but it is the only index serving foreign key %s; keep it.",
+				 quote_identifier(e->serves_fk));
+	if (e->code[CODE_UNUSED_RECENT])
+	{
+		SENTENCE("No scans yet, but statistics are only %s old; judge again after min_stats_age.",
+				 stats_age);
+		NOTE(CODE_UNUSED_RECENT);
+	}
+	if (e->code[CODE_DUPLICATE])
+	{
+		SENTENCE("Same definition as %s, which is kept; drop this one.", e->twin);
+		NOTE(CODE_DUPLICATE);
+		if (e->backs_constraint)
+			drop_blocked = true;
+		drop = true;
+	}
+	if (e->code[CODE_REDUNDANT])
+	{
+		SENTENCE("Its keys lead %s, which serves the same lookups; drop this one.",
+				 e->twin);
+		NOTE(CODE_REDUNDANT);
+		drop = true;
+	}
+	if (e->code[CODE_INVALID])
+	{
+		if (is_reindex_leftover(e->indexname))
+		{
+			SENTENCE("Invalid leftover of an interrupted REINDEX CONCURRENTLY; drop it.");
+			drop = true;
+		}
+		else if (partitioned)
+			SENTENCE("Invalid: some partitions lack an attached index; create them and ALTER INDEX %s ATTACH PARTITION each one.",
+					 e->qualname);
+		else
+		{
+			SENTENCE("Invalid (an interrupted CREATE INDEX CONCURRENTLY?): the planner ignores it but writes still maintain it; rebuild it.");
+			reindex = true;
+		}
+		NOTE(CODE_INVALID);
+	}
+	if (e->code[CODE_BLOATED])
+	{
+		SENTENCE("About %s of its %s is bloat (statistical estimate); rebuild it.",
+				 pretty_bytes(e->bloat), pretty_bytes(e->size));
+		NOTE(CODE_BLOATED);
+		reindex = true;
+	}
+
+	*fix = NULL;
+	if (drop && drop_blocked)
+		appendStringInfoString(&buf, " It backs a constraint: drop the constraint instead, after checking that no foreign key needs it.");
+	else if (drop && partitioned)
+	{
+		*fix = psprintf("DROP INDEX %s;", e->qualname);
+		appendStringInfoString(&buf, " DROP INDEX CONCURRENTLY does not work on a partitioned index: this DROP locks the table and all its partitions.");
+	}
+	else if (drop)
+		*fix = psprintf("DROP INDEX CONCURRENTLY %s;", e->qualname);
+	else if (reindex)
+		*fix = psprintf("REINDEX INDEX CONCURRENTLY %s;", e->qualname);
+	*rec = buf.len > 0 ? buf.data : NULL;
+#undef SENTENCE
+#undef NOTE
+}
+
+static int
+output_qsort_cmp(const void *pa, const void *pb)
+{
+	const IdxEntry *a = pa;
+	const IdxEntry *b = pb;
+	int			c;
+
+	if ((c = strcmp(a->schemaname, b->schemaname)) != 0)
+		return c;
+	if ((c = strcmp(a->tablename, b->tablename)) != 0)
+		return c;
+	return strcmp(a->indexname, b->indexname);
+}
+
+static Datum
+name_datum(const char *s)
+{
+	Name		n = (Name) palloc0(NAMEDATALEN);
+
+	namestrcpy(n, s);
+	return NameGetDatum(n);
+}
+
+static Datum
+int64_or_null(int64 v, bool *isnull)
+{
+	*isnull = (v < 0);
+	return Int64GetDatum(v);
+}
+
+#define IDX_USAGE_NCOLS 18
+
+PG_FUNCTION_INFO_V1(dbopt_analyze_index_usage);
+
+Datum
+dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nspfilter = InvalidOid;
+	Interval   *min_age;
+	bool		include_suppressed;
+	TimestampTz stats_since,
+				now = GetCurrentTransactionStartTimestamp();
+	bool		old_enough;
+	char	   *stats_age;
+	DboptSuppressionSet *supp;
+	IdxEntry   *arr;
+	int			n,
+				nfks;
+	FkRef	   *fks;
+	MemoryContext rowcxt;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("min_stats_age must not be null"),
+				 errdetail("It is how old statistics must be before a never-scanned index is called unused."),
+				 errhint("Pass an interval such as '7 days', or omit it for the default.")));
+	min_age = PG_GETARG_INTERVAL_P(1);
+	if (min_age->month < 0 || min_age->day < 0 || min_age->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_stats_age must not be negative"),
+				 errdetail("A negative age would call indexes unused on a freshly reset server."),
+				 errhint("Pass an interval such as '7 days'.")));
+	if (!PG_ARGISNULL(0))
+		nspfilter = dbopt_schema_filter(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	include_suppressed = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+
+	dbopt_init_materialized_srf(fcinfo);
+	if (rsinfo->setDesc->natts != IDX_USAGE_NCOLS)
+		elog(ERROR, "analyze_index_usage declares %d columns, expected %d",
+			 rsinfo->setDesc->natts, IDX_USAGE_NCOLS);
+
+	stats_since = dbopt_db_stats_reset_time();
+	if (stats_since == 0)
+		stats_since = PgStartTime;
+	old_enough = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+														 TimestampTzGetDatum(now),
+														 IntervalPGetDatum(min_age))) >= stats_since;
+	stats_age = human_age(now - stats_since);
+
+	supp = dbopt_suppressions_load(CurrentMemoryContext);
+	arr = collect_indexes(nspfilter, &n, &fks, &nfks);
+	classify(arr, n, old_enough, fks, nfks);
+	apply_suppressions(arr, n, supp, include_suppressed);
+	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt index row",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < n; i++)
+	{
+		IdxEntry   *e = &arr[i];
+		Datum		values[IDX_USAGE_NCOLS];
+		bool		nulls[IDX_USAGE_NCOLS];
+		Datum		codes[NUM_CODES];
+		int			ncodes = 0;
+		char	   *rec,
+				   *fix;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowcxt);
+		memset(nulls, 0, sizeof(nulls));
+		for (int c = 0; c < NUM_CODES; c++)
+			if (e->code[c])
+				codes[ncodes++] = CStringGetTextDatum(code_names[c]);
+		advise(e, stats_age, &rec, &fix);
+
+		values[0] = name_datum(e->schemaname);
+		values[1] = name_datum(e->tablename);
+		values[2] = name_datum(e->indexname);
+		values[3] = ObjectIdGetDatum(e->indexrelid);
+		values[4] = int64_or_null(e->size, &nulls[4]);
+		values[5] = int64_or_null(e->table_size, &nulls[5]);
+		values[6] = Int64GetDatum(e->scans);
+		values[7] = Int64GetDatum(e->tup_read);
+		values[8] = Int64GetDatum(e->tup_fetched);
+		values[9] = BoolGetDatum(e->is_unique);
+		values[10] = BoolGetDatum(e->is_primary);
+		values[11] = BoolGetDatum(e->backs_constraint);
+		values[12] = BoolGetDatum(e->is_valid);
+		values[13] = TimestampTzGetDatum(stats_since);
+		values[14] = int64_or_null(e->bloat, &nulls[14]);
+		values[15] = PointerGetDatum(construct_array(codes, ncodes, TEXTOID, -1, false,
+													 TYPALIGN_INT));
+		values[16] = rec ? CStringGetTextDatum(rec) : (Datum) 0;
+		nulls[16] = (rec == NULL);
+		values[17] = fix ? CStringGetTextDatum(fix) : (Datum) 0;
+		nulls[17] = (fix == NULL);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	return (Datum) 0;
+}
+
+/* ---------- find_unindexed_foreign_keys ---------- */
+
+/*
+ * Whether some valid, non-partial index on relid has exactly the FK columns
+ * (in any order) as its leading key columns: what the referenced side's
+ * DELETE/UPDATE lookups need.
+ */
+static bool
+fk_is_indexed(Oid relid, const int16 *fkcols, int nfk)
+{
+	Relation	rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+
+		if (!idx->indisvalid || !heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+			continue;
+		found = leading_keys_are(idx->indkey.values, idx->indnkeyatts, fkcols, nfk);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* Planner's row estimate; leaf partitions summed; -1 when never analyzed. */
+static int64
+rows_estimate(Oid relid)
+{
+	List	   *rels;
+	ListCell   *lc;
+	double		total = 0;
+	bool		known = false;
+
+	rels = (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	foreach(lc, rels)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (((Form_pg_class) GETSTRUCT(tup))->relkind == RELKIND_RELATION &&
+			((Form_pg_class) GETSTRUCT(tup))->reltuples >= 0)
+		{
+			total += ((Form_pg_class) GETSTRUCT(tup))->reltuples;
+			known = true;
+		}
+		ReleaseSysCache(tup);
+	}
+	list_free(rels);
+	return known ? (int64) total : -1;
+}
+
+#define FK_WARN_ROWS 1000
+
+PG_FUNCTION_INFO_V1(dbopt_find_unindexed_foreign_keys);
+
+Datum
+dbopt_find_unindexed_foreign_keys(PG_FUNCTION_ARGS)
+{
+	DboptFindings f;
+	Oid			nspfilter = InvalidOid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext itemcxt;
+
+	if (!PG_ARGISNULL(0))
+		nspfilter = dbopt_schema_filter(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	dbopt_findings_begin(&f, fcinfo, !PG_ARGISNULL(1) && PG_GETARG_BOOL(1));
+	if (f.nextra != 4)
+		elog(ERROR, "find_unindexed_foreign_keys declares %d extra columns, expected 4",
+			 f.nextra);
+
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt fk item",
+									ALLOCSET_DEFAULT_SIZES);
+	rel = table_open(ConstraintRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		Oid			nsp;
+		bool		isnull;
+		Datum		d;
+		ArrayType  *arr;
+		int16	   *cols;
+		int			nfk;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		/* Partitions' cloned copies are covered by their parent's row. */
+		if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
+			continue;
+		nsp = get_rel_namespace(con->conrelid);
+		if (!OidIsValid(nsp) || !dbopt_is_user_namespace(nsp) ||
+			(OidIsValid(nspfilter) && nsp != nspfilter))
+			continue;
+
+		old = MemoryContextSwitchTo(itemcxt);
+		d = heap_getattr(tup, Anum_pg_constraint_conkey, RelationGetDescr(rel), &isnull);
+		if (isnull)
+			elog(ERROR, "foreign key %u has no columns", con->oid);
+		arr = DatumGetArrayTypeP(d);
+		nfk = ARR_DIMS(arr)[0];
+		cols = (int16 *) ARR_DATA_PTR(arr);
+
+		if (!fk_is_indexed(con->conrelid, cols, nfk))
+		{
+			bool		partitioned = get_rel_relkind(con->conrelid) == RELKIND_PARTITIONED_TABLE;
+			char	   *table = dbopt_qualified_relname(con->conrelid);
+			char	   *reftable = dbopt_qualified_relname(con->confrelid);
+			StringInfoData collist;
+			Datum	   *colnames = palloc(sizeof(Datum) * nfk);
+			int64		rows = rows_estimate(con->conrelid);
+			DboptFinding row;
+			Datum		extra[4];
+			bool		extra_null[4] = {false, false, false, false};
+
+			initStringInfo(&collist);
+			for (int i = 0; i < nfk; i++)
+			{
+				char	   *att = get_attname(con->conrelid, cols[i], false);
+
+				appendStringInfo(&collist, "%s%s", i ? ", " : "", quote_identifier(att));
+				colnames[i] = CStringGetTextDatum(att);
+			}
+
+			row.severity = (rows >= FK_WARN_ROWS) ? DBOPT_WARNING : DBOPT_INFO;
+			row.check_name = "fk_without_index";
+			row.object_name = psprintf("%s.%s", table, quote_identifier(NameStr(con->conname)));
+			row.detail = psprintf("Foreign key %s (%s) references %s, but no valid index on %s starts with those columns; "
+								  "every DELETE or key UPDATE on %s scans %s (%s rows).",
+								  quote_identifier(NameStr(con->conname)), collist.data,
+								  reftable, table, reftable, table,
+								  rows >= 0 ? psprintf(INT64_FORMAT, rows) : "unknown number of");
+			row.remediation = partitioned
+				? "Create the index on the partitioned table (CONCURRENTLY is not supported there), or create it CONCURRENTLY on each partition first and then on the parent."
+				: "Create an index on the referencing columns.";
+			row.fix_sql = partitioned
+				? psprintf("CREATE INDEX ON %s (%s);", table, collist.data)
+				: psprintf("CREATE INDEX CONCURRENTLY ON %s (%s);", table, collist.data);
+
+			extra[0] = ObjectIdGetDatum(con->conrelid);
+			extra[1] = ObjectIdGetDatum(con->confrelid);
+			extra[2] = PointerGetDatum(construct_array(colnames, nfk, TEXTOID, -1, false,
+													   TYPALIGN_INT));
+			extra[3] = Int64GetDatum(rows);
+			extra_null[3] = (rows < 0);
+			dbopt_findings_add(&f, &row, extra, extra_null);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(itemcxt);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
