@@ -17,3 +17,24 @@ SELECT dbopt.suppress('companion_extension', 'pg_cron',
 SELECT count(*) AS pg_cron_rows_now FROM dbopt.status()
  WHERE check_name = 'companion_extension' AND object_name = 'pg_cron';
 SELECT check_name, object_name, reason FROM dbopt.suppressions;
+
+\echo
+\echo '== dbopt.analyze_index_usage(): indexes that do not earn their keep =='
+\echo '(the demo cluster is minutes old, so min_stats_age is 0 here; the default is 7 days)'
+SELECT tablename, indexname, scans, pg_size_pretty(index_size_bytes) AS size,
+       findings, fix_sql
+  FROM dbopt.analyze_index_usage('app', min_stats_age => '0 s')
+ WHERE findings <> '{}'
+ ORDER BY index_size_bytes DESC, indexname
+ LIMIT 15;
+
+\echo
+\echo '== The most used indexes =='
+SELECT tablename, indexname, scans, tuples_fetched
+  FROM dbopt.analyze_index_usage('app')
+ WHERE scans > 0 ORDER BY scans DESC LIMIT 5;
+
+\echo
+\echo '== dbopt.find_unindexed_foreign_keys() =='
+SELECT severity, object_name, referencing_rows_estimate AS rows, fix_sql
+  FROM dbopt.find_unindexed_foreign_keys('app');
