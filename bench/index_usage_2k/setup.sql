@@ -1,15 +1,3 @@
--- 400 tables with 5 indexes each (2,000 indexes), to show growth: a primary key, two
--- single-column indexes, a composite that makes one of them redundant, and
--- a duplicate.  A few rows each, analyzed, so the bloat estimate runs too.
-DO $$
-BEGIN
-  FOR i IN 1..400 LOOP
-    EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, a int, b int, c text)', i);
-    EXECUTE format('CREATE INDEX ON public.t%s (a)', i);
-    EXECUTE format('CREATE INDEX ON public.t%s (b)', i);
-    EXECUTE format('CREATE INDEX ON public.t%s (a, b)', i);
-    EXECUTE format('CREATE INDEX ON public.t%s (b)', i);
-    EXECUTE format('INSERT INTO public.t%s SELECT g, g, g, g::text FROM generate_series(1, 10) g', i);
-  END LOOP;
-END $$;
-ANALYZE;
+-- The index_usage set-up at 400 tables (2,000 indexes), to show growth.
+\set ntables 400
+\ir ../index_usage/setup.sql
