@@ -280,6 +280,7 @@ mark_fk_covers(IdxEntry *arr, int n, FkRef *fks, int nfks)
 			int			lo,
 						hi;
 
+			CHECK_FOR_INTERRUPTS();
 			/* Indexes about to be dropped as duplicate or redundant do not count. */
 			if (!e->is_valid || e->has_pred || e->attached ||
 				e->code[CODE_DUPLICATE] || e->code[CODE_REDUNDANT])
@@ -347,6 +348,7 @@ index_counters(IdxEntry *e)
 	{
 		Oid			relid = lfirst_oid(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		if (get_rel_relkind(relid) != RELKIND_INDEX)
 			continue;
 		e->scans += stat_counter(pg_stat_get_numscans, relid);
@@ -619,8 +621,9 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 		e->backs_constraint = oid_in(con, ncon, idx->indexrelid);
 
 		index_signature(e, tup, desc, keepcxt, tmpcxt);
-		MemoryContextReset(tmpcxt);
 
+		/* Only scalars are kept from here on: work in the per-item context. */
+		MemoryContextSwitchTo(tmpcxt);
 		e->size = dbopt_relation_size_nowait(e->indexrelid);
 		e->table_size = table_size_cached(sizes, e->indrelid);
 		index_counters(e);
@@ -633,6 +636,8 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 			ReleaseSysCache(ttup);
 		}
 		e->bloat = estimate_btree_bloat(e, idx->indkey.values, idx->indnatts, reltuples);
+		MemoryContextSwitchTo(keepcxt);
+		MemoryContextReset(tmpcxt);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -837,6 +842,8 @@ apply_suppressions(IdxEntry *arr, int n, const DboptSuppressionSet *supp,
 				   bool include_suppressed)
 {
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		for (int c = 0; c < NUM_CODES; c++)
 		{
 			const DboptSuppression *s;
@@ -851,6 +858,7 @@ apply_suppressions(IdxEntry *arr, int n, const DboptSuppressionSet *supp,
 			else
 				arr[i].code[c] = false;
 		}
+	}
 }
 
 /* "3 days", "5 hours", "12 minutes": precise enough for a recommendation. */
@@ -1144,8 +1152,10 @@ rows_estimate(Oid relid)
 		? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 	foreach(lc, rels)
 	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		HeapTuple	tup;
 
+		CHECK_FOR_INTERRUPTS();
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
 		if (!HeapTupleIsValid(tup))
 			continue;
 		if (((Form_pg_class) GETSTRUCT(tup))->relkind == RELKIND_RELATION &&
