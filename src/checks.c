@@ -43,6 +43,17 @@ static const DboptCheckDef known_checks[] = {
 	{"invalid", "analyze_index_usage", "Index marked invalid and not being built right now."},
 	{"bloated", "analyze_index_usage", "Estimated bloat above dbopt.index_bloat_threshold."},
 	{"fk_without_index", "find_unindexed_foreign_keys", "Foreign key whose columns lead no valid index on the referencing table."},
+	{"fk_orphan_rows", "check_data_integrity", "Rows of a referencing table with no referenced row (NOT VALID or unenforced foreign keys; every foreign key with deep)."},
+	{"check_violation", "check_data_integrity", "Rows failing a NOT VALID CHECK constraint (every CHECK with deep)."},
+	{"not_valid_constraint", "check_data_integrity", "NOT VALID constraint that no row violates: it can be validated."},
+	{"disabled_constraint_trigger", "check_data_integrity", "Disabled trigger enforcing a foreign key or constraint trigger."},
+	{"invalid_unique_index", "check_data_integrity", "Invalid unique index, with the number of duplicated keys that block its rebuild."},
+	{"sequence_exhaustion", "check_data_integrity", "Sequence at 75% (warning) or 90% (critical) of the limit of the column it feeds, or its own."},
+	{"xid_wraparound", "check_data_integrity", "Table or database whose freeze age passed autovacuum_freeze_max_age (warning) or vacuum_failsafe_age (critical)."},
+	{"index_corruption", "check_data_integrity", "amcheck bt_index_check(heapallindexed) found a problem (deep, amcheck installed)."},
+	{"heap_corruption", "check_data_integrity", "amcheck verify_heapam found a problem (deep, amcheck installed)."},
+	{"collation_version_mismatch", "check_data_integrity", "Collation whose recorded version differs from the library's, with the indexes to rebuild."},
+	{"check_failed", "check_data_integrity", "A check that could not run (permission, lock or time limit, error); the others still ran."},
 };
 
 bool

@@ -18,8 +18,10 @@
 
 int			dbopt_lock_timeout_ms = 5000;
 double		dbopt_index_bloat_threshold = 30.0;
+int			dbopt_check_timeout_ms = 0;
 
 static const char *const guc_names[] = {
+	"dbopt.check_timeout",
 	"dbopt.index_bloat_threshold",
 	"dbopt.lock_timeout",
 };
@@ -45,6 +47,16 @@ dbopt_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.check_timeout",
+							"Longest time one integrity check may run before it is stopped and reported as check_failed.",
+							"Applies to each data scan of check_data_integrity() and validate_constraints() "
+							"on its own; the other checks still run.  Zero means no limit.",
+							&dbopt_check_timeout_ms,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("dbopt");
 }

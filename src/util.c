@@ -248,3 +248,40 @@ dbopt_is_user_namespace(Oid nspid)
 	}
 	return true;
 }
+
+void
+dbopt_log_action(const char *operation, const char *object_name,
+				 const char *action, int64 rows, int64 bytes,
+				 const char *detail)
+{
+	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			rc;
+
+	values[0] = CStringGetTextDatum(operation);
+	values[1] = CStringGetTextDatum(object_name);
+	values[2] = CStringGetTextDatum(action);
+	values[3] = Int64GetDatum(rows);
+	values[4] = Int64GetDatum(bytes);
+	values[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	if (rows < 0)
+		nulls[3] = 'n';
+	if (bytes < 0)
+		nulls[4] = 'n';
+	if (detail == NULL)
+		nulls[5] = 'n';
+
+	SPI_connect();
+	rc = SPI_execute_with_args("INSERT INTO dbopt.maintenance_log"
+							   " (operation, object_name, action, rows, bytes, detail)"
+							   " VALUES ($1, $2, $3, $4, $5, $6)",
+							   6, argtypes, values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
+	SPI_finish();
+
+	ereport(LOG,
+			(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
+					detail ? ": " : "", detail ? detail : "")));
+}

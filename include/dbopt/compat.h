@@ -55,4 +55,34 @@ dbopt_db_stats_reset_time(void)
 	return db ? db->stat_reset_timestamp : 0;
 }
 
+
+/* Columns and PK = FK operators of a foreign key's pg_constraint row. */
+#include "catalog/pg_constraint.h"
+#define dbopt_deconstruct_fk(tup, nkeys, conkey, confkey, pfeqop) \
+	DeconstructFkConstraintRow((tup), (nkeys), (conkey), (confkey), (pfeqop), \
+							   NULL, NULL, NULL, NULL)
+
+/*
+ * Last value a sequence handed out, or *isnull when it never has.  Raises
+ * the core privilege error when the caller may not read it.
+ */
+#include "utils/fmgrprotos.h"
+
+static inline int64
+dbopt_sequence_last_value(Oid seqid, bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+	fcinfo->args[0].isnull = false;
+	d = pg_sequence_last_value(fcinfo);
+	*isnull = fcinfo->isnull;
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Unique indexes that treat NULL keys as equal (NULLS NOT DISTINCT, 15+). */
+#define dbopt_index_nulls_not_distinct(indexform) ((indexform)->indnullsnotdistinct)
+
 #endif							/* DBOPT_COMPAT_H */

@@ -20,6 +20,7 @@ extern bool dbopt_preloaded;
 /* GUC variables (guc.c). */
 extern int	dbopt_lock_timeout_ms;
 extern double dbopt_index_bloat_threshold;
+extern int	dbopt_check_timeout_ms;
 
 extern void dbopt_define_gucs(void);
 extern int	dbopt_guc_count(void);

@@ -47,4 +47,13 @@ extern bool dbopt_library_preloaded(const char *libname);
  */
 extern int64 dbopt_spi_int8(const char *sql, bool *isnull);
 
+/*
+ * Record one action of a function that changes things in
+ * dbopt.maintenance_log, in the current (sub)transaction, and repeat it in
+ * the server log.  rows/bytes < 0 are stored as NULL.
+ */
+extern void dbopt_log_action(const char *operation, const char *object_name,
+							 const char *action, int64 rows, int64 bytes,
+							 const char *detail);
+
 #endif							/* DBOPT_UTIL_H */

@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * isolate.h
+ *	  Run one unit of work so that its failure cannot stop the others.
+ *
+ * Reports that run many independent checks, and maintenance functions that
+ * act on many objects, wrap each unit in dbopt_run_isolated().  A unit that
+ * fails (permission, lock timeout, its own time limit, bad data) is rolled
+ * back on its own and its error is returned; a cancel from the user or from
+ * statement_timeout still stops the whole statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DBOPT_ISOLATE_H
+#define DBOPT_ISOLATE_H
+
+#include "postgres.h"
+
+typedef void (*DboptUnitFn) (void *arg);
+
+typedef struct DboptUnitError
+{
+	int			sqlerrcode;
+	bool		timed_out;		/* stopped by the unit's own time limit */
+	bool		lock_timeout;	/* a lock was not granted within the wait */
+	char	   *message;
+	char	   *detail;
+} DboptUnitError;
+
+/*
+ * Run fn(arg) in a subtransaction.  While it runs, lock waits are limited
+ * to dbopt.lock_timeout and, if timeout_ms > 0, the unit is cancelled after
+ * that long.  Returns true on success; otherwise fills *err (allocated in
+ * the caller's memory context) and returns false.  Work done by a failed
+ * unit is rolled back.
+ *
+ * fn must not emit rows into a tuplestore: rows written from inside the
+ * subtransaction could reference resources that its rollback releases.
+ */
+extern bool dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
+							   DboptUnitError *err);
+
+/*
+ * In the current (sub)transaction, limit lock waits to dbopt.lock_timeout.
+ * Returns the GUC nest level to pass to AtEOXact_GUC() when done.
+ */
+extern int	dbopt_push_lock_timeout(void);
+
+#endif							/* DBOPT_ISOLATE_H */

@@ -1,0 +1,1786 @@
+/*-------------------------------------------------------------------------
+ *
+ * integrity.c
+ *	  check_data_integrity() and validate_constraints(): do the rows obey
+ *	  what the schema claims, or is about to claim?
+ *
+ * Catalog facts (disabled triggers, invalid unique indexes, sequence
+ * headroom, freeze age, collation versions) are read in C.  Data facts
+ * (orphans, CHECK violations, duplicate keys, amcheck) need a scan, which
+ * is SQL: the orphan scan is the same anti-join that VALIDATE CONSTRAINT
+ * runs (RI_Initial_Check), with the same work_mem, so it costs about the
+ * same.  Every scan runs isolated (isolate.c) under AccessShareLock, so a
+ * scan that fails, waits too long for a lock, or runs past
+ * dbopt.check_timeout becomes a check_failed row and the rest go on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/index.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_sequence.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "postmaster/autovacuum.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/findings.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+/* Findings of one unit, held until its subtransaction is over. */
+typedef struct Pending
+{
+	DboptFinding f;
+	bool		has_rows;
+	int64		rows;
+	char	   *sample;			/* JSON array text, or NULL */
+} Pending;
+
+typedef struct IntegrityRun
+{
+	DboptFindings out;
+	bool		deep;
+	int			sample_limit;
+	Oid			amcheck_nsp;	/* InvalidOid: amcheck not installed */
+	bool		amcheck_heap;	/* verify_heapam() available */
+	List	   *pending;
+} IntegrityRun;
+
+/* One constraint of a table, as the scans need it. */
+typedef struct ConInfo
+{
+	Oid			oid;
+	char	   *name;
+	char		contype;
+	bool		validated;
+	bool		islocal;
+	Oid			relid;
+	Oid			frelid;
+	char		matchtype;
+	int			nkeys;
+	AttrNumber	conkey[INDEX_MAX_KEYS];
+	AttrNumber	confkey[INDEX_MAX_KEYS];
+	Oid			pfeqop[INDEX_MAX_KEYS];
+	char	   *checkexpr;		/* deparsed CHECK expression */
+	bool		referenced_clone;	/* per-partition copy on the PK side */
+} ConInfo;
+
+/* A data scan: count the rows a query returns, keep the first few. */
+typedef struct ScanUnit
+{
+	const char *sql;
+	int			sample_limit;
+	bool		ri_memory;		/* use VALIDATE's memory settings */
+	MemoryContext outcxt;
+	int64		count;
+	char	   *sample;
+} ScanUnit;
+
+#define MAX_PROBLEMS_PER_OBJECT 100
+
+/* The tables a run covers, sorted; NULL means every table. */
+typedef struct OidSet
+{
+	Oid		   *oids;
+	int			n;
+} OidSet;
+
+static bool
+oidset_contains(const OidSet *set, Oid oid)
+{
+	return set == NULL || bsearch(&oid, set->oids, set->n, sizeof(Oid), oid_cmp) != NULL;
+}
+
+static void
+add_pending(IntegrityRun *run, DboptSeverity sev, const char *check,
+			const char *object, const char *detail, const char *remediation,
+			const char *fix_sql, bool has_rows, int64 rows, const char *sample)
+{
+	Pending    *p = palloc0(sizeof(Pending));
+
+	p->f.severity = sev;
+	p->f.check_name = check;
+	p->f.object_name = object;
+	p->f.detail = detail;
+	p->f.remediation = remediation;
+	p->f.fix_sql = fix_sql;
+	p->has_rows = has_rows;
+	p->rows = rows;
+	p->sample = sample ? pstrdup(sample) : NULL;
+	run->pending = lappend(run->pending, p);
+}
+
+/* Emit what the last units found; only ever outside a subtransaction. */
+static void
+flush_pending(IntegrityRun *run)
+{
+	ListCell   *lc;
+
+	foreach(lc, run->pending)
+	{
+		Pending    *p = lfirst(lc);
+		Datum		extra[2];
+		bool		extra_null[2];
+
+		extra[0] = Int64GetDatum(p->rows);
+		extra_null[0] = !p->has_rows;
+		extra_null[1] = (p->sample == NULL);
+		extra[1] = extra_null[1] ? (Datum) 0 :
+			DirectFunctionCall1(jsonb_in, CStringGetDatum(p->sample));
+		dbopt_findings_add(&run->out, &p->f, extra, extra_null);
+	}
+	run->pending = NIL;
+}
+
+/* A check that could not run, with advice that fits the reason. */
+static void
+add_check_failed(IntegrityRun *run, const char *check, const char *object,
+				 const DboptUnitError *err)
+{
+	const char *remediation;
+
+	if (err->timed_out)
+		remediation = "Raise dbopt.check_timeout, or check this table alone with target => and a quiet moment.";
+	else if (err->lock_timeout)
+		remediation = "Another session holds a conflicting lock; run again later or raise dbopt.lock_timeout.";
+	else if (err->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+		remediation = "Run as the table owner, or grant SELECT on the tables involved to the caller.";
+	else
+		remediation = "Fix the cause in the error text and run again; the other checks ran.";
+
+	add_pending(run, DBOPT_WARNING, "check_failed", object,
+				psprintf("%s could not run: %s%s%s", check, err->message,
+						 err->detail ? " " : "", err->detail ? err->detail : ""),
+				remediation, NULL, false, 0, NULL);
+}
+
+static char *
+qualified_constraint(Oid relid, const char *conname)
+{
+	return psprintf("%s.%s", dbopt_qualified_relname(relid),
+					quote_identifier(conname));
+}
+
+static char *
+column_name(Oid relid, AttrNumber attnum)
+{
+	return get_attname(relid, attnum, false);
+}
+
+/* "::type" when a value of type from must be cast to reach type to. */
+static const char *
+cast_to(Oid from, Oid to)
+{
+	if (from == to || !OidIsValid(to))
+		return "";
+	return psprintf("::%s", format_type_be_qualified(to));
+}
+
+/*
+ * Run a data scan: fetch the first sample_limit rows (each a jsonb key),
+ * then skip through the rest counting them.  Plans as a plain (not fast
+ * start) query, like VALIDATE's own check.
+ */
+static void
+scan_unit(void *arg)
+{
+	ScanUnit   *u = (ScanUnit *) arg;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	StringInfoData sample;
+	int			nest = NewGUCNestLevel();
+
+	if (u->ri_memory)
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%d", maintenance_work_mem);
+		(void) set_config_option("work_mem", buf, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("hash_mem_multiplier", "1", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(u->sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare integrity scan: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	initStringInfo(&sample);
+	u->count = 0;
+	if (u->sample_limit > 0)
+	{
+		SPI_cursor_fetch(portal, true, u->sample_limit);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			appendStringInfoString(&sample, i == 0 ? "[" : ", ");
+			appendStringInfoString(&sample, v ? v : "null");
+		}
+		u->count = SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (u->sample_limit <= 0 || u->count == u->sample_limit)
+	{
+		SPI_cursor_move(portal, true, FETCH_ALL);
+		u->count += SPI_processed;
+	}
+	SPI_cursor_close(portal);
+
+	u->sample = (sample.len > 0) ?
+		MemoryContextStrdup(u->outcxt, psprintf("%s]", sample.data)) : NULL;
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+static bool
+run_scan(const char *sql, int sample_limit, bool ri_memory, int64 *count,
+		 char **sample, DboptUnitError *err)
+{
+	ScanUnit	u;
+
+	memset(&u, 0, sizeof(u));
+	u.sql = sql;
+	u.sample_limit = sample_limit;
+	u.ri_memory = ri_memory;
+	u.outcxt = CurrentMemoryContext;
+	if (!dbopt_run_isolated(scan_unit, &u, dbopt_check_timeout_ms, err))
+		return false;
+	*count = u.count;
+	*sample = u.sample;
+	return true;
+}
+
+/* Can the caller read relid?  If not, a check_failed row says so. */
+static bool
+can_read(IntegrityRun *run, Oid relid, const char *check, const char *object)
+{
+	DboptUnitError err;
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	memset(&err, 0, sizeof(err));
+	err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+	err.message = psprintf("permission denied for table %s", dbopt_qualified_relname(relid));
+	add_check_failed(run, check, object, &err);
+	return false;
+}
+
+/* ---------- constraints of one table ---------- */
+
+static void
+int2_array(HeapTuple tup, TupleDesc desc, int attno, AttrNumber *out, int *n)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attno, desc, &isnull);
+	ArrayType  *arr;
+
+	*n = 0;
+	if (isnull)
+		return;
+	arr = DatumGetArrayTypeP(d);
+	*n = Min(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)), INDEX_MAX_KEYS);
+	memcpy(out, ARR_DATA_PTR(arr), *n * sizeof(int16));
+}
+
+/*
+ * The constraints on relid, and its primary key columns (npk = 0 when it
+ * has none).  A foreign key copied onto the referencing table for each
+ * partition of a partitioned referenced table is marked referenced_clone:
+ * its own orphan scan would wrongly count rows that point at the other
+ * partitions.
+ */
+static List *
+table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+	char	   *relname = get_rel_name(relid);
+
+	*npk = 0;
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		ConInfo    *c;
+
+		if (con->contype == CONSTRAINT_PRIMARY)
+		{
+			int2_array(tup, RelationGetDescr(rel), Anum_pg_constraint_conkey, pkcols, npk);
+			continue;
+		}
+		if (con->contype != CONSTRAINT_FOREIGN && con->contype != CONSTRAINT_CHECK)
+			continue;
+
+		c = palloc0(sizeof(ConInfo));
+		c->oid = con->oid;
+		c->name = pstrdup(NameStr(con->conname));
+		c->contype = con->contype;
+		c->validated = con->convalidated;
+		c->islocal = con->conislocal;
+		c->relid = relid;
+		if (con->contype == CONSTRAINT_FOREIGN)
+		{
+			c->frelid = con->confrelid;
+			c->matchtype = con->confmatchtype;
+			dbopt_deconstruct_fk(tup, &c->nkeys, c->conkey, c->confkey, c->pfeqop);
+			if (OidIsValid(con->conparentid))
+			{
+				HeapTuple	ptup = SearchSysCache1(CONSTROID,
+												   ObjectIdGetDatum(con->conparentid));
+
+				if (HeapTupleIsValid(ptup))
+				{
+					c->referenced_clone =
+						((Form_pg_constraint) GETSTRUCT(ptup))->conrelid == relid;
+					ReleaseSysCache(ptup);
+				}
+			}
+		}
+		else
+		{
+			bool		isnull;
+			Datum		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+										   RelationGetDescr(rel), &isnull);
+
+			if (isnull)
+				continue;
+			c->checkexpr = deparse_expression(stringToNode(TextDatumGetCString(bin)),
+											  deparse_context_for(relname, relid),
+											  false, false);
+		}
+		result = lappend(result, c);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* Whether any trigger enforcing this constraint is disabled. */
+static bool
+constraint_has_disabled_trigger(Oid conoid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgconstraint, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(conoid));
+	scan = systable_beginscan(rel, TriggerConstraintIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_DISABLED;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* jsonb_build_object('col', alias.col, ...) over the given columns. */
+static void
+append_key_object(StringInfo q, const char *alias, Oid relid,
+				  const AttrNumber *cols, int ncols)
+{
+	appendStringInfoString(q, "pg_catalog.jsonb_build_object(");
+	if (ncols == 0)
+		appendStringInfo(q, "'ctid', %s.ctid::text", alias);
+	for (int i = 0; i < ncols; i++)
+	{
+		char	   *name = column_name(relid, cols[i]);
+
+		appendStringInfo(q, "%s%s, %s.%s", i ? ", " : "",
+						 quote_literal_cstr(name), alias, quote_identifier(name));
+	}
+	appendStringInfoChar(q, ')');
+}
+
+/*
+ * The orphan query VALIDATE CONSTRAINT runs, returning each orphan's key:
+ * a left join to the referenced table keeping the rows with no partner,
+ * compared with the constraint's own PK = FK operators.  MATCH SIMPLE
+ * skips rows with any NULL key column; MATCH FULL only rows with all NULL,
+ * so partly NULL keys count as violations.
+ */
+static const char *
+only_kw(Oid relid)
+{
+	return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ";
+}
+
+static char *
+fk_orphan_from(const ConInfo *c)
+{
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, " FROM %s%s fk LEFT OUTER JOIN %s%s pk ON (",
+					 only_kw(c->relid), dbopt_qualified_relname(c->relid),
+					 only_kw(c->frelid), dbopt_qualified_relname(c->frelid));
+	for (int i = 0; i < c->nkeys; i++)
+	{
+		HeapTuple	optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(c->pfeqop[i]));
+		Form_pg_operator op;
+		Oid			pktype = get_atttype(c->frelid, c->confkey[i]);
+		Oid			fktype = get_atttype(c->relid, c->conkey[i]);
+
+		if (!HeapTupleIsValid(optup))
+			elog(ERROR, "cache lookup failed for operator %u", c->pfeqop[i]);
+		op = (Form_pg_operator) GETSTRUCT(optup);
+		appendStringInfo(&q, "%spk.%s%s OPERATOR(%s.%s) fk.%s%s",
+						 i ? " AND " : "",
+						 quote_identifier(column_name(c->frelid, c->confkey[i])),
+						 cast_to(pktype, op->oprleft),
+						 quote_identifier(get_namespace_name(op->oprnamespace)),
+						 NameStr(op->oprname),
+						 quote_identifier(column_name(c->relid, c->conkey[i])),
+						 cast_to(fktype, op->oprright));
+		ReleaseSysCache(optup);
+	}
+	appendStringInfo(&q, ") WHERE pk.%s IS NULL AND (",
+					 quote_identifier(column_name(c->frelid, c->confkey[0])));
+	for (int i = 0; i < c->nkeys; i++)
+		appendStringInfo(&q, "%sfk.%s IS NOT NULL",
+						 i ? (c->matchtype == FKCONSTR_MATCH_FULL ? " OR " : " AND ") : "",
+						 quote_identifier(column_name(c->relid, c->conkey[i])));
+	appendStringInfoChar(&q, ')');
+	return q.data;
+}
+
+static char *
+fk_orphan_sql(const ConInfo *c)
+{
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	append_key_object(&q, "fk", c->relid, c->conkey, c->nkeys);
+	appendStringInfoString(&q, fk_orphan_from(c));
+	return q.data;
+}
+
+static char *
+check_violation_sql(const ConInfo *c, const AttrNumber *pkcols, int npk)
+{
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	append_key_object(&q, "t", c->relid, pkcols, npk);
+	appendStringInfo(&q, " FROM %s%s t WHERE (%s) IS FALSE",
+					 only_kw(c->relid), dbopt_qualified_relname(c->relid),
+					 c->checkexpr);
+	return q.data;
+}
+
+static char *
+validate_sql(const ConInfo *c)
+{
+	return psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					dbopt_qualified_relname(c->relid), quote_identifier(c->name));
+}
+
+/*
+ * Count the rows violating one FK or CHECK constraint.  Returns false (and
+ * fills *err) when the scan could not run.
+ */
+static bool
+count_violations(const ConInfo *c, const AttrNumber *pkcols, int npk,
+				 int sample_limit, int64 *count, char **sample,
+				 DboptUnitError *err)
+{
+	if (c->contype == CONSTRAINT_FOREIGN)
+		return run_scan(fk_orphan_sql(c), sample_limit, true, count, sample, err);
+	return run_scan(check_violation_sql(c, pkcols, npk), sample_limit, false,
+					count, sample, err);
+}
+
+static void
+check_constraints(IntegrityRun *run, Oid relid)
+{
+	AttrNumber	pkcols[INDEX_MAX_KEYS];
+	int			npk;
+	List	   *cons = table_constraints(relid, pkcols, &npk);
+	ListCell   *lc;
+
+	foreach(lc, cons)
+	{
+		ConInfo    *c = lfirst(lc);
+		bool		is_fk = (c->contype == CONSTRAINT_FOREIGN);
+		const char *check = is_fk ? "fk_orphan_rows" : "check_violation";
+		char	   *object = qualified_constraint(relid, c->name);
+		bool		trig_off = false;
+		int64		count;
+		char	   *sample;
+		DboptUnitError err;
+
+		CHECK_FOR_INTERRUPTS();
+		if (is_fk && c->referenced_clone)
+			continue;
+		if (is_fk)
+			trig_off = constraint_has_disabled_trigger(c->oid);
+		if (c->validated && !trig_off && !run->deep)
+			continue;
+		if (!can_read(run, relid, check, object) ||
+			(is_fk && !can_read(run, c->frelid, check, object)))
+			continue;
+
+		if (!count_violations(c, pkcols, npk, run->sample_limit, &count, &sample, &err))
+		{
+			add_check_failed(run, check, object, &err);
+			continue;
+		}
+
+		if (count > 0)
+		{
+			const char *why;
+			char	   *detail;
+			char	   *remediation;
+			char	   *fix = NULL;
+
+			if (!c->validated)
+				why = "the constraint is NOT VALID";
+			else if (trig_off)
+				why = "the constraint is marked valid, but a trigger enforcing it is disabled";
+			else
+				why = "the constraint is marked valid; the rows were probably loaded with session_replication_role = replica or triggers disabled";
+
+			if (is_fk)
+			{
+				detail = psprintf("%lld row(s) of %s reference no row of %s (MATCH %s); %s.",
+								  (long long) count, dbopt_qualified_relname(relid),
+								  dbopt_qualified_relname(c->frelid),
+								  c->matchtype == FKCONSTR_MATCH_FULL ? "FULL" : "SIMPLE",
+								  why);
+				remediation = psprintf("Insert the missing rows into %s, set the keys to NULL, or delete the orphans (fix_sql deletes them; review it first), then validate the constraint.",
+									   dbopt_qualified_relname(c->frelid));
+				fix = psprintf("DELETE FROM %s%s WHERE ctid IN (SELECT fk.ctid%s);",
+							   only_kw(relid), dbopt_qualified_relname(relid),
+							   fk_orphan_from(c));
+			}
+			else
+			{
+				detail = psprintf("%lld row(s) of %s fail CHECK (%s); %s.",
+								  (long long) count, dbopt_qualified_relname(relid),
+								  c->checkexpr, why);
+				remediation = psprintf("Correct or delete the violating rows (SELECT * FROM ONLY %s WHERE (%s) IS FALSE lists them), then validate the constraint.",
+									   dbopt_qualified_relname(relid), c->checkexpr);
+			}
+			add_pending(run, c->validated ? DBOPT_CRITICAL : DBOPT_WARNING,
+						check, object, detail, remediation, fix, true, count, sample);
+		}
+		else if (!c->validated)
+			add_pending(run, DBOPT_INFO, "not_valid_constraint", object,
+						psprintf("%s %s is NOT VALID but no row violates it.",
+								 is_fk ? "Foreign key" : "CHECK constraint",
+								 quote_identifier(c->name)),
+						"Validate it: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock, so writes go on (dbopt.validate_constraints() does this for every such constraint).",
+						validate_sql(c), true, 0, NULL);
+	}
+}
+
+/* ---------- disabled constraint triggers ---------- */
+
+typedef struct DisabledTrig
+{
+	Oid			conoid;
+	char	   *names;
+	char	   *fix;
+	int			n;
+} DisabledTrig;
+
+static void
+check_disabled_triggers(IntegrityRun *run, Oid relid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *groups = NIL;
+	ListCell   *lc;
+	char	   *relname = dbopt_qualified_relname(relid);
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tup);
+		DisabledTrig *g = NULL;
+		const char *tgname;
+
+		if (!OidIsValid(trig->tgconstraint) || trig->tgenabled != TRIGGER_DISABLED)
+			continue;
+		/* A partition's clone follows its parent's trigger; report the parent's. */
+		if (OidIsValid(trig->tgparentid))
+			continue;
+		foreach(lc, groups)
+			if (((DisabledTrig *) lfirst(lc))->conoid == trig->tgconstraint)
+				g = lfirst(lc);
+		tgname = quote_identifier(NameStr(trig->tgname));
+		if (g == NULL)
+		{
+			g = palloc0(sizeof(DisabledTrig));
+			g->conoid = trig->tgconstraint;
+			g->names = pstrdup(tgname);
+			g->fix = psprintf("ALTER TABLE %s ENABLE TRIGGER %s;", relname, tgname);
+			groups = lappend(groups, g);
+		}
+		else
+		{
+			g->names = psprintf("%s, %s", g->names, tgname);
+			g->fix = psprintf("%s ALTER TABLE %s ENABLE TRIGGER %s;", g->fix, relname, tgname);
+		}
+		g->n++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, groups)
+	{
+		DisabledTrig *g = lfirst(lc);
+		HeapTuple	ctup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(g->conoid));
+		Form_pg_constraint con;
+		char	   *conname;
+		char	   *owner;
+
+		if (!HeapTupleIsValid(ctup))
+			continue;
+		con = (Form_pg_constraint) GETSTRUCT(ctup);
+		conname = pstrdup(NameStr(con->conname));
+		owner = dbopt_qualified_relname(con->conrelid);
+		add_pending(run, DBOPT_WARNING, "disabled_constraint_trigger",
+					qualified_constraint(relid, conname),
+					psprintf("%d trigger(s) on %s enforcing %s %s on %s are disabled (%s): rows changed meanwhile were not checked.",
+							 g->n, relname,
+							 con->contype == CONSTRAINT_FOREIGN ? "foreign key" : "constraint",
+							 quote_identifier(conname), owner, g->names),
+					"Enable the triggers, then run dbopt.check_data_integrity(deep => true) on the tables involved to find rows that slipped through.",
+					g->fix, false, 0, NULL);
+		ReleaseSysCache(ctup);
+	}
+}
+
+/* ---------- invalid unique indexes ---------- */
+
+static void
+check_invalid_unique(IntegrityRun *run, Oid relid)
+{
+	Relation	rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *bad = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+
+		if (idx->indisunique && !idx->indisvalid)
+		{
+			Oid		   *e = palloc(sizeof(Oid) * 2);
+
+			e[0] = idx->indexrelid;
+			e[1] = dbopt_index_nulls_not_distinct(idx);
+			bad = lappend(bad, e);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, bad)
+	{
+		Oid			indexrelid = ((Oid *) lfirst(lc))[0];
+		bool		nulls_equal = ((Oid *) lfirst(lc))[1] != 0;
+		HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexrelid));
+		Form_pg_index idx;
+		int			nkeys;
+		StringInfoData keys, obj, notnull;
+		char	   *pred = NULL;
+		char	   *object = dbopt_qualified_relname(indexrelid);
+		char	   *sql;
+		bool		isnull;
+		Datum		d;
+		int64		count;
+		char	   *sample;
+		DboptUnitError err;
+
+		if (!HeapTupleIsValid(itup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(itup);
+		nkeys = idx->indnkeyatts;
+		d = SysCacheGetAttr(INDEXRELID, itup, Anum_pg_index_indpred, &isnull);
+		if (!isnull)
+			pred = TextDatumGetCString(DirectFunctionCall3(pg_get_expr_ext, d,
+														   ObjectIdGetDatum(relid),
+														   BoolGetDatum(false)));
+		ReleaseSysCache(itup);
+
+		initStringInfo(&keys);
+		initStringInfo(&obj);
+		initStringInfo(&notnull);
+		for (int k = 1; k <= nkeys; k++)
+		{
+			char	   *col = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
+																	  ObjectIdGetDatum(indexrelid),
+																	  Int32GetDatum(k),
+																	  BoolGetDatum(false)));
+
+			appendStringInfo(&keys, "%s(%s)", k > 1 ? ", " : "", col);
+			appendStringInfo(&obj, "%s%s, (%s)", k > 1 ? ", " : "",
+							 quote_literal_cstr(col), col);
+			appendStringInfo(&notnull, " AND (%s) IS NOT NULL", col);
+		}
+		sql = psprintf("SELECT pg_catalog.jsonb_build_object(%s) FROM ONLY %s WHERE true%s%s%s GROUP BY %s HAVING count(*) > 1",
+					   obj.data, dbopt_qualified_relname(relid),
+					   pred ? " AND " : "", pred ? pred : "",
+					   nulls_equal ? "" : notnull.data, keys.data);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!can_read(run, relid, "invalid_unique_index", object))
+			continue;
+		if (!run_scan(sql, run->sample_limit, false, &count, &sample, &err))
+		{
+			add_check_failed(run, "invalid_unique_index", object, &err);
+			continue;
+		}
+		if (count > 0)
+			add_pending(run, DBOPT_CRITICAL, "invalid_unique_index", object,
+						psprintf("Unique index %s is invalid and %lld key value(s) are duplicated in %s, so it cannot be rebuilt: the table has no uniqueness guarantee on these columns.",
+								 object, (long long) count, dbopt_qualified_relname(relid)),
+						"Remove or merge the duplicate rows (sample holds some keys), then rebuild with REINDEX INDEX CONCURRENTLY.",
+						NULL, true, count, sample);
+		else
+			add_pending(run, DBOPT_WARNING, "invalid_unique_index", object,
+						psprintf("Unique index %s is invalid (a failed CREATE INDEX CONCURRENTLY?) but no key is duplicated now.", object),
+						"Rebuild it; writes go on during a concurrent reindex.",
+						psprintf("REINDEX INDEX CONCURRENTLY %s;", object),
+						true, 0, NULL);
+	}
+}
+
+/* ---------- transaction ID age ---------- */
+
+static int32
+frozen_age(TransactionId xid)
+{
+	if (!TransactionIdIsNormal(xid))
+		return 0;
+	return (int32) (ReadNextTransactionId() - xid);
+}
+
+static void
+add_xid_finding(IntegrityRun *run, const char *object, int32 age,
+				const char *what, const char *fix)
+{
+	int32		critical = Max(vacuum_failsafe_age, autovacuum_freeze_max_age);
+	bool		is_critical = age >= critical;
+
+	if (age < autovacuum_freeze_max_age)
+		return;
+	add_pending(run, is_critical ? DBOPT_CRITICAL : DBOPT_WARNING, "xid_wraparound",
+				object,
+				psprintf("%s has transaction ID age %d: past autovacuum_freeze_max_age (%d)%s; the server stops accepting writes at about 2,147,483,647 minus a safety margin.",
+						 what, age, autovacuum_freeze_max_age,
+						 is_critical ? psprintf(" and vacuum_failsafe_age (%d)", vacuum_failsafe_age) : ""),
+				"Find what holds back freezing (long transactions, prepared transactions, replication slots, a stuck autovacuum), then freeze.",
+				fix, false, 0, NULL);
+}
+
+static void
+check_table_xid(IntegrityRun *run, Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class cls;
+	int32		age;
+	Oid			toast;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	cls = (Form_pg_class) GETSTRUCT(tup);
+	age = frozen_age(cls->relfrozenxid);
+	toast = cls->reltoastrelid;
+	ReleaseSysCache(tup);
+	if (OidIsValid(toast))
+	{
+		HeapTuple	ttup = SearchSysCache1(RELOID, ObjectIdGetDatum(toast));
+
+		if (HeapTupleIsValid(ttup))
+		{
+			age = Max(age, frozen_age(((Form_pg_class) GETSTRUCT(ttup))->relfrozenxid));
+			ReleaseSysCache(ttup);
+		}
+	}
+	{
+		char	   *name = dbopt_qualified_relname(relid);
+
+		add_xid_finding(run, name, age, psprintf("Table %s", name),
+						psprintf("VACUUM (FREEZE, VERBOSE) %s;", name));
+	}
+}
+
+static void
+check_database_xid(IntegrityRun *run)
+{
+	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	Form_pg_database db;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	db = (Form_pg_database) GETSTRUCT(tup);
+	add_xid_finding(run, quote_identifier(NameStr(db->datname)),
+					frozen_age(db->datfrozenxid),
+					psprintf("Database %s", quote_identifier(NameStr(db->datname))),
+					"VACUUM (FREEZE, VERBOSE);");
+	ReleaseSysCache(tup);
+}
+
+/* ---------- sequences ---------- */
+
+/* Largest (or, for a descending sequence, smallest) value a type holds. */
+static bool
+type_limit(Oid typid, bool ascending, int64 *limit)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			*limit = ascending ? PG_INT16_MAX : PG_INT16_MIN;
+			return true;
+		case INT4OID:
+			*limit = ascending ? PG_INT32_MAX : PG_INT32_MIN;
+			return true;
+		case INT8OID:
+			*limit = ascending ? PG_INT64_MAX : PG_INT64_MIN;
+			return true;
+	}
+	return false;
+}
+
+typedef struct SeqUnit
+{
+	Oid			seqid;
+	int64		last;
+	bool		isnull;
+} SeqUnit;
+
+static void
+seq_unit(void *arg)
+{
+	SeqUnit    *u = arg;
+
+	u->last = dbopt_sequence_last_value(u->seqid, &u->isnull);
+}
+
+/*
+ * Columns fed by a sequence: the owning column of a serial or identity, and
+ * columns whose DEFAULT calls nextval() on it.
+ */
+static List *
+sequence_columns(Oid seqid)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *cols = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(seqid));
+	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == RelationRelationId && dep->refobjsubid > 0 &&
+			(dep->deptype == DEPENDENCY_AUTO || dep->deptype == DEPENDENCY_INTERNAL))
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSubSet(*a, RelationRelationId, dep->refobjid, dep->refobjsubid);
+			cols = lappend(cols, a);
+		}
+	}
+	systable_endscan(scan);
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(seqid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == AttrDefaultRelationId)
+		{
+			ObjectAddress col = GetAttrDefaultColumnAddress(dep->objid);
+			ListCell   *lc;
+			bool		seen = false;
+
+			if (!OidIsValid(col.objectId))
+				continue;
+			foreach(lc, cols)
+			{
+				ObjectAddress *a = lfirst(lc);
+
+				seen |= (a->objectId == col.objectId && a->objectSubId == col.objectSubId);
+			}
+			if (!seen)
+			{
+				ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+				*a = col;
+				cols = lappend(cols, a);
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return cols;
+}
+
+static void
+check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
+{
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+	Form_pg_sequence seq;
+	bool		ascending;
+	int64		seqlimit;
+	int64		limit;
+	const char *limit_by;
+	List	   *cols;
+	ListCell   *lc;
+	SeqUnit		u;
+	DboptUnitError err;
+	char	   *object = dbopt_qualified_relname(seqid);
+	double		used;
+	char	   *colnames = NULL;
+	char	   *fix = NULL;
+	bool		judged_by_column = false;
+	Oid			seqtype;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	seq = (Form_pg_sequence) GETSTRUCT(tup);
+	ascending = seq->seqincrement > 0;
+	seqlimit = ascending ? seq->seqmax : seq->seqmin;
+	seqtype = seq->seqtypid;
+	ReleaseSysCache(tup);
+
+	cols = sequence_columns(seqid);
+	if (only != NULL)
+	{
+		bool		feeds = false;
+
+		foreach(lc, cols)
+			feeds |= oidset_contains(only, ((ObjectAddress *) lfirst(lc))->objectId);
+		if (!feeds)
+			return;
+	}
+
+	limit = seqlimit;
+	limit_by = "its own limit";
+	foreach(lc, cols)
+	{
+		ObjectAddress *a = lfirst(lc);
+		int64		tl;
+		Oid			coltype = get_atttype(a->objectId, a->objectSubId);
+		char	   *colname = psprintf("%s.%s", dbopt_qualified_relname(a->objectId),
+									   quote_identifier(get_attname(a->objectId, a->objectSubId, false)));
+
+		colnames = colnames ? psprintf("%s, %s", colnames, colname) : colname;
+		if (type_limit(coltype, ascending, &tl) &&
+			(ascending ? tl <= limit : tl >= limit))
+		{
+			limit = tl;
+			limit_by = psprintf("the %s column %s", format_type_be(coltype), colname);
+			judged_by_column = true;
+			fix = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE bigint;%s",
+						   dbopt_qualified_relname(a->objectId),
+						   quote_identifier(get_attname(a->objectId, a->objectSubId, false)),
+						   seqtype == INT8OID ? "" :
+						   psprintf(" ALTER SEQUENCE %s AS bigint;", object));
+		}
+	}
+
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+	{
+		memset(&err, 0, sizeof(err));
+		err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		err.message = psprintf("permission denied for sequence %s", object);
+		add_check_failed(run, "sequence_exhaustion", object, &err);
+		return;
+	}
+	u.seqid = seqid;
+	if (!dbopt_run_isolated(seq_unit, &u, dbopt_check_timeout_ms, &err))
+	{
+		add_check_failed(run, "sequence_exhaustion", object, &err);
+		return;
+	}
+	if (u.isnull || limit == 0)
+		return;
+
+	used = (double) u.last / (double) limit;
+	if (used < 0.75)
+		return;
+	if (!judged_by_column && seqtype != INT8OID)
+		fix = psprintf("ALTER SEQUENCE %s AS bigint;", object);
+	add_pending(run, used >= 0.90 ? DBOPT_CRITICAL : DBOPT_WARNING,
+				"sequence_exhaustion", object,
+				psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
+						 object, (long long) u.last, used * 100.0, limit_by,
+						 (long long) limit,
+						 colnames ? "; it feeds " : "", colnames ? colnames : ""),
+				judged_by_column ?
+				"Widen the column (and the sequence) to bigint before it runs out. ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through a new column." :
+				"Widen the sequence (or raise its MAXVALUE) before it runs out; nextval() fails once it is exhausted.",
+				fix, false, 0, NULL);
+}
+
+static void
+check_sequences(IntegrityRun *run, const OidSet *only)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *seqs = NIL;
+	ListCell   *lc;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+		if (cls->relkind == RELKIND_SEQUENCE && dbopt_is_user_namespace(cls->relnamespace))
+			seqs = lappend_oid(seqs, cls->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, seqs)
+	{
+		CHECK_FOR_INTERRUPTS();
+		check_sequence(run, lfirst_oid(lc), only);
+	}
+}
+
+/* ---------- collation versions ---------- */
+
+typedef struct CollIdx
+{
+	Oid			collid;
+	Oid			indexid;
+} CollIdx;
+
+static int
+collidx_cmp(const void *a, const void *b)
+{
+	const CollIdx *x = a, *y = b;
+
+	if (x->collid != y->collid)
+		return x->collid < y->collid ? -1 : 1;
+	if (x->indexid != y->indexid)
+		return x->indexid < y->indexid ? -1 : 1;
+	return 0;
+}
+
+typedef struct CollUnit
+{
+	Oid		   *collids;
+	int			n;
+	MemoryContext outcxt;
+	/* per collation: recorded and actual version, or NULL */
+	char	  **recorded;
+	char	  **actual;
+	char	   *db_recorded;
+	char	   *db_actual;
+} CollUnit;
+
+static char *
+spi_text(int row, int col, MemoryContext cxt)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return v ? MemoryContextStrdup(cxt, v) : NULL;
+}
+
+static void
+coll_unit(void *arg)
+{
+	CollUnit   *u = arg;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+
+	SPI_connect();
+	for (int i = 0; i < u->n; i++)
+	{
+		values[0] = ObjectIdGetDatum(u->collids[i]);
+		if (SPI_execute_with_args("SELECT collversion, pg_catalog.pg_collation_actual_version(oid)"
+								  " FROM pg_catalog.pg_collation WHERE oid = $1",
+								  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			u->recorded[i] = spi_text(0, 1, u->outcxt);
+			u->actual[i] = spi_text(0, 2, u->outcxt);
+		}
+	}
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	if (SPI_execute_with_args("SELECT datcollversion, pg_catalog.pg_database_collation_actual_version(oid)"
+							  " FROM pg_catalog.pg_database WHERE oid = $1",
+							  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		u->db_recorded = spi_text(0, 1, u->outcxt);
+		u->db_actual = spi_text(0, 2, u->outcxt);
+	}
+	SPI_finish();
+}
+
+/*
+ * Collations whose recorded version differs from what the library reports
+ * now: indexes sorted under the old rules may be silently wrong.  Only
+ * collations that indexes depend on are asked (asking ICU about every
+ * imported locale is slow), plus the database default.
+ */
+static void
+check_collations(IntegrityRun *run, const OidSet *only)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	CollIdx    *pairs = NULL;
+	int			npairs = 0, cap = 0;
+	CollUnit	u;
+	DboptUnitError err;
+
+	ScanKeyInit(&key, Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(CollationRelationId));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid != RelationRelationId || dep->refobjid == DEFAULT_COLLATION_OID ||
+			get_rel_relkind(dep->objid) != RELKIND_INDEX)
+			continue;
+		if (only != NULL && !oidset_contains(only, IndexGetRelation(dep->objid, true)))
+			continue;
+		if (npairs == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			pairs = pairs ? repalloc(pairs, cap * sizeof(CollIdx)) : palloc(cap * sizeof(CollIdx));
+		}
+		pairs[npairs].collid = dep->refobjid;
+		pairs[npairs].indexid = dep->objid;
+		npairs++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (npairs > 0)
+		qsort(pairs, npairs, sizeof(CollIdx), collidx_cmp);
+
+	memset(&u, 0, sizeof(u));
+	u.outcxt = CurrentMemoryContext;
+	u.collids = palloc(sizeof(Oid) * Max(npairs, 1));
+	for (int i = 0; i < npairs; i++)
+		if (i == 0 || pairs[i].collid != pairs[i - 1].collid)
+			u.collids[u.n++] = pairs[i].collid;
+	u.recorded = palloc0(sizeof(char *) * Max(u.n, 1));
+	u.actual = palloc0(sizeof(char *) * Max(u.n, 1));
+
+	if (!dbopt_run_isolated(coll_unit, &u, dbopt_check_timeout_ms, &err))
+	{
+		add_check_failed(run, "collation_version_mismatch", NULL, &err);
+		return;
+	}
+
+	for (int c = 0, p = 0; c < u.n; c++)
+	{
+		StringInfoData idxs, fix;
+		char	   *collname;
+		HeapTuple	ctup;
+
+		initStringInfo(&idxs);
+		initStringInfo(&fix);
+		for (; p < npairs && pairs[p].collid == u.collids[c]; p++)
+		{
+			char	   *iname = dbopt_qualified_relname(pairs[p].indexid);
+
+			if (idxs.len > 0 && strcmp(idxs.data + idxs.len - strlen(iname), iname) == 0)
+				continue;
+			appendStringInfo(&idxs, "%s%s", idxs.len ? ", " : "", iname);
+			appendStringInfo(&fix, "REINDEX INDEX CONCURRENTLY %s; ", iname);
+		}
+		if (u.recorded[c] == NULL || u.actual[c] == NULL ||
+			strcmp(u.recorded[c], u.actual[c]) == 0)
+			continue;
+		ctup = SearchSysCache1(COLLOID, ObjectIdGetDatum(u.collids[c]));
+		if (!HeapTupleIsValid(ctup))
+			continue;
+		collname = quote_qualified_identifier(get_namespace_name(((Form_pg_collation) GETSTRUCT(ctup))->collnamespace),
+											  NameStr(((Form_pg_collation) GETSTRUCT(ctup))->collname));
+		ReleaseSysCache(ctup);
+		appendStringInfo(&fix, "ALTER COLLATION %s REFRESH VERSION;", collname);
+		add_pending(run, DBOPT_WARNING, "collation_version_mismatch", collname,
+					psprintf("Collation %s was recorded at version %s but the library now reports %s; indexes sorted under the old rules may return wrong results: %s.",
+							 collname, u.recorded[c], u.actual[c], idxs.data),
+					"Rebuild the dependent indexes, then record the new version.",
+					fix.data, false, 0, NULL);
+	}
+
+	if (only == NULL && u.db_recorded && u.db_actual &&
+		strcmp(u.db_recorded, u.db_actual) != 0)
+	{
+		const char *dbname = quote_identifier(get_database_name(MyDatabaseId));
+
+		add_pending(run, DBOPT_WARNING, "collation_version_mismatch", dbname,
+					psprintf("The default collation of database %s was recorded at version %s but the library now reports %s; every index on text columns using the default collation may be affected.",
+							 dbname, u.db_recorded, u.db_actual),
+					"Rebuild the affected indexes (REINDEX DATABASE rebuilds all), then record the new version.",
+					psprintf("REINDEX DATABASE %s; ALTER DATABASE %s REFRESH COLLATION VERSION;",
+							 dbname, dbname),
+					false, 0, NULL);
+	}
+}
+
+/* ---------- amcheck ---------- */
+
+typedef struct AmcheckUnit
+{
+	const char *sql;
+	Oid			relid;
+	MemoryContext outcxt;
+	List	   *problems;		/* char * */
+	int64		nproblems;
+} AmcheckUnit;
+
+static void
+amcheck_unit(void *arg)
+{
+	AmcheckUnit *u = arg;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(u->relid)};
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute_with_args(u->sql, 1, argtypes, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "amcheck query failed: %s", SPI_result_code_string(rc));
+	u->nproblems = SPI_processed;
+	for (uint64 i = 0; i < SPI_processed && i < MAX_PROBLEMS_PER_OBJECT; i++)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+		{
+			MemoryContext old = MemoryContextSwitchTo(u->outcxt);
+
+			u->problems = lappend(u->problems, pstrdup(v));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+}
+
+static Oid
+relation_am(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+static bool
+is_corruption(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_INDEX_CORRUPTED || sqlerrcode == ERRCODE_DATA_CORRUPTED;
+}
+
+static void
+check_amcheck(IntegrityRun *run, Oid relid)
+{
+	const char *nsp = quote_identifier(get_namespace_name(run->amcheck_nsp));
+	char	   *relname = dbopt_qualified_relname(relid);
+	List	   *indexes = NIL;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ListCell   *lc;
+	AmcheckUnit u;
+	DboptUnitError err;
+
+	if (!can_read(run, relid, "heap_corruption", relname))
+		return;
+
+	rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
+
+		if (idx->indisvalid && idx->indisready &&
+			relation_am(idx->indexrelid) == BTREE_AM_OID)
+			indexes = lappend_oid(indexes, idx->indexrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (run->amcheck_heap)
+	{
+		memset(&u, 0, sizeof(u));
+		u.sql = psprintf("SELECT format('block %%s, offset %%s%%s: %%s', blkno, offnum,"
+						 " ', attribute ' || attnum, msg)"
+						 " FROM %s.verify_heapam($1, on_error_stop => false, check_toast => true, skip => 'none')",
+						 nsp);
+		u.relid = relid;
+		u.outcxt = CurrentMemoryContext;
+		if (!dbopt_run_isolated(amcheck_unit, &u, dbopt_check_timeout_ms, &err))
+		{
+			if (is_corruption(err.sqlerrcode))
+				add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
+							psprintf("verify_heapam stopped: %s", err.message),
+							"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
+							NULL, true, 1, NULL);
+			else
+				add_check_failed(run, "heap_corruption", relname, &err);
+		}
+		else
+		{
+			foreach(lc, u.problems)
+				add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
+							psprintf("verify_heapam: %s", (char *) lfirst(lc)),
+							"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
+							NULL, true, u.nproblems, NULL);
+			if (u.nproblems > MAX_PROBLEMS_PER_OBJECT)
+				add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
+							psprintf("%lld more problems not listed.",
+									 (long long) (u.nproblems - MAX_PROBLEMS_PER_OBJECT)),
+							"Run verify_heapam() on the table for the full list.",
+							NULL, true, u.nproblems, NULL);
+		}
+	}
+
+	foreach(lc, indexes)
+	{
+		Oid			indexid = lfirst_oid(lc);
+		char	   *iname = dbopt_qualified_relname(indexid);
+
+		CHECK_FOR_INTERRUPTS();
+		memset(&u, 0, sizeof(u));
+		u.sql = psprintf("SELECT NULL::text FROM %s.bt_index_check($1, true)", nsp);
+		u.relid = indexid;
+		u.outcxt = CurrentMemoryContext;
+		if (dbopt_run_isolated(amcheck_unit, &u, dbopt_check_timeout_ms, &err))
+			continue;
+		if (is_corruption(err.sqlerrcode))
+			add_pending(run, DBOPT_CRITICAL, "index_corruption", iname,
+						psprintf("bt_index_check: %s%s%s", err.message,
+								 err.detail ? " " : "", err.detail ? err.detail : ""),
+						"Rebuild the index; if the table is damaged too (see heap_corruption) restore from a backup first.",
+						psprintf("REINDEX INDEX CONCURRENTLY %s;", iname),
+						true, 1, NULL);
+		else
+			add_check_failed(run, "index_corruption", iname, &err);
+	}
+}
+
+/* ---------- driver ---------- */
+
+/* Tables to check: the target (its leaf partitions if partitioned) or all. */
+static List *
+tables_to_check(Oid target)
+{
+	List	   *result = NIL;
+
+	if (OidIsValid(target))
+	{
+		char		kind = get_rel_relkind(target);
+
+		if (kind == RELKIND_PARTITIONED_TABLE)
+		{
+			List	   *all = find_all_inheritors(target, NoLock, NULL);
+			ListCell   *lc;
+
+			foreach(lc, all)
+			{
+				char		k = get_rel_relkind(lfirst_oid(lc));
+
+				if (k == RELKIND_RELATION || k == RELKIND_PARTITIONED_TABLE)
+					result = lappend_oid(result, lfirst_oid(lc));
+			}
+		}
+		else
+			result = list_make1_oid(target);
+	}
+	else
+	{
+		Relation	rel = table_open(RelationRelationId, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tup;
+
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+			if ((cls->relkind == RELKIND_RELATION ||
+				 cls->relkind == RELKIND_PARTITIONED_TABLE ||
+				 cls->relkind == RELKIND_MATVIEW) &&
+				dbopt_is_user_namespace(cls->relnamespace))
+				result = lappend_oid(result, cls->oid);
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		list_sort(result, list_oid_cmp);
+	}
+	return result;
+}
+
+static void
+check_target_kind(Oid target)
+{
+	char		kind = get_rel_relkind(target);
+
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
+		kind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(target)),
+				 errdetail("Integrity checks run on tables, partitioned tables and materialized views."),
+				 errhint("Pass a table, or NULL to check every table.")));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_check_data_integrity);
+
+Datum
+dbopt_check_data_integrity(PG_FUNCTION_ARGS)
+{
+	Oid			target = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	bool		deep = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	int			sample_limit = PG_ARGISNULL(2) ? 5 : PG_GETARG_INT32(2);
+	bool		include_suppressed = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+	IntegrityRun run;
+	MemoryContext itemcxt;
+	MemoryContext oldcxt;
+	List	   *tables;
+	ListCell   *lc;
+	OidSet	   *only = NULL;
+
+	if (sample_limit < 0 || sample_limit > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample_limit must be between 0 and 1000"),
+				 errdetail("The value given was %d.", sample_limit),
+				 errhint("Use 0 for counts without samples.")));
+	if (OidIsValid(target))
+		check_target_kind(target);
+
+	memset(&run, 0, sizeof(run));
+	dbopt_findings_begin(&run.out, fcinfo, include_suppressed);
+	run.deep = deep;
+	run.sample_limit = sample_limit;
+	if (deep)
+	{
+		char	   *ver = dbopt_extension_version("amcheck");
+
+		if (ver != NULL)
+		{
+			run.amcheck_nsp = dbopt_extension_schema("amcheck");
+			/* verify_heapam() arrived in amcheck 1.3 */
+			run.amcheck_heap = strcmp(ver, "1.3") >= 0;
+		}
+		else
+			ereport(NOTICE,
+					(errmsg("amcheck is not installed: index_corruption and heap_corruption were not checked"),
+					 errhint("CREATE EXTENSION amcheck; then run again with deep => true.")));
+	}
+
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt integrity item",
+									ALLOCSET_DEFAULT_SIZES);
+
+	tables = tables_to_check(target);
+	if (OidIsValid(target))
+	{
+		int			i = 0;
+
+		only = palloc(sizeof(OidSet));
+		only->n = list_length(tables);
+		only->oids = palloc(sizeof(Oid) * Max(only->n, 1));
+		foreach(lc, tables)
+			only->oids[i++] = lfirst_oid(lc);
+		qsort(only->oids, only->n, sizeof(Oid), oid_cmp);
+	}
+	oldcxt = MemoryContextSwitchTo(itemcxt);
+
+	/* Database-wide facts first. */
+	if (only == NULL)
+		check_database_xid(&run);
+	check_collations(&run, only);
+	check_sequences(&run, only);
+	flush_pending(&run);
+	MemoryContextReset(itemcxt);
+
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char		kind;
+
+		CHECK_FOR_INTERRUPTS();
+		kind = get_rel_relkind(relid);
+		if (kind == '\0')
+			continue;			/* dropped meanwhile */
+
+		check_disabled_triggers(&run, relid);
+		if (kind == RELKIND_RELATION)
+			check_constraints(&run, relid);
+		if (kind != RELKIND_PARTITIONED_TABLE)
+		{
+			check_invalid_unique(&run, relid);
+			check_table_xid(&run, relid);
+			if (deep && OidIsValid(run.amcheck_nsp))
+				check_amcheck(&run, relid);
+		}
+		flush_pending(&run);
+		MemoryContextReset(itemcxt);
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(itemcxt);
+	return (Datum) 0;
+}
+
+/* ---------- validate_constraints() ---------- */
+
+typedef struct ValidateUnit
+{
+	const ConInfo *con;
+} ValidateUnit;
+
+static void
+validate_unit(void *arg)
+{
+	ValidateUnit *u = arg;
+	char	   *sql = validate_sql(u->con);
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute(sql, false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "VALIDATE CONSTRAINT failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	dbopt_log_action("validate_constraints",
+					 qualified_constraint(u->con->relid, u->con->name),
+					 "validated", 0, -1, "no violating rows");
+}
+
+static void
+put_validate_row(ReturnSetInfo *rsinfo, const ConInfo *c, const char *action,
+				 const char *detail)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = CStringGetTextDatum(c->name);
+	values[1] = ObjectIdGetDatum(c->relid);
+	values[2] = CStringGetTextDatum(action);
+	values[3] = CStringGetTextDatum(detail);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static char *
+violations_text(int64 count, const ConInfo *c)
+{
+	return psprintf("%lld %s; see dbopt.check_data_integrity(%s)",
+					(long long) count,
+					c->contype == CONSTRAINT_FOREIGN ? "orphan row(s)" : "row(s) failing the CHECK",
+					quote_literal_cstr(dbopt_qualified_relname(c->relid)));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_validate_constraints);
+
+Datum
+dbopt_validate_constraints(PG_FUNCTION_ARGS)
+{
+	Oid			target = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext itemcxt;
+	MemoryContext oldcxt;
+	List	   *tables;
+	ListCell   *lc;
+	int			nvalidated = 0, nskipped = 0, nwould = 0;
+
+	if (OidIsValid(target))
+	{
+		check_target_kind(target);
+		if (!dbopt_relation_ownercheck(target, GetUserId()))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("must be owner of table %s", get_rel_name(target)),
+					 errdetail("validate_constraints() changes constraints, which only the table owner may do."),
+					 errhint("Run it as the owner of %s, or as a member of the owning role.",
+							 dbopt_qualified_relname(target))));
+	}
+
+	dbopt_init_materialized_srf(fcinfo);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt validate item",
+									ALLOCSET_DEFAULT_SIZES);
+	tables = tables_to_check(target);
+	oldcxt = MemoryContextSwitchTo(itemcxt);
+
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		AttrNumber	pkcols[INDEX_MAX_KEYS];
+		int			npk;
+		List	   *cons;
+		ListCell   *lc2;
+
+		CHECK_FOR_INTERRUPTS();
+		if (get_rel_relkind(relid) != RELKIND_RELATION &&
+			get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+			continue;
+		cons = table_constraints(relid, pkcols, &npk);
+		foreach(lc2, cons)
+		{
+			ConInfo    *c = lfirst(lc2);
+			DboptUnitError err;
+			int64		count;
+			char	   *sample;
+
+			/* Inherited copies are validated through their parent. */
+			if (c->validated || !c->islocal || c->referenced_clone)
+				continue;
+			if (!dbopt_relation_ownercheck(relid, GetUserId()))
+			{
+				put_validate_row(rsinfo, c, "skipped", "not the owner of the table");
+				nskipped++;
+				continue;
+			}
+
+			if (dry_run)
+			{
+				if (!count_violations(c, pkcols, npk, 0, &count, &sample, &err))
+				{
+					put_validate_row(rsinfo, c, "skipped",
+									 psprintf("could not count violations: %s", err.message));
+					nskipped++;
+				}
+				else if (count > 0)
+				{
+					put_validate_row(rsinfo, c, "skipped", violations_text(count, c));
+					nskipped++;
+				}
+				else
+				{
+					put_validate_row(rsinfo, c, "would validate", "no violating rows");
+					nwould++;
+				}
+			}
+			else
+			{
+				ValidateUnit u;
+
+				u.con = c;
+				if (dbopt_run_isolated(validate_unit, &u, 0, &err))
+				{
+					put_validate_row(rsinfo, c, "validated", "no violating rows");
+					nvalidated++;
+				}
+				else if (err.lock_timeout)
+				{
+					put_validate_row(rsinfo, c, "skipped",
+									 psprintf("lock not granted within dbopt.lock_timeout (%d ms); another session holds a conflicting lock",
+											  dbopt_lock_timeout_ms));
+					nskipped++;
+				}
+				else if ((err.sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION ||
+						  err.sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
+						 count_violations(c, pkcols, npk, 0, &count, &sample, &err))
+				{
+					put_validate_row(rsinfo, c, "skipped", violations_text(count, c));
+					nskipped++;
+				}
+				else
+				{
+					put_validate_row(rsinfo, c, "skipped", err.message);
+					nskipped++;
+				}
+			}
+		}
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(itemcxt);
+
+	if (dry_run)
+		ereport(NOTICE,
+				(errmsg("validate_constraints dry run: %d would be validated, %d skipped",
+						nwould, nskipped)));
+	else
+		ereport(NOTICE,
+				(errmsg("validate_constraints: %d validated, %d skipped",
+						nvalidated, nskipped)));
+	return (Datum) 0;
+}

@@ -1,0 +1,117 @@
+/*-------------------------------------------------------------------------
+ *
+ * isolate.c
+ *	  Subtransaction runner shared by reports and maintenance functions.
+ *
+ * Owns the per-unit time limit (a USER_TIMEOUT registered on first use)
+ * and the dbopt.lock_timeout wait limit.  A unit's own time limit raises
+ * the same cancel as a user's Ctrl-C; a flag set by our handler tells the
+ * two apart, so only our limit is turned into a reportable failure.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+#include "utils/timeout.h"
+
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+
+static TimeoutId unit_timeout_id = MAX_TIMEOUTS;
+static volatile sig_atomic_t unit_timed_out = false;
+
+static void
+unit_timeout_handler(void)
+{
+	unit_timed_out = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+int
+dbopt_push_lock_timeout(void)
+{
+	int			nest = NewGUCNestLevel();
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", dbopt_lock_timeout_ms);
+	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+bool
+dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
+				   DboptUnitError *err)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	if (timeout_ms > 0 && unit_timeout_id == MAX_TIMEOUTS)
+		unit_timeout_id = RegisterTimeout(USER_TIMEOUT, unit_timeout_handler);
+
+	memset(err, 0, sizeof(*err));
+	unit_timed_out = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+
+	PG_TRY();
+	{
+		int			nest = dbopt_push_lock_timeout();
+
+		if (timeout_ms > 0)
+			enable_timeout_after(unit_timeout_id, timeout_ms);
+		fn(arg);
+		if (timeout_ms > 0)
+			disable_timeout(unit_timeout_id, false);
+		AtEOXact_GUC(true, nest);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		bool		ours;
+
+		if (timeout_ms > 0)
+			disable_timeout(unit_timeout_id, false);
+		ours = unit_timed_out;
+		unit_timed_out = false;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		/* A cancel that is not ours belongs to the user: stop everything. */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !ours)
+			ReThrowError(edata);
+
+		err->sqlerrcode = edata->sqlerrcode;
+		err->timed_out = ours;
+		err->lock_timeout = (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE);
+		if (ours)
+			err->message = psprintf("stopped after its time limit of %d ms",
+									timeout_ms);
+		else
+			err->message = edata->message ? pstrdup(edata->message) : pstrdup("unknown error");
+		err->detail = edata->detail ? pstrdup(edata->detail) : NULL;
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+
+	return ok;
+}
