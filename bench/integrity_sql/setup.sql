@@ -1,0 +1,2 @@
+-- Same data as bench/integrity.
+\ir ../integrity/setup.sql
