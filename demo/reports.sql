@@ -38,3 +38,21 @@ SELECT tablename, indexname, scans, tuples_fetched
 \echo '== dbopt.find_unindexed_foreign_keys() =='
 SELECT severity, object_name, referencing_rows_estimate AS rows, fix_sql
   FROM dbopt.find_unindexed_foreign_keys('app');
+
+\echo
+\echo '== dbopt.check_data_integrity(): what in the data breaks the schema\'s rules? =='
+SELECT severity, check_name, object_name, violating_rows, sample
+  FROM dbopt.check_data_integrity(sample_limit => 3)
+ ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1
+                        WHEN 'info' THEN 2 ELSE 3 END, check_name, object_name;
+
+\echo
+\echo '== ...with the SQL to fix each =='
+SELECT check_name, object_name, fix_sql
+  FROM dbopt.check_data_integrity()
+ WHERE fix_sql IS NOT NULL
+ ORDER BY check_name, object_name;
+
+\echo
+\echo '== dbopt.validate_constraints(dry_run => true): what a real run would validate =='
+SELECT * FROM dbopt.validate_constraints(dry_run => true) ORDER BY table_name::text, constraint_name;

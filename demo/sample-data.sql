@@ -353,6 +353,38 @@ FROM n
 ORDER BY g;
 
 -- ---------------------------------------------------------------------
+-- Integrity problems
+-- ---------------------------------------------------------------------
+
+-- deliberate problem: a NOT VALID CHECK added after bad rows went in.
+-- Three clients have a country that is not a two-letter code.
+UPDATE app.clients SET country = 'Germany' WHERE id IN (17, 4242);
+UPDATE app.clients SET country = 'uk' WHERE id = 999;
+ALTER TABLE app.clients
+    ADD CONSTRAINT clients_country_iso CHECK (country ~ '^[A-Z]{2}$') NOT VALID;
+
+-- deliberate problem: a NOT VALID CHECK that no row breaks; it only
+-- needs VALIDATE CONSTRAINT.
+ALTER TABLE app.invoices
+    ADD CONSTRAINT invoices_amount_positive CHECK (amount > 0) NOT VALID;
+
+-- deliberate problem: an int4 serial at 92% of its limit.
+CREATE TABLE app.support_tickets (
+    id       serial PRIMARY KEY,
+    subject  text NOT NULL
+);
+SELECT setval('app.support_tickets_id_seq', 1975684956) AS support_ticket_id;
+INSERT INTO app.support_tickets (subject) VALUES ('Cannot export invoices'), ('SSO login loop');
+
+-- deliberate problem: a unique index that failed to build concurrently,
+-- because two clients share an e-mail address.  The index stays, invalid.
+UPDATE app.clients SET email = 'billing@example.com' WHERE id IN (11, 12);
+\set ON_ERROR_STOP off
+\echo 'the next statement fails on purpose (duplicate e-mail addresses):'
+CREATE UNIQUE INDEX CONCURRENTLY idx_clients_email_unique ON app.clients (email);
+\set ON_ERROR_STOP on
+
+-- ---------------------------------------------------------------------
 -- Only the app tables are analyzed, so a non-superuser owner gets no
 -- "only superuser can analyze" warnings. ANALYZE on app.events also
 -- analyzes all of its partitions.

@@ -23,6 +23,15 @@ CREATE TABLE fk2s (a int, b int);
 INSERT INTO fk2s SELECT * FROM fk2;
 ALTER TABLE fk2s ADD CONSTRAINT fk2_simple FOREIGN KEY (a, b) REFERENCES pk2 NOT VALID;
 
+-- A key compared under the referenced column's nondeterministic collation,
+-- as the server compares it: 'abc' matches 'ABC', so no orphan.
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ci_parent (code text COLLATE ci PRIMARY KEY);
+INSERT INTO ci_parent VALUES ('ABC');
+CREATE TABLE ci_child (code text);
+INSERT INTO ci_child VALUES ('abc');
+ALTER TABLE ci_child ADD CONSTRAINT ci_child_fk FOREIGN KEY (code) REFERENCES ci_parent NOT VALID;
+
 -- A validated foreign key with orphans loaded in replica mode: deep only.
 CREATE TABLE rp (id int PRIMARY KEY);
 CREATE TABLE rc (rp_id int REFERENCES rp);

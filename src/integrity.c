@@ -482,6 +482,29 @@ fk_orphan_from(const ConInfo *c)
 						 quote_identifier(column_name(c->relid, c->conkey[i])),
 						 cast_to(fktype, op->oprright));
 		ReleaseSysCache(optup);
+		/* As the server does: compare under a nondeterministic PK collation. */
+		{
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+
+			get_atttypetypmodcoll(c->frelid, c->confkey[i], &typid, &typmod, &collid);
+			if (OidIsValid(collid) && collid != DEFAULT_COLLATION_OID &&
+				!get_collation_isdeterministic(collid))
+			{
+				HeapTuple	ctup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+
+				if (HeapTupleIsValid(ctup))
+				{
+					Form_pg_collation coll = (Form_pg_collation) GETSTRUCT(ctup);
+
+					appendStringInfo(&q, " COLLATE %s",
+									 quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+																NameStr(coll->collname)));
+					ReleaseSysCache(ctup);
+				}
+			}
+		}
 	}
 	appendStringInfo(&q, ") WHERE pk.%s IS NULL AND (",
 					 quote_identifier(column_name(c->frelid, c->confkey[0])));
