@@ -118,6 +118,20 @@ SELECT check_name, object_name, violating_rows, jsonb_array_length(sample) AS sa
   FROM dbopt.check_data_integrity('rc', deep => true, sample_limit => 2);
 SELECT count(*) FROM dbopt.check_data_integrity('rc', sample_limit => 0);
 
+-- A partitioned foreign key: disabling its triggers on the parent is one
+-- finding; on one partition only, a finding for that partition.
+CREATE TABLE pf (id int, dp_id int REFERENCES dp) PARTITION BY RANGE (id);
+CREATE TABLE pf1 PARTITION OF pf FOR VALUES FROM (0) TO (10);
+CREATE TABLE pf2 PARTITION OF pf FOR VALUES FROM (10) TO (20);
+ALTER TABLE pf DISABLE TRIGGER ALL;
+SELECT object_name FROM dbopt.check_data_integrity('pf')
+ WHERE check_name = 'disabled_constraint_trigger' ORDER BY 1;
+ALTER TABLE pf ENABLE TRIGGER ALL;
+ALTER TABLE pf2 DISABLE TRIGGER ALL;
+SELECT object_name FROM dbopt.check_data_integrity('pf')
+ WHERE check_name = 'disabled_constraint_trigger' ORDER BY 1;
+DROP TABLE pf;
+
 -- Partitioned target: each partition is checked against the inherited CHECK.
 CREATE TABLE ev (id int, ts date, org int) PARTITION BY RANGE (ts);
 CREATE TABLE "ev a" PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');

@@ -658,6 +658,25 @@ typedef struct DisabledTrig
 	int			n;
 } DisabledTrig;
 
+static bool
+trigger_disabled(Oid trigoid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		disabled = false;
+
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(trigoid));
+	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		disabled = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_DISABLED;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return disabled;
+}
+
 static void
 check_disabled_triggers(IntegrityRun *run, Oid relid)
 {
@@ -680,8 +699,8 @@ check_disabled_triggers(IntegrityRun *run, Oid relid)
 
 		if (!OidIsValid(trig->tgconstraint) || trig->tgenabled != TRIGGER_DISABLED)
 			continue;
-		/* A partition's clone follows its parent's trigger; report the parent's. */
-		if (OidIsValid(trig->tgparentid))
+		/* A clone disabled along with its parent is reported at the parent. */
+		if (OidIsValid(trig->tgparentid) && trigger_disabled(trig->tgparentid))
 			continue;
 		foreach(lc, groups)
 			if (((DisabledTrig *) lfirst(lc))->conoid == trig->tgconstraint)
