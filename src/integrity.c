@@ -1150,10 +1150,21 @@ check_sequences(IntegrityRun *run, const OidSet *only)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	foreach(lc, seqs)
 	{
-		CHECK_FOR_INTERRUPTS();
-		check_sequence(run, lfirst_oid(lc), only);
+		MemoryContext seqcxt = AllocSetContextCreate(CurrentMemoryContext,
+													 "dbopt sequence check",
+													 ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(seqcxt);
+
+		foreach(lc, seqs)
+		{
+			CHECK_FOR_INTERRUPTS();
+			check_sequence(run, lfirst_oid(lc), only);
+			flush_pending(run);
+			MemoryContextReset(seqcxt);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(seqcxt);
 	}
 }
 
