@@ -71,7 +71,15 @@ dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 			enable_timeout_after(unit_timeout_id, timeout_ms);
 		fn(arg);
 		if (timeout_ms > 0)
+		{
 			disable_timeout(unit_timeout_id, false);
+			/* Fired after the unit's last interrupt check: withdraw the cancel. */
+			if (unit_timed_out)
+			{
+				QueryCancelPending = false;
+				unit_timed_out = false;
+			}
+		}
 		AtEOXact_GUC(true, nest);
 
 		ReleaseCurrentSubTransaction();
