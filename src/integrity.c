@@ -98,7 +98,8 @@ typedef struct ConInfo
 	AttrNumber	conkey[INDEX_MAX_KEYS];
 	AttrNumber	confkey[INDEX_MAX_KEYS];
 	Oid			pfeqop[INDEX_MAX_KEYS];
-	char	   *checkexpr;		/* deparsed CHECK expression */
+	char	   *conbin;			/* CHECK expression tree, as stored */
+	char	   *checkexpr;		/* ... deparsed on first use, see check_expr() */
 	bool		referenced_clone;	/* per-partition copy on the PK side */
 } ConInfo;
 
@@ -339,7 +340,6 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	List	   *result = NIL;
-	char	   *relname = get_rel_name(relid);
 
 	*npk = 0;
 	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
@@ -392,9 +392,7 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 
 			if (isnull)
 				continue;
-			c->checkexpr = deparse_expression(stringToNode(TextDatumGetCString(bin)),
-											  deparse_context_for(relname, relid),
-											  false, false);
+			c->conbin = TextDatumGetCString(bin);
 		}
 		result = lappend(result, c);
 	}
@@ -528,8 +526,22 @@ fk_orphan_sql(const ConInfo *c)
 	return q.data;
 }
 
+/*
+ * Deparsing opens the relation for its column names, which is costly in a
+ * fresh backend; most CHECK constraints are never scanned, so do it late.
+ */
+static const char *
+check_expr(ConInfo *c)
+{
+	if (c->checkexpr == NULL)
+		c->checkexpr = deparse_expression(stringToNode(c->conbin),
+										  deparse_context_for(get_rel_name(c->relid), c->relid),
+										  false, false);
+	return c->checkexpr;
+}
+
 static char *
-check_violation_sql(const ConInfo *c, const AttrNumber *pkcols, int npk)
+check_violation_sql(ConInfo *c, const AttrNumber *pkcols, int npk)
 {
 	StringInfoData q;
 
@@ -538,7 +550,7 @@ check_violation_sql(const ConInfo *c, const AttrNumber *pkcols, int npk)
 	append_key_object(&q, "t", c->relid, pkcols, npk);
 	appendStringInfo(&q, " FROM %s%s t WHERE (%s) IS FALSE",
 					 only_kw(c->relid), dbopt_qualified_relname(c->relid),
-					 c->checkexpr);
+					 check_expr(c));
 	return q.data;
 }
 
@@ -554,7 +566,7 @@ validate_sql(const ConInfo *c)
  * fills *err) when the scan could not run.
  */
 static bool
-count_violations(const ConInfo *c, const AttrNumber *pkcols, int npk,
+count_violations(ConInfo *c, const AttrNumber *pkcols, int npk,
 				 int sample_limit, int64 *count, char **sample,
 				 DboptUnitError *err)
 {
@@ -631,9 +643,9 @@ check_constraints(IntegrityRun *run, Oid relid)
 			{
 				detail = psprintf("%lld row(s) of %s fail CHECK (%s); %s.",
 								  (long long) count, dbopt_qualified_relname(relid),
-								  c->checkexpr, why);
+								  check_expr(c), why);
 				remediation = psprintf("Correct or delete the violating rows (SELECT * FROM ONLY %s WHERE (%s) IS FALSE lists them), then validate the constraint.",
-									   dbopt_qualified_relname(relid), c->checkexpr);
+									   dbopt_qualified_relname(relid), check_expr(c));
 			}
 			add_pending(run, c->validated ? DBOPT_CRITICAL : DBOPT_WARNING,
 						check, object, detail, remediation, fix, true, count, sample);
@@ -1042,7 +1054,7 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	int64		seqlimit;
 	int64		limit;
 	const char *limit_by;
-	List	   *cols;
+	List	   *cols = NIL;
 	ListCell   *lc;
 	SeqUnit		u;
 	DboptUnitError err;
@@ -1061,16 +1073,46 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	seqtype = seq->seqtypid;
 	ReleaseSysCache(tup);
 
-	cols = sequence_columns(seqid);
 	if (only != NULL)
 	{
 		bool		feeds = false;
 
+		cols = sequence_columns(seqid);
 		foreach(lc, cols)
 			feeds |= oidset_contains(only, ((ObjectAddress *) lfirst(lc))->objectId);
 		if (!feeds)
 			return;
 	}
+
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+	{
+		memset(&err, 0, sizeof(err));
+		err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		err.message = psprintf("permission denied for sequence %s", object);
+		add_check_failed(run, "sequence_exhaustion", object, &err);
+		return;
+	}
+	u.seqid = seqid;
+	if (!dbopt_run_isolated(seq_unit, &u, dbopt_check_timeout_ms, &err))
+	{
+		add_check_failed(run, "sequence_exhaustion", object, &err);
+		return;
+	}
+	if (u.isnull)
+		return;
+
+	/*
+	 * Most sequences are far from any limit: below 75% of the smallest one
+	 * a column could impose (smallint's), skip the dependency lookups.
+	 */
+	{
+		int64		floor = ascending ? Min(seqlimit, PG_INT16_MAX) : Max(seqlimit, PG_INT16_MIN);
+
+		if (floor != 0 && (double) u.last / (double) floor < 0.75)
+			return;
+	}
+	if (cols == NIL)
+		cols = sequence_columns(seqid);
 
 	limit = seqlimit;
 	limit_by = "its own limit";
@@ -1097,23 +1139,8 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 		}
 	}
 
-	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
-	{
-		memset(&err, 0, sizeof(err));
-		err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
-		err.message = psprintf("permission denied for sequence %s", object);
-		add_check_failed(run, "sequence_exhaustion", object, &err);
+	if (limit == 0)
 		return;
-	}
-	u.seqid = seqid;
-	if (!dbopt_run_isolated(seq_unit, &u, dbopt_check_timeout_ms, &err))
-	{
-		add_check_failed(run, "sequence_exhaustion", object, &err);
-		return;
-	}
-	if (u.isnull || limit == 0)
-		return;
-
 	used = (double) u.last / (double) limit;
 	if (used < 0.75)
 		return;
@@ -1131,24 +1158,95 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 				fix, false, 0, NULL);
 }
 
+/*
+ * Sequences feeding the given tables, found from the tables' side: owned
+ * sequences (serial, identity) depend on the table; a DEFAULT nextval()
+ * depends on the sequence.  Each sequence once.
+ */
+static List *
+sequences_of_tables(const OidSet *tables)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	Relation	adrel = table_open(AttrDefaultRelationId, AccessShareLock);
+	List	   *seqs = NIL;
+
+	for (int i = 0; i < tables->n; i++)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+		List	   *defaults = NIL;
+		ListCell   *lc;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(tables->oids[i]));
+		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+			if (d->classid == RelationRelationId &&
+				get_rel_relkind(d->objid) == RELKIND_SEQUENCE)
+				seqs = list_append_unique_oid(seqs, d->objid);
+		}
+		systable_endscan(scan);
+
+		ScanKeyInit(&key[0], Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(tables->oids[i]));
+		scan = systable_beginscan(adrel, AttrDefaultIndexId, true, NULL, 1, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			defaults = lappend_oid(defaults, ((Form_pg_attrdef) GETSTRUCT(tup))->oid);
+		systable_endscan(scan);
+
+		foreach(lc, defaults)
+		{
+			ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(AttrDefaultRelationId));
+			ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+			scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+				if (d->refclassid == RelationRelationId &&
+					get_rel_relkind(d->refobjid) == RELKIND_SEQUENCE)
+					seqs = list_append_unique_oid(seqs, d->refobjid);
+			}
+			systable_endscan(scan);
+		}
+	}
+	table_close(adrel, AccessShareLock);
+	table_close(dep, AccessShareLock);
+	return seqs;
+}
+
 static void
 check_sequences(IntegrityRun *run, const OidSet *only)
 {
-	Relation	rel = table_open(RelationRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	HeapTuple	tup;
 	List	   *seqs = NIL;
 	ListCell   *lc;
 
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (only == NULL)
 	{
-		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+		Relation	rel = table_open(RelationRelationId, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tup;
 
-		if (cls->relkind == RELKIND_SEQUENCE && dbopt_is_user_namespace(cls->relnamespace))
-			seqs = lappend_oid(seqs, cls->oid);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+			if (cls->relkind == RELKIND_SEQUENCE && dbopt_is_user_namespace(cls->relnamespace))
+				seqs = lappend_oid(seqs, cls->oid);
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	else
+		seqs = sequences_of_tables(only);
 
 	{
 		MemoryContext seqcxt = AllocSetContextCreate(CurrentMemoryContext,

@@ -1,0 +1,1 @@
+SELECT count(*) FROM dbopt.check_data_integrity();
