@@ -401,9 +401,9 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 	return result;
 }
 
-/* Whether any trigger enforcing this constraint is disabled. */
+/* Whether any pg_trigger row with attno = value (via indexid) is disabled. */
 static bool
-constraint_has_disabled_trigger(Oid conoid)
+any_trigger_disabled(Oid indexid, AttrNumber attno, Oid value)
 {
 	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -411,14 +411,20 @@ constraint_has_disabled_trigger(Oid conoid)
 	HeapTuple	tup;
 	bool		found = false;
 
-	ScanKeyInit(&key, Anum_pg_trigger_tgconstraint, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(conoid));
-	scan = systable_beginscan(rel, TriggerConstraintIndexId, true, NULL, 1, &key);
+	ScanKeyInit(&key, attno, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
+	scan = systable_beginscan(rel, indexid, true, NULL, 1, &key);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 		found = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_DISABLED;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/* Whether any trigger enforcing this constraint is disabled. */
+static bool
+constraint_has_disabled_trigger(Oid conoid)
+{
+	return any_trigger_disabled(TriggerConstraintIndexId, Anum_pg_trigger_tgconstraint, conoid);
 }
 
 /* jsonb_build_object('col', alias.col, ...) over the given columns. */
@@ -673,20 +679,7 @@ typedef struct DisabledTrig
 static bool
 trigger_disabled(Oid trigoid)
 {
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		disabled = false;
-
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(trigoid));
-	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-		disabled = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_DISABLED;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return disabled;
+	return any_trigger_disabled(TriggerOidIndexId, Anum_pg_trigger_oid, trigoid);
 }
 
 static void
