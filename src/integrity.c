@@ -1171,6 +1171,7 @@ sequences_of_tables(const OidSet *tables)
 		List	   *defaults = NIL;
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
 		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
@@ -1223,21 +1224,7 @@ check_sequences(IntegrityRun *run, const OidSet *only)
 	ListCell   *lc;
 
 	if (only == NULL)
-	{
-		Relation	rel = table_open(RelationRelationId, AccessShareLock);
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-		HeapTuple	tup;
-
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
-
-			if (cls->relkind == RELKIND_SEQUENCE && dbopt_is_user_namespace(cls->relnamespace))
-				seqs = lappend_oid(seqs, cls->oid);
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
-	}
+		seqs = dbopt_user_relations((char[]) {RELKIND_SEQUENCE, '\0'});
 	else
 		seqs = sequences_of_tables(only);
 
@@ -1619,25 +1606,8 @@ tables_to_check(Oid target)
 			result = list_make1_oid(target);
 	}
 	else
-	{
-		Relation	rel = table_open(RelationRelationId, AccessShareLock);
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-		HeapTuple	tup;
-
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
-
-			if ((cls->relkind == RELKIND_RELATION ||
-				 cls->relkind == RELKIND_PARTITIONED_TABLE ||
-				 cls->relkind == RELKIND_MATVIEW) &&
-				dbopt_is_user_namespace(cls->relnamespace))
-				result = lappend_oid(result, cls->oid);
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
-		list_sort(result, list_oid_cmp);
-	}
+		result = dbopt_user_relations((char[]) {RELKIND_RELATION, RELKIND_PARTITIONED_TABLE,
+												RELKIND_MATVIEW, '\0'});
 	return result;
 }
 

@@ -285,3 +285,25 @@ dbopt_log_action(const char *operation, const char *object_name,
 			(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
 					detail ? ": " : "", detail ? detail : "")));
 }
+
+List *
+dbopt_user_relations(const char *relkinds)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+		if (strchr(relkinds, cls->relkind) != NULL &&
+			dbopt_is_user_namespace(cls->relnamespace))
+			result = lappend_oid(result, cls->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(result, list_oid_cmp);
+	return result;
+}

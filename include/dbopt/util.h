@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
 /* Installed version of an extension in this database, or NULL. */
 extern char *dbopt_extension_version(const char *extname);
 
@@ -36,6 +38,12 @@ extern Oid	dbopt_schema_filter(const char *schema_name);
 
 /* Whether a namespace holds user relations (not catalogs, toast, or others' temp). */
 extern bool dbopt_is_user_namespace(Oid nspid);
+
+/*
+ * OIDs of the relations in user namespaces whose relkind is one of the
+ * characters in relkinds, sorted.  One pass over pg_class.
+ */
+extern List *dbopt_user_relations(const char *relkinds);
 
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
