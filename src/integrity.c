@@ -1865,8 +1865,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 				else if (err.lock_timeout)
 				{
 					put_validate_row(rsinfo, c, "skipped",
-									 psprintf("lock not granted within dbopt.lock_timeout (%d ms); another session holds a conflicting lock",
-											  dbopt_lock_timeout_ms));
+									 dbopt_unit_error_text(&err));
 					nskipped++;
 				}
 				else if ((err.sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION ||

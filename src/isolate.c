@@ -15,6 +15,7 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/elog.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
@@ -122,4 +123,15 @@ dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 	PG_END_TRY();
 
 	return ok;
+}
+
+char *
+dbopt_unit_error_text(const DboptUnitError *err)
+{
+	if (err->lock_timeout)
+		return psprintf("lock not granted within dbopt.lock_timeout (%d ms); another session holds a conflicting lock",
+						dbopt_lock_timeout_ms);
+	if (err->timed_out)
+		return pstrdup(err->message);
+	return psprintf("%s (SQLSTATE %s)", err->message, unpack_sql_state(err->sqlerrcode));
 }

@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "optimizer/plancat.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -188,6 +189,100 @@ leaf_size_nowait(Oid relid)
 	relation_close(rel, NoLock);
 	UnlockRelationOid(relid, AccessShareLock);
 	return size;
+}
+
+/*
+ * Planner rows and main-fork bytes of one leaf, plus its TOAST table and
+ * indexes.  Same no-wait rule as leaf_size_nowait().
+ */
+static bool
+leaf_stats_nowait(Oid relid, double *rows, int64 *bytes)
+{
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		ok = true;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		return false;
+	}
+	*rows = 0;
+	*bytes = 0;
+	if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+	{
+		BlockNumber pages;
+		double		allvisfrac;
+
+		BlockNumber curpages = RelationGetNumberOfBlocks(rel);
+
+		*bytes = (int64) curpages * BLCKSZ;
+		if (curpages > 0)
+		{
+			estimate_rel_size(rel, NULL, &pages, rows, &allvisfrac);
+			/* The planner pads never-vacuumed tables to 10 pages; a report should not. */
+			if (rel->rd_rel->relpages == 0 && pages > curpages)
+				*rows = *rows * curpages / pages;
+		}
+	}
+	if (OidIsValid(rel->rd_rel->reltoastrelid))
+	{
+		int64		sz = leaf_size_nowait(rel->rd_rel->reltoastrelid);
+
+		ok = ok && sz >= 0;
+		*bytes += Max(sz, 0);
+	}
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		int64		sz = leaf_size_nowait(lfirst_oid(lc));
+
+		ok = ok && sz >= 0;
+		*bytes += Max(sz, 0);
+	}
+	list_free(indexes);
+	relation_close(rel, NoLock);
+	UnlockRelationOid(relid, AccessShareLock);
+	return ok;
+}
+
+bool
+dbopt_relation_stats_nowait(Oid relid, int64 *rows, int64 *bytes)
+{
+	List	   *leaves;
+	ListCell   *lc;
+	double		total_rows = 0;
+	int64		total_bytes = 0;
+	bool		ok = true;
+
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		leaves = find_all_inheritors(relid, NoLock, NULL);
+	else
+		leaves = list_make1_oid(relid);
+	foreach(lc, leaves)
+	{
+		double		r;
+		int64		b;
+
+		CHECK_FOR_INTERRUPTS();
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (!leaf_stats_nowait(lfirst_oid(lc), &r, &b))
+		{
+			ok = false;
+			break;
+		}
+		total_rows += r;
+		total_bytes += b;
+	}
+	list_free(leaves);
+	*rows = ok ? (int64) (total_rows + 0.5) : -1;
+	*bytes = ok ? total_bytes : -1;
+	return ok;
 }
 
 int64

@@ -46,4 +46,10 @@ extern bool dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
  */
 extern int	dbopt_push_lock_timeout(void);
 
+/*
+ * One line saying why a unit failed, for a 'skipped' row: the lock wait
+ * named as such, otherwise the error message and its SQLSTATE.
+ */
+extern char *dbopt_unit_error_text(const DboptUnitError *err);
+
 #endif							/* DBOPT_ISOLATE_H */

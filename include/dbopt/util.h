@@ -33,6 +33,14 @@ extern char *dbopt_qualified_relname(Oid relid);
  */
 extern int64 dbopt_relation_size_nowait(Oid relid);
 
+/*
+ * Planner's row estimate and total on-disk bytes (table, TOAST and indexes)
+ * of a relation, summed over the leaves of a partitioned table.  Never
+ * waits, as above: returns false, with both set to -1, when a lock is not
+ * free right now or the relation has vanished.
+ */
+extern bool dbopt_relation_stats_nowait(Oid relid, int64 *rows, int64 *bytes);
+
 /* Namespace OID for a schema-name filter argument; clear error if absent. */
 extern Oid	dbopt_schema_filter(const char *schema_name);
 

@@ -1,0 +1,2120 @@
+/*-------------------------------------------------------------------------
+ *
+ * partitions.c
+ *	  Range-partition management: the registry (dbopt.partition_config),
+ *	  future partitions, retention by whole partitions, and the
+ *	  distribution report.
+ *
+ * Every bound comes from pg_class.relpartbound and is compared with the
+ * partition key's own btree comparison function, as a value of the key
+ * type; partition names are never parsed.  Each partition that is
+ * created, dropped or detached is one isolated unit under
+ * dbopt.lock_timeout, taking the parent's lock before the child's, so a
+ * busy partition is skipped and reported instead of queueing the
+ * application behind us.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "partitioning/partdesc.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/date.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+/* A range bound: MINVALUE (-1), a value (0) or MAXVALUE (1). */
+typedef struct Bound
+{
+	int			kind;
+	Datum		value;
+} Bound;
+
+/* The single-column range key of one partitioned table. */
+typedef struct KeyInfo
+{
+	Oid			parent;
+	char		strategy;
+	bool		supported;		/* one plain column of a supported type */
+	char	   *unsupported;	/* why not, when !supported */
+	AttrNumber	attnum;
+	char	   *attname;
+	Oid			typid;			/* base type */
+	int16		typlen;
+	bool		typbyval;
+	bool		is_time;
+	Oid			collation;
+	FmgrInfo	cmp;
+} KeyInfo;
+
+typedef struct Part
+{
+	Oid			relid;
+	char		relkind;
+	bool		is_default;
+	bool		is_range;
+	Bound		lo;
+	Bound		hi;
+} Part;
+
+/* A partitioned table and its direct partitions, non-default ones sorted by bound. */
+typedef struct Tree
+{
+	KeyInfo		key;
+	Part	   *parts;
+	int			nparts;			/* non-default */
+	Part	   *def;			/* default partition, or NULL */
+} Tree;
+
+/* The step between bounds: an interval for time keys, a count for integer keys. */
+typedef struct Step
+{
+	Interval   *iv;
+	int64		n;
+} Step;
+
+/* One row of the partition_config registry. */
+typedef struct Config
+{
+	Oid			parent;
+	char	   *interval;
+	int			premake;
+	char	   *retention;
+	char	   *mode;
+} Config;
+
+/* One action on one partition, planned before anything is done. */
+typedef enum PartAction
+{
+	PA_DROP,
+	PA_DETACH,
+	PA_CREATE,
+	PA_SKIP
+} PartAction;
+
+typedef struct PartOp
+{
+	PartAction	action;
+	Oid			parent;
+	Oid			relid;			/* existing partition; InvalidOid for PA_CREATE */
+	char	   *name;			/* qualified name */
+	char	   *relname;		/* unqualified, for PA_CREATE */
+	Bound		lo;
+	Bound		hi;
+	char	   *lo_text;
+	char	   *hi_text;
+	int64		rows;
+	int64		bytes;
+	char	   *detail;
+	char	   *fix_sql;
+	int64		default_rows;	/* PA_CREATE: rows in the default partition in range */
+	Bound		cutoff;			/* PA_DROP/PA_DETACH: re-checked under lock */
+	KeyInfo    *key;
+} PartOp;
+
+#define PART_CREATE_LIMIT 10000
+
+/* ---------- keys and bounds ---------- */
+
+static bool
+type_is_time(Oid typid)
+{
+	return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID || typid == DATEOID;
+}
+
+static bool
+type_is_int(Oid typid)
+{
+	return typid == INT2OID || typid == INT4OID || typid == INT8OID;
+}
+
+static void
+load_key(Relation rel, KeyInfo *k)
+{
+	PartitionKey pk = RelationGetPartitionKey(rel);
+
+	memset(k, 0, sizeof(*k));
+	k->parent = RelationGetRelid(rel);
+	k->strategy = pk->strategy;
+	if (pk->strategy != PARTITION_STRATEGY_RANGE)
+		k->unsupported = pstrdup("it is not partitioned by RANGE");
+	else if (pk->partnatts != 1)
+		k->unsupported = psprintf("its partition key has %d columns; dbopt manages single-column keys", pk->partnatts);
+	else if (pk->partattrs[0] == 0)
+		k->unsupported = pstrdup("its partition key is an expression, not a column");
+	else
+	{
+		k->attnum = pk->partattrs[0];
+		k->attname = get_attname(k->parent, k->attnum, false);
+		k->typid = getBaseType(pk->parttypid[0]);
+		if (!type_is_time(k->typid) && !type_is_int(k->typid))
+			k->unsupported = psprintf("its partition key column \"%s\" has type %s; dbopt manages timestamptz, timestamp, date, smallint, integer and bigint keys",
+									  k->attname, format_type_be(pk->parttypid[0]));
+	}
+	k->supported = (k->unsupported == NULL);
+	k->is_time = type_is_time(k->typid);
+	k->typlen = pk->parttyplen[0];
+	k->typbyval = pk->parttypbyval[0];
+	k->collation = pk->partcollation[0];
+	if (pk->partnatts >= 1)
+		fmgr_info_copy(&k->cmp, &pk->partsupfunc[0], CurrentMemoryContext);
+}
+
+static int
+bound_cmp(const KeyInfo *k, const Bound *a, const Bound *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->kind != 0)
+		return 0;
+	return DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &k->cmp, k->collation,
+										   a->value, b->value));
+}
+
+static char *
+bound_text(const KeyInfo *k, const Bound *b)
+{
+	Oid			outfn;
+	bool		isvarlena;
+
+	if (b->kind < 0)
+		return pstrdup("MINVALUE");
+	if (b->kind > 0)
+		return pstrdup("MAXVALUE");
+	getTypeOutputInfo(k->typid, &outfn, &isvarlena);
+	return OidOutputFunctionCall(outfn, b->value);
+}
+
+static Bound
+range_datum_bound(const KeyInfo *k, PartitionRangeDatum *prd)
+{
+	Bound		b;
+
+	b.kind = prd->kind == PARTITION_RANGE_DATUM_MINVALUE ? -1 :
+		prd->kind == PARTITION_RANGE_DATUM_MAXVALUE ? 1 : 0;
+	b.value = (Datum) 0;
+	if (b.kind == 0)
+	{
+		Const	   *c = castNode(Const, prd->value);
+
+		b.value = datumCopy(c->constvalue, k->typbyval, k->typlen);
+	}
+	return b;
+}
+
+/* The partition bound of relid as stored in the catalog, or NULL. */
+static PartitionBoundSpec *
+stored_bound(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Datum		d;
+	bool		isnull;
+	PartitionBoundSpec *spec = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound, &isnull);
+	if (!isnull)
+		spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(d)));
+	ReleaseSysCache(tup);
+	return spec;
+}
+
+static void
+fill_part(const KeyInfo *k, Oid relid, Part *p)
+{
+	PartitionBoundSpec *spec = stored_bound(relid);
+
+	memset(p, 0, sizeof(*p));
+	p->relid = relid;
+	p->relkind = get_rel_relkind(relid);
+	if (spec == NULL)
+		return;
+	p->is_default = spec->is_default;
+	if (!spec->is_default && spec->strategy == PARTITION_STRATEGY_RANGE &&
+		list_length(spec->lowerdatums) == 1)
+	{
+		p->is_range = true;
+		p->lo = range_datum_bound(k, linitial(spec->lowerdatums));
+		p->hi = range_datum_bound(k, linitial(spec->upperdatums));
+	}
+}
+
+static int
+part_cmp(const void *a, const void *b, void *arg)
+{
+	const Part *pa = a;
+	const Part *pb = b;
+
+	if (!pa->is_range || !pb->is_range)
+		return (int) pb->is_range - (int) pa->is_range;
+	return bound_cmp(arg, &pa->lo, &pb->lo);
+}
+
+/*
+ * Read a partitioned table's key and direct partitions.  The parent is
+ * locked ACCESS SHARE (waiting at most lock_timeout, which the caller has
+ * set); that keeps every existing partition's bounds fixed until we end,
+ * since detaching needs a stronger lock on the parent.
+ */
+static void
+load_tree(Oid parent, Tree *t)
+{
+	Relation	rel = relation_open(parent, AccessShareLock);
+	PartitionDesc pd;
+	int			i;
+
+	memset(t, 0, sizeof(*t));
+	load_key(rel, &t->key);
+	pd = RelationGetPartitionDesc(rel, true);
+	t->parts = palloc0(sizeof(Part) * Max(pd->nparts, 1));
+	for (i = 0; i < pd->nparts; i++)
+	{
+		Part		p;
+
+		fill_part(&t->key, pd->oids[i], &p);
+		if (p.is_default)
+		{
+			t->def = palloc(sizeof(Part));
+			*t->def = p;
+		}
+		else
+			t->parts[t->nparts++] = p;
+	}
+	if (t->key.strategy == PARTITION_STRATEGY_RANGE && t->key.attnum != 0)
+		qsort_arg(t->parts, t->nparts, sizeof(Part), part_cmp, &t->key);
+	relation_close(rel, NoLock);
+}
+
+/* ---------- counting under a time and lock limit ---------- */
+
+typedef struct CountUnit
+{
+	const char *sql;
+	int64		n;
+	bool		isnull;
+} CountUnit;
+
+static void
+count_unit(void *arg)
+{
+	CountUnit  *u = arg;
+	bool		isnull;
+
+	SPI_connect();
+	u->n = dbopt_spi_int8(u->sql, &isnull);
+	SPI_finish();
+	u->isnull = isnull;
+}
+
+/*
+ * Run a one-value int8 query in its own unit, so that a locked table or a
+ * slow scan becomes a reportable problem rather than an error.  Returns
+ * NULL or why it failed.
+ */
+static char *
+isolated_int8(const char *sql, int timeout_ms, int64 *n, bool *isnull)
+{
+	CountUnit	u = {sql, 0, true};
+	DboptUnitError err;
+
+	if (!dbopt_run_isolated(count_unit, &u, timeout_ms, &err))
+		return dbopt_unit_error_text(&err);
+	*n = u.n;
+	*isnull = u.isnull;
+	return NULL;
+}
+
+/*
+ * Highest key in the table, looked for from the newest partition down (and
+ * in the default partition), so that a large table is not scanned whole.
+ */
+static bool
+highest_key(const Tree *t, int64 *max)
+{
+	int64		best = 0;
+	bool		found = false;
+	bool		isnull = true;
+	int			i;
+	const char *col = quote_identifier(t->key.attname);
+
+	if (t->def && isolated_int8(psprintf("SELECT max(%s)::int8 FROM %s", col,
+										 dbopt_qualified_relname(t->def->relid)),
+								0, &best, &isnull) == NULL && !isnull)
+		found = true;
+	for (i = t->nparts - 1; i >= 0; i--)
+	{
+		int64		m = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isolated_int8(psprintf("SELECT max(%s)::int8 FROM %s", col,
+								   dbopt_qualified_relname(t->parts[i].relid)),
+						  0, &m, &isnull) != NULL || isnull)
+			continue;
+		if (!found || m > best)
+			best = m;
+		found = true;
+		break;
+	}
+	*max = best;
+	return found;
+}
+
+/* ---------- arguments ---------- */
+
+static void
+check_parent(Oid parent)
+{
+	if (get_rel_relkind(parent) != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a partitioned table", dbopt_qualified_relname(parent)),
+				 errdetail("dbopt manages the partitions of range-partitioned tables."),
+				 errhint("Pass the partitioned parent table, not one of its partitions.")));
+}
+
+static void
+check_owner(Oid parent, const char *func)
+{
+	if (!dbopt_relation_ownercheck(parent, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(parent)),
+				 errdetail("%s() changes the partitions of %s, which only its owner may do.",
+						   func, dbopt_qualified_relname(parent)),
+				 errhint("Run it as the owner of the table, or as a member of the owning role.")));
+}
+
+static void
+require_supported_key(const KeyInfo *k)
+{
+	if (!k->supported)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("dbopt cannot manage the partitions of %s", dbopt_qualified_relname(k->parent)),
+				 errdetail("The table cannot be managed because %s.", k->unsupported),
+				 errhint("dbopt manages tables partitioned BY RANGE on one timestamptz, timestamp, date, smallint, integer or bigint column.")));
+}
+
+/*
+ * Parse an interval literal (time keys) or integer literal (integer keys)
+ * given for argument argname, with a clear error when it does not fit.
+ */
+static Step
+parse_step(const KeyInfo *k, const char *argname, const char *text, bool whole_days)
+{
+	Step		s = {NULL, 0};
+
+	if (k->is_time)
+	{
+		Interval   *iv = NULL;
+		MemoryContext cxt = CurrentMemoryContext;
+		char	   *problem = NULL;
+
+		PG_TRY();
+		{
+			iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			problem = edata->message;
+		}
+		PG_END_TRY();
+		if (problem == NULL &&
+			(iv->month < 0 || iv->day < 0 || iv->time < 0 ||
+			 (iv->month == 0 && iv->day == 0 && iv->time == 0)))
+			problem = pstrdup("it must be a positive interval");
+		if (problem == NULL && whole_days && iv->time != 0)
+			problem = pstrdup("a date key needs whole days, weeks, months or years");
+		if (problem != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s \"%s\" for partition key \"%s\" of type %s",
+							argname, text, k->attname, format_type_be(k->typid)),
+					 errdetail("The key is a time column, so %s must be an interval literal: %s.",
+							   argname, problem),
+					 errhint("Use a literal such as '1 day', '1 month' or '24 months'.")));
+		s.iv = iv;
+	}
+	else
+	{
+		char	   *end;
+		int64		n;
+		int64		limit = k->typid == INT2OID ? PG_INT16_MAX :
+			k->typid == INT4OID ? PG_INT32_MAX : PG_INT64_MAX;
+
+		errno = 0;
+		n = strtoi64(text, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (errno != 0 || end == text || *end != '\0' || n <= 0 || n > limit)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s \"%s\" for partition key \"%s\" of type %s",
+							argname, text, k->attname, format_type_be(k->typid)),
+					 errdetail("The key is an integer column, so %s must be a positive integer literal no larger than %lld.",
+							   argname, (long long) limit),
+					 errhint("Use a literal such as '100000'.")));
+		s.n = n;
+	}
+	return s;
+}
+
+/* ---------- arithmetic on key values ---------- */
+
+static Datum
+now_in_key(const KeyInfo *k)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	switch (k->typid)
+	{
+		case TIMESTAMPTZOID:
+			return TimestampTzGetDatum(now);
+		case TIMESTAMPOID:
+			return DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(now));
+		default:
+			return DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(now));
+	}
+}
+
+static int64
+int_value(const KeyInfo *k, Datum d)
+{
+	return k->typid == INT2OID ? DatumGetInt16(d) :
+		k->typid == INT4OID ? DatumGetInt32(d) : DatumGetInt64(d);
+}
+
+static bool
+int_datum(const KeyInfo *k, int64 v, Datum *d)
+{
+	if (k->typid == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX))
+		return false;
+	if (k->typid == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX))
+		return false;
+	*d = k->typid == INT2OID ? Int16GetDatum((int16) v) :
+		k->typid == INT4OID ? Int32GetDatum((int32) v) : Int64GetDatum(v);
+	return true;
+}
+
+/*
+ * v + sign * times * step in the key type.  Returns false when the result
+ * does not fit the type.  Dates are truncated, which moves a retention
+ * cutoff earlier, never later.
+ */
+static bool
+key_shift(const KeyInfo *k, Datum v, const Step *step, int sign, int times, Datum *out)
+{
+	if (!k->is_time)
+	{
+		int64		delta, r;
+
+		if (pg_mul_s64_overflow(step->n, (int64) times * sign, &delta) ||
+			pg_add_s64_overflow(int_value(k, v), delta, &r))
+			return false;
+		return int_datum(k, r, out);
+	}
+	else
+	{
+		Interval	iv = *step->iv;
+		Datum		r = v;
+		int			i;
+
+		if (sign < 0)
+		{
+			iv.month = -iv.month;
+			iv.day = -iv.day;
+			iv.time = -iv.time;
+		}
+		/* One step at a time: month arithmetic does not compose by multiplying. */
+		for (i = 0; i < times; i++)
+		{
+			switch (k->typid)
+			{
+				case TIMESTAMPTZOID:
+					r = DirectFunctionCall2(timestamptz_pl_interval, r, IntervalPGetDatum(&iv));
+					if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(r)))
+						return false;
+					break;
+				case TIMESTAMPOID:
+					r = DirectFunctionCall2(timestamp_pl_interval, r, IntervalPGetDatum(&iv));
+					if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(r)))
+						return false;
+					break;
+				default:
+					r = DirectFunctionCall2(date_pl_interval, r, IntervalPGetDatum(&iv));
+					if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(r)))
+						return false;
+					r = DirectFunctionCall1(timestamp_date, r);
+					break;
+			}
+		}
+		*out = r;
+		return true;
+	}
+}
+
+/* hi - lo as an interval, for a time key. */
+static Interval *
+bound_width(const KeyInfo *k, const Bound *lo, const Bound *hi)
+{
+	Datum		a = hi->value;
+	Datum		b = lo->value;
+
+	if (k->typid == DATEOID)
+	{
+		a = DirectFunctionCall1(date_timestamp, a);
+		b = DirectFunctionCall1(date_timestamp, b);
+	}
+	/* timestamptz and timestamp share a representation. */
+	return DatumGetIntervalP(DirectFunctionCall2(timestamp_mi, a, b));
+}
+
+/* Start of the interval-sized slot holding v, for a table with no partitions yet. */
+static Datum
+key_anchor(const KeyInfo *k, Datum v, const Step *step)
+{
+	const char *unit;
+	Datum		u;
+
+	if (!k->is_time)
+	{
+		int64		x = int_value(k, v);
+		int64		a = x - ((x % step->n) + step->n) % step->n;
+		Datum		d;
+
+		return int_datum(k, a, &d) ? d : v;
+	}
+	if (step->iv->month > 0)
+		unit = step->iv->month % 12 == 0 ? "year" : "month";
+	else if (step->iv->day > 0)
+		unit = step->iv->day % 7 == 0 ? "week" : "day";
+	else if (step->iv->time >= USECS_PER_HOUR)
+		unit = "hour";
+	else
+		unit = "minute";
+	u = CStringGetTextDatum(unit);
+	switch (k->typid)
+	{
+		case TIMESTAMPTZOID:
+			return DirectFunctionCall2(timestamptz_trunc, u, v);
+		case TIMESTAMPOID:
+			return DirectFunctionCall2(timestamp_trunc, u, v);
+		default:
+			return DirectFunctionCall1(timestamp_date,
+									   DirectFunctionCall2(timestamp_trunc, u,
+														   DirectFunctionCall1(date_timestamp, v)));
+	}
+}
+
+/* ---------- output rows ---------- */
+
+/* Columns of drop_old_partitions(). */
+static void
+put_drop_row(ReturnSetInfo *rsinfo, const PartOp *op, const char *action)
+{
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	values[0] = ObjectIdGetDatum(op->parent);
+	values[1] = CStringGetTextDatum(op->name);
+	values[2] = op->lo_text ? CStringGetTextDatum(op->lo_text) : (Datum) 0;
+	nulls[2] = op->lo_text == NULL;
+	values[3] = op->hi_text ? CStringGetTextDatum(op->hi_text) : (Datum) 0;
+	nulls[3] = op->hi_text == NULL;
+	values[4] = CStringGetTextDatum(action);
+	values[5] = Int64GetDatum(op->rows);
+	nulls[5] = op->rows < 0;
+	values[6] = Int64GetDatum(op->bytes);
+	nulls[6] = op->bytes < 0;
+	values[7] = op->detail ? CStringGetTextDatum(op->detail) : (Datum) 0;
+	nulls[7] = op->detail == NULL;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Columns of create_future_partitions(). */
+static void
+put_create_row(ReturnSetInfo *rsinfo, const PartOp *op, const char *action, int64 moved)
+{
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	values[0] = ObjectIdGetDatum(op->parent);
+	values[1] = CStringGetTextDatum(op->name);
+	values[2] = CStringGetTextDatum(op->lo_text);
+	values[3] = CStringGetTextDatum(op->hi_text);
+	values[4] = CStringGetTextDatum(action);
+	values[5] = Int64GetDatum(moved);
+	nulls[5] = moved < 0;
+	values[6] = op->detail ? CStringGetTextDatum(op->detail) : (Datum) 0;
+	nulls[6] = op->detail == NULL;
+	values[7] = op->fix_sql ? CStringGetTextDatum(op->fix_sql) : (Datum) 0;
+	nulls[7] = op->fix_sql == NULL;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* ---------- the registry ---------- */
+
+static List *
+load_configs(Oid only)
+{
+	List	   *result = NIL;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(only)};
+	uint64		i;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode"
+							  " FROM dbopt.partition_config"
+							  " WHERE $1 = 0 OR parent = $1::regclass ORDER BY parent::oid",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read dbopt.partition_config");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Config	   *c = palloc0(sizeof(Config));
+		bool		isnull;
+
+		c->parent = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		c->interval = SPI_getvalue(tup, desc, 2);
+		c->premake = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		c->retention = SPI_getvalue(tup, desc, 4);
+		c->mode = SPI_getvalue(tup, desc, 5);
+		result = lappend(result, c);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+static Config *
+find_config(List *configs, Oid parent)
+{
+	ListCell   *lc;
+
+	foreach(lc, configs)
+	{
+		Config	   *c = lfirst(lc);
+
+		if (c->parent == parent)
+			return c;
+	}
+	return NULL;
+}
+
+static void
+check_mode(const char *argname, const char *mode)
+{
+	if (strcmp(mode, "drop") != 0 && strcmp(mode, "detach") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s \"%s\"", argname, mode),
+				 errdetail("A partition past retention is either dropped or detached."),
+				 errhint("Use 'drop', or 'detach' to keep old partitions as plain tables in the same schema.")));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_manage_partitions);
+
+Datum
+dbopt_manage_partitions(PG_FUNCTION_ARGS)
+{
+	Oid			parent;
+	char	   *interval;
+	int			premake;
+	char	   *retention;
+	char	   *mode;
+	Tree		t;
+	TupleDesc	desc;
+	Oid			argtypes[7] = {OIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NAMEOID, OIDOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent, partition_interval, premake and retention_mode must not be null"),
+				 errdetail("Only retention may be NULL, meaning that partitions are kept forever."),
+				 errhint("Pass the table, its partition width such as '1 month', and how many partitions to keep ready.")));
+	parent = PG_GETARG_OID(0);
+	interval = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	premake = PG_GETARG_INT32(2);
+	retention = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	mode = text_to_cstring(PG_GETARG_TEXT_PP(4));
+
+	check_parent(parent);
+	check_owner(parent, "manage_partitions");
+	load_tree(parent, &t);
+	require_supported_key(&t.key);
+	(void) parse_step(&t.key, "partition_interval", interval, t.key.typid == DATEOID);
+	if (retention)
+		(void) parse_step(&t.key, "retention", retention, false);
+	if (premake < 0 || premake > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("premake must be between 0 and 1000, not %d", premake),
+				 errdetail("premake is the number of partitions kept ready beyond the current one."),
+				 errhint("Most tables use 2 to 7.")));
+	check_mode("retention_mode", mode);
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "manage_partitions must return a composite type");
+
+	values[0] = ObjectIdGetDatum(parent);
+	values[1] = CStringGetTextDatum(interval);
+	values[2] = Int32GetDatum(premake);
+	values[3] = retention ? CStringGetTextDatum(retention) : (Datum) 0;
+	nulls[3] = retention ? ' ' : 'n';
+	values[4] = CStringGetTextDatum(mode);
+	values[5] = CStringGetDatum(t.key.attname);
+	values[6] = ObjectIdGetDatum(t.key.typid);
+
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO dbopt.partition_config AS c"
+							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+							  " ON CONFLICT (parent) DO UPDATE SET partition_interval = excluded.partition_interval,"
+							  " premake = excluded.premake, retention = excluded.retention,"
+							  " retention_mode = excluded.retention_mode, key_column = excluded.key_column,"
+							  " key_type = excluded.key_type"
+							  " RETURNING c.*",
+							  7, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not write dbopt.partition_config");
+	result = SPI_copytuple(SPI_tuptable->vals[0]);
+	SPI_finish();
+
+	dbopt_log_action("manage_partitions", dbopt_qualified_relname(parent), "registered", -1, -1,
+					 psprintf("interval %s, premake %d, retention %s (%s)", interval, premake,
+							  retention ? retention : "none", mode));
+	PG_RETURN_DATUM(heap_copy_tuple_as_datum(result, desc));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_unmanage_partitions);
+
+Datum
+dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
+{
+	Oid			parent = PG_GETARG_OID(0);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(parent)};
+	bool		exists = get_rel_relkind(parent) != '\0';
+	uint64		n;
+
+	/* A dropped parent leaves a stale row that anyone allowed to run this may clear. */
+	if (exists)
+		check_owner(parent, "unmanage_partitions");
+	SPI_connect();
+	if (SPI_execute_with_args("DELETE FROM dbopt.partition_config WHERE parent = $1::regclass",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from dbopt.partition_config");
+	n = SPI_processed;
+	SPI_finish();
+	if (n > 0)
+		dbopt_log_action("unmanage_partitions",
+						 exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent),
+						 "unregistered", -1, -1, NULL);
+	else
+		ereport(NOTICE,
+				(errmsg("%s is not registered with dbopt.manage_partitions()",
+						exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent))));
+	PG_RETURN_BOOL(n > 0);
+}
+
+/* ---------- retention ---------- */
+
+static PartOp *
+new_op(PartAction action, const Tree *t, const Part *p)
+{
+	PartOp	   *op = palloc0(sizeof(PartOp));
+
+	op->action = action;
+	op->parent = t->key.parent;
+	op->relid = p->relid;
+	op->name = dbopt_qualified_relname(p->relid);
+	op->lo = p->lo;
+	op->hi = p->hi;
+	op->lo_text = bound_text(&t->key, &p->lo);
+	op->hi_text = bound_text(&t->key, &p->hi);
+	op->key = (KeyInfo *) &t->key;
+	op->rows = -1;
+	op->bytes = -1;
+	return op;
+}
+
+static bool
+same_key_column(const KeyInfo *parent, const KeyInfo *child)
+{
+	return child->supported && child->typid == parent->typid &&
+		strcmp(child->attname, parent->attname) == 0;
+}
+
+/*
+ * Plan retention for one partitioned table: the partitions whose whole
+ * range lies below cutoff, oldest first.  A straddling sub-partitioned
+ * child keyed on the same column is examined in turn; its own partitions
+ * may qualify.  The last non-default partition of a table is never
+ * planned for removal.
+ */
+static List *
+plan_retention(Tree *t, const Bound *cutoff, PartAction action, List *ops)
+{
+	int			i;
+	int			nqual = 0;
+	PartOp	   *last_qual = NULL;
+
+	for (i = 0; i < t->nparts; i++)
+	{
+		Part	   *p = &t->parts[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!p->is_range)
+			continue;
+		if (bound_cmp(&t->key, &p->hi, cutoff) <= 0)
+		{
+			PartOp	   *op = new_op(action, t, p);
+
+			op->cutoff = *cutoff;
+			op->detail = psprintf("range lies wholly below the cutoff %s",
+								  bound_text(&t->key, cutoff));
+			ops = lappend(ops, op);
+			nqual++;
+			last_qual = op;
+		}
+		else if (bound_cmp(&t->key, &p->lo, cutoff) < 0)
+		{
+			Tree	   *sub;
+
+			if (p->relkind == RELKIND_PARTITIONED_TABLE)
+			{
+				sub = palloc(sizeof(Tree));
+				load_tree(p->relid, sub);
+				if (same_key_column(&t->key, &sub->key))
+				{
+					ops = plan_retention(sub, cutoff, action, ops);
+					continue;
+				}
+			}
+			{
+				PartOp	   *op = new_op(PA_SKIP, t, p);
+
+				op->detail = psprintf("straddles the cutoff %s: it may hold newer rows, so it stays",
+									  bound_text(&t->key, cutoff));
+				ops = lappend(ops, op);
+			}
+		}
+		else
+			break;				/* sorted: the rest are newer */
+	}
+	if (nqual > 0 && nqual == t->nparts)
+	{
+		last_qual->action = PA_SKIP;
+		last_qual->detail = pstrdup("the last remaining partition of its table stays, so that new rows have somewhere to go");
+	}
+	return ops;
+}
+
+typedef struct RemoveUnit
+{
+	PartOp	   *op;
+} RemoveUnit;
+
+static void
+remove_unit(void *arg)
+{
+	PartOp	   *op = ((RemoveUnit *) arg)->op;
+	PartitionBoundSpec *spec;
+	Part		now_part;
+	char	   *sql;
+
+	/* Parent first, as queries do; then the partition. */
+	LockRelationOid(op->parent, AccessExclusiveLock);
+	LockRelationOid(op->relid, AccessExclusiveLock);
+
+	/* Under lock, confirm the partition is still where we saw it. */
+	spec = stored_bound(op->relid);
+	if (spec == NULL || !get_rel_relispartition(op->relid) ||
+		get_partition_parent(op->relid, true) != op->parent)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition was detached or dropped by another session")));
+	fill_part(op->key, op->relid, &now_part);
+	if (!now_part.is_range || bound_cmp(op->key, &now_part.hi, &op->cutoff) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition bounds changed meanwhile")));
+
+	if (op->action == PA_DROP)
+		sql = psprintf("DROP TABLE %s", op->name);
+	else
+		sql = psprintf("ALTER TABLE %s DETACH PARTITION %s",
+					   dbopt_qualified_relname(op->parent), op->name);
+	SPI_connect();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run %s", sql);
+	SPI_finish();
+	dbopt_log_action("drop_old_partitions", op->name,
+					 op->action == PA_DROP ? "dropped" : "detached",
+					 op->rows, op->bytes,
+					 op->action == PA_DROP ?
+					 psprintf("range [%s, %s) of %s", op->lo_text, op->hi_text,
+							  dbopt_qualified_relname(op->parent)) :
+					 psprintf("range [%s, %s) detached from %s; kept as a plain table",
+							  op->lo_text, op->hi_text, dbopt_qualified_relname(op->parent)));
+}
+
+typedef struct RetentionCounts
+{
+	int			removed;
+	int			kept;			/* by rule: straddling, last remaining */
+	int			skipped;		/* failed: lock timeout, dependency, ... */
+	char	   *first_problem;
+} RetentionCounts;
+
+/*
+ * Carry out (or, in a dry run, describe) a retention plan, one isolated
+ * unit per partition, emitting a row per partition.  rsinfo may be NULL
+ * when only counts are wanted.
+ */
+static void
+run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCounts *counts,
+				  MemoryContext itemcxt)
+{
+	ListCell   *lc;
+
+	foreach(lc, ops)
+	{
+		PartOp	   *op = lfirst(lc);
+		const char *action;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) dbopt_relation_stats_nowait(op->relid, &op->rows, &op->bytes);
+		if (op->action == PA_SKIP)
+		{
+			action = "skipped";
+			counts->kept++;
+		}
+		else if (dry_run)
+		{
+			action = op->action == PA_DROP ? "would drop" : "would detach";
+			counts->removed++;
+		}
+		else
+		{
+			RemoveUnit	u;
+			DboptUnitError err;
+
+			u.op = op;
+			if (dbopt_run_isolated(remove_unit, &u, 0, &err))
+			{
+				action = op->action == PA_DROP ? "dropped" : "detached";
+				counts->removed++;
+			}
+			else
+			{
+				action = "skipped";
+				op->detail = dbopt_unit_error_text(&err);
+				counts->skipped++;
+				if (counts->first_problem == NULL)
+				{
+					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
+
+					counts->first_problem = psprintf("%s: %s", op->name, op->detail);
+					MemoryContextSwitchTo(old);
+				}
+				dbopt_log_action("drop_old_partitions", op->name, "skipped",
+								 op->rows, op->bytes, op->detail);
+			}
+		}
+		if (rsinfo)
+			put_drop_row(rsinfo, op, action);
+		if (itemcxt)
+			MemoryContextReset(itemcxt);
+	}
+}
+
+/* Cutoff for "older than step" in the key type, or false if it underflows. */
+static bool
+retention_cutoff(const Tree *t, const Step *step, Bound *cutoff)
+{
+	const KeyInfo *k = &t->key;
+	Datum		base;
+
+	cutoff->kind = 0;
+	if (k->is_time)
+		base = now_in_key(k);
+	else
+	{
+		/* Integer keys: relative to the highest key in the table. */
+		int64		max;
+
+		if (!highest_key(t, &max) || !int_datum(k, max, &base))
+			return false;
+	}
+	return key_shift(k, base, step, -1, 1, &cutoff->value);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_drop_old_partitions);
+
+/* drop_old_partitions(parent, older_than, mode, dry_run): any range-partitioned table. */
+Datum
+dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			parent;
+	char	   *older_than;
+	char	   *mode;
+	bool		dry_run = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+	Tree		t;
+	Step		step;
+	Bound		cutoff;
+	List	   *ops;
+	RetentionCounts *counts;
+	MemoryContext itemcxt;
+	int			nest;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("parent, older_than and mode must not be null"),
+				 errdetail("Nothing is dropped without a table and an age."),
+				 errhint("For example: dbopt.drop_old_partitions('app.events', '24 months', dry_run => true).")));
+	parent = PG_GETARG_OID(0);
+	older_than = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	mode = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	check_parent(parent);
+	check_owner(parent, "drop_old_partitions");
+	check_mode("mode", mode);
+	nest = dbopt_push_lock_timeout();
+	load_tree(parent, &t);
+	require_supported_key(&t.key);
+	step = parse_step(&t.key, "older_than", older_than, false);
+
+	dbopt_init_materialized_srf(fcinfo);
+	counts = palloc0(sizeof(RetentionCounts));
+	if (!retention_cutoff(&t, &step, &cutoff))
+	{
+		ereport(NOTICE,
+				(errmsg("drop_old_partitions: no cutoff for %s", dbopt_qualified_relname(parent)),
+				 errdetail("The table has no rows to measure an integer key's age from, or the cutoff is out of range.")));
+		AtEOXact_GUC(true, nest);
+		return (Datum) 0;
+	}
+	ops = plan_retention(&t, &cutoff, strcmp(mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition item",
+									ALLOCSET_SMALL_SIZES);
+	{
+		MemoryContext old = MemoryContextSwitchTo(itemcxt);
+
+		run_retention_ops(ops, dry_run, rsinfo, counts, itemcxt);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(itemcxt);
+	AtEOXact_GUC(true, nest);
+	ereport(NOTICE,
+			(errmsg("drop_old_partitions%s: %d partition(s) %s, %d kept by rule, %d skipped",
+					dry_run ? " dry run" : "", counts->removed,
+					dry_run ? "would go" : (strcmp(mode, "drop") == 0 ? "dropped" : "detached"),
+					counts->kept, counts->skipped)));
+	return (Datum) 0;
+}
+
+/* A parent that cannot be processed: one row saying why. */
+static void
+put_parent_skip(ReturnSetInfo *rsinfo, Oid parent, const char *detail)
+{
+	PartOp		op;
+
+	memset(&op, 0, sizeof(op));
+	op.parent = parent;
+	op.name = get_rel_relkind(parent) ? dbopt_qualified_relname(parent) : psprintf("%u", parent);
+	op.rows = -1;
+	op.bytes = -1;
+	op.detail = (char *) detail;
+	put_drop_row(rsinfo, &op, "skipped");
+}
+
+/* Why a registered parent cannot be processed right now, or NULL. */
+static char *
+registered_parent_problem(Oid parent)
+{
+	if (get_rel_relkind(parent) == '\0')
+		return psprintf("table with OID %u no longer exists; remove it with dbopt.unmanage_partitions(%u)",
+						parent, parent);
+	if (get_rel_relkind(parent) != RELKIND_PARTITIONED_TABLE)
+		return pstrdup("no longer a partitioned table");
+	if (!dbopt_relation_ownercheck(parent, GetUserId()))
+		return pstrdup("not the owner of the table");
+	return NULL;
+}
+
+typedef struct LoadUnit
+{
+	Oid			parent;
+	Tree	   *tree;
+} LoadUnit;
+
+static void
+load_unit(void *arg)
+{
+	LoadUnit   *u = arg;
+
+	load_tree(u->parent, u->tree);
+}
+
+/* load_tree() that reports instead of failing (lock timeout on the parent). */
+static char *
+load_tree_isolated(Oid parent, Tree *t)
+{
+	LoadUnit	u = {parent, t};
+	DboptUnitError err;
+
+	if (dbopt_run_isolated(load_unit, &u, 0, &err))
+		return NULL;
+	return dbopt_unit_error_text(&err);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_drop_old_partitions_months);
+
+/* drop_old_partitions(retention_months, dry_run): every registered parent. */
+Datum
+dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			months;
+	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	List	   *configs;
+	ListCell   *lc;
+	Interval	iv = {0};
+	Step		step;
+	RetentionCounts *counts;
+	MemoryContext itemcxt;
+	MemoryContext old;
+
+	if (PG_ARGISNULL(0) || PG_GETARG_INT32(0) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention_months must be at least 1"),
+				 errdetail("Partitions whose whole range is older than this many months are dropped or detached."),
+				 errhint("For example: SELECT * FROM dbopt.drop_old_partitions(24, dry_run => true);")));
+	months = PG_GETARG_INT32(0);
+	iv.month = months;
+	step.iv = &iv;
+	step.n = 0;
+
+	dbopt_init_materialized_srf(fcinfo);
+	counts = palloc0(sizeof(RetentionCounts));
+	configs = load_configs(InvalidOid);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(itemcxt);
+	foreach(lc, configs)
+	{
+		Config	   *c = lfirst(lc);
+		char	   *problem = registered_parent_problem(c->parent);
+		Tree		t;
+		Bound		cutoff;
+		int			nest;
+
+		CHECK_FOR_INTERRUPTS();
+		nest = dbopt_push_lock_timeout();
+		if (problem == NULL)
+			problem = load_tree_isolated(c->parent, &t);
+		if (problem == NULL && !t.key.is_time)
+			problem = pstrdup("integer partition key: retention_months applies to time keys; use drop_old_partitions(parent, older_than)");
+		if (problem == NULL && !retention_cutoff(&t, &step, &cutoff))
+			problem = pstrdup("the cutoff is out of range for the key type");
+		if (problem != NULL)
+		{
+			put_parent_skip(rsinfo, c->parent, problem);
+			counts->skipped++;
+		}
+		else
+			run_retention_ops(plan_retention(&t, &cutoff,
+											 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
+							  dry_run, rsinfo, counts, NULL);
+		AtEOXact_GUC(true, nest);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+	ereport(NOTICE,
+			(errmsg("drop_old_partitions%s: %d registered table(s), %d partition(s) %s, %d kept by rule, %d skipped",
+					dry_run ? " dry run" : "", list_length(configs), counts->removed,
+					dry_run ? "would go" : "removed", counts->kept, counts->skipped)));
+	return (Datum) 0;
+}
+
+/* ---------- future partitions ---------- */
+
+/* <parent>_pYYYYMMDD (time) or <parent>_p<lower> (integer), unused in the schema. */
+static char *
+new_partition_name(const KeyInfo *k, const Step *step, Oid nsp, const char *parent_name,
+				   const Bound *lo, List *taken)
+{
+	char	   *suffix;
+	char	   *name;
+	int			n;
+
+	if (k->is_time)
+	{
+		const char *fmt = step->iv->month == 0 && step->iv->day == 0 ? "YYYYMMDD_HH24MI" : "YYYYMMDD";
+		Datum		f = CStringGetTextDatum(fmt);
+		Datum		txt;
+
+		if (k->typid == TIMESTAMPTZOID)
+			txt = DirectFunctionCall2(timestamptz_to_char, lo->value, f);
+		else if (k->typid == TIMESTAMPOID)
+			txt = DirectFunctionCall2(timestamp_to_char, lo->value, f);
+		else
+			txt = DirectFunctionCall2(timestamp_to_char,
+									  DirectFunctionCall1(date_timestamp, lo->value), f);
+		suffix = psprintf("_p%s", TextDatumGetCString(txt));
+	}
+	else
+		suffix = psprintf("_p%lld", (long long) int_value(k, lo->value));
+
+	for (n = 1;; n++)
+	{
+		char	   *s = n == 1 ? suffix : psprintf("%s_%d", suffix, n);
+		int			room = NAMEDATALEN - 1 - strlen(s);
+		int			keep = pg_mbcliplen(parent_name, strlen(parent_name), room);
+		ListCell   *lc;
+		bool		used = false;
+
+		name = psprintf("%.*s%s", keep, parent_name, s);
+		foreach(lc, taken)
+			used = used || strcmp(lfirst(lc), name) == 0;
+		if (!used && !OidIsValid(get_relname_relid(name, nsp)))
+			return name;
+	}
+}
+
+/*
+ * Columns copied when default-partition rows move: every live column that
+ * is not generated (those are recomputed on insert).
+ */
+static char *
+movable_columns(Oid parent)
+{
+	Relation	rel = relation_open(parent, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
+	}
+	relation_close(rel, NoLock);
+	return buf.data;
+}
+
+static char *
+create_sql(const PartOp *op)
+{
+	Oid			nsp = get_rel_namespace(op->parent);
+
+	return psprintf("CREATE TABLE %s.%s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
+					quote_identifier(get_namespace_name(nsp)), quote_identifier(op->relname),
+					dbopt_qualified_relname(op->parent),
+					quote_literal_cstr(op->lo_text), quote_literal_cstr(op->hi_text));
+}
+
+/*
+ * The statements that move a range's rows out of the default partition
+ * into a new partition, in order: stage them in a temporary table, create
+ * the partition (now that no default row blocks it), and copy them in.
+ * Run in one transaction, so a failure anywhere loses nothing.
+ */
+static List *
+move_statements(const PartOp *op, const Part *def)
+{
+	char	   *cols = movable_columns(op->parent);
+	char	   *defname = dbopt_qualified_relname(def->relid);
+	const char *key = quote_identifier(op->key->attname);
+	char	   *newname = psprintf("%s.%s",
+								   quote_identifier(get_namespace_name(get_rel_namespace(op->parent))),
+								   quote_identifier(op->relname));
+	List	   *stmts = NIL;
+
+	stmts = lappend(stmts, psprintf("CREATE TEMPORARY TABLE dbopt_moving_rows (LIKE %s)",
+									dbopt_qualified_relname(op->parent)));
+	stmts = lappend(stmts, psprintf("WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING %s)"
+									" INSERT INTO pg_temp.dbopt_moving_rows (%s) SELECT %s FROM moved",
+									defname, key, quote_literal_cstr(op->lo_text),
+									key, quote_literal_cstr(op->hi_text), cols, cols, cols));
+	stmts = lappend(stmts, create_sql(op));
+	stmts = lappend(stmts, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.dbopt_moving_rows",
+									newname, cols, cols));
+	stmts = lappend(stmts, pstrdup("DROP TABLE pg_temp.dbopt_moving_rows"));
+	return stmts;
+}
+
+static char *
+statements_script(List *stmts)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "BEGIN; SET LOCAL lock_timeout = '%dms'; ", dbopt_lock_timeout_ms);
+	foreach(lc, stmts)
+		appendStringInfo(&buf, "%s; ", (char *) lfirst(lc));
+	appendStringInfoString(&buf, "COMMIT;");
+	return buf.data;
+}
+
+/* Rows of the default partition that fall in [lo, hi); NULL or why not counted. */
+static char *
+default_rows_in_range(const PartOp *op, const Part *def, int64 *n)
+{
+	char	   *sql = psprintf("SELECT count(*) FROM %s WHERE %s >= %s AND %s < %s",
+							   dbopt_qualified_relname(def->relid),
+							   quote_identifier(op->key->attname), quote_literal_cstr(op->lo_text),
+							   quote_identifier(op->key->attname), quote_literal_cstr(op->hi_text));
+	bool		isnull;
+
+	*n = 0;
+	return isolated_int8(sql, dbopt_check_timeout_ms, n, &isnull);
+}
+
+/*
+ * Plan the partitions that make the table cover up to premake steps past
+ * now (time keys) or past the highest key (integer keys).  Walking forward
+ * from the partition holding that point, or from the newest partition
+ * below it, every uncovered stretch is filled: with whole steps, or with
+ * the exact remainder up to the next existing partition, so nothing
+ * overlaps.
+ */
+static List *
+plan_future(Tree *t, const Step *step, int premake, char **problem)
+{
+	KeyInfo    *k = &t->key;
+	Bound		cur = {0, 0};
+	Bound		target;
+	Bound		pos;
+	List	   *ops = NIL;
+	List	   *taken = NIL;
+	int			i;
+	char	   *parent_name = get_rel_name(k->parent);
+	Oid			nsp = get_rel_namespace(k->parent);
+
+	*problem = NULL;
+	if (k->is_time)
+		cur.value = now_in_key(k);
+	else
+	{
+		int64		max;
+
+		if (!highest_key(t, &max))
+		{
+			/* Empty: start at the lowest bound, or at zero. */
+			max = 0;
+			for (i = 0; i < t->nparts; i++)
+				if (t->parts[i].is_range && t->parts[i].lo.kind == 0)
+				{
+					max = int_value(k, t->parts[i].lo.value);
+					break;
+				}
+		}
+		if (!int_datum(k, max, &cur.value))
+		{
+			*problem = pstrdup("highest key is out of range");
+			return NIL;
+		}
+	}
+	target.kind = 0;
+	if (!key_shift(k, cur.value, step, 1, premake, &target.value))
+	{
+		target.kind = 1;		/* premake reaches past the type's range */
+	}
+
+	/* Where to start: the partition holding cur, else the newest one below it. */
+	pos.kind = 0;
+	pos.value = (Datum) 0;
+	{
+		int			below = -1;
+		bool		found = false;
+
+		for (i = 0; i < t->nparts; i++)
+		{
+			Part	   *p = &t->parts[i];
+
+			if (!p->is_range)
+				continue;
+			if (bound_cmp(k, &p->lo, &cur) <= 0 && bound_cmp(k, &cur, &p->hi) < 0)
+			{
+				pos = p->hi;
+				found = true;
+				break;
+			}
+			if (bound_cmp(k, &p->hi, &cur) <= 0)
+				below = i;
+		}
+		if (!found)
+		{
+			if (below >= 0)
+				pos = t->parts[below].hi;
+			else
+				pos.value = key_anchor(k, cur.value, step);
+		}
+	}
+
+	i = 0;
+	while (pos.kind == 0 && bound_cmp(k, &pos, &target) <= 0)
+	{
+		Bound		next;
+		PartOp	   *op;
+
+		CHECK_FOR_INTERRUPTS();
+		while (i < t->nparts && (!t->parts[i].is_range || bound_cmp(k, &t->parts[i].hi, &pos) <= 0))
+			i++;
+		if (i < t->nparts && bound_cmp(k, &t->parts[i].lo, &pos) <= 0)
+		{
+			pos = t->parts[i].hi;	/* already covered */
+			continue;
+		}
+		next.kind = 0;
+		if (!key_shift(k, pos.value, step, 1, 1, &next.value))
+		{
+			*problem = psprintf("the next partition after %s would pass the range of type %s",
+								bound_text(k, &pos), format_type_be(k->typid));
+			break;
+		}
+		if (i < t->nparts && bound_cmp(k, &t->parts[i].lo, &next) < 0)
+			next = t->parts[i].lo;	/* fill the gap exactly */
+
+		op = palloc0(sizeof(PartOp));
+		op->action = PA_CREATE;
+		op->parent = k->parent;
+		op->key = k;
+		op->lo = pos;
+		op->hi = next;
+		op->lo_text = bound_text(k, &pos);
+		op->hi_text = bound_text(k, &next);
+		op->relname = new_partition_name(k, step, nsp, parent_name, &pos, taken);
+		taken = lappend(taken, op->relname);
+		op->name = psprintf("%s.%s", quote_identifier(get_namespace_name(nsp)),
+							quote_identifier(op->relname));
+		op->rows = -1;
+		op->bytes = -1;
+		ops = lappend(ops, op);
+		if (list_length(ops) >= PART_CREATE_LIMIT)
+		{
+			*problem = psprintf("stopped after %d new partitions; check partition_interval", PART_CREATE_LIMIT);
+			break;
+		}
+		pos = next;
+	}
+	return ops;
+}
+
+typedef struct CreateUnit
+{
+	PartOp	   *op;
+	List	   *stmts;
+	int64		moved;
+} CreateUnit;
+
+static void
+create_unit(void *arg)
+{
+	CreateUnit *u = arg;
+	ListCell   *lc;
+
+	/* Parent first, then (inside CREATE) the default partition. */
+	LockRelationOid(u->op->parent, AccessExclusiveLock);
+	SPI_connect();
+	u->moved = 0;
+	foreach(lc, u->stmts)
+	{
+		int			rc = SPI_execute(lfirst(lc), false, 0);
+
+		if (rc < 0)
+			elog(ERROR, "could not run %s: %s", (char *) lfirst(lc), SPI_result_code_string(rc));
+		if (rc == SPI_OK_INSERT && foreach_current_index(lc) == 1)
+			u->moved = SPI_processed;
+		else if (rc == SPI_OK_INSERT && (int64) SPI_processed != u->moved)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("moved %lld rows out of the default partition but inserted %lld",
+							(long long) u->moved, (long long) SPI_processed)));
+	}
+	SPI_finish();
+	dbopt_log_action("create_future_partitions", u->op->name, "created",
+					 u->moved, -1,
+					 u->moved > 0 ?
+					 psprintf("range [%s, %s); %lld row(s) moved from the default partition",
+							  u->op->lo_text, u->op->hi_text, (long long) u->moved) :
+					 psprintf("range [%s, %s)", u->op->lo_text, u->op->hi_text));
+}
+
+typedef struct CreateCounts
+{
+	int			created;
+	int			skipped;
+	char	   *first_problem;
+} CreateCounts;
+
+/* Create (or describe) the planned partitions of one table. */
+static void
+run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
+			   ReturnSetInfo *rsinfo, CreateCounts *counts)
+{
+	ListCell   *lc;
+
+	foreach(lc, ops)
+	{
+		PartOp	   *op = lfirst(lc);
+		int64		in_default = 0;
+		char	   *count_problem = t->def ? default_rows_in_range(op, t->def, &in_default) : NULL;
+		List	   *stmts;
+		const char *action;
+		int64		moved = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		stmts = in_default > 0 ? move_statements(op, t->def) : list_make1(create_sql(op));
+		if (count_problem != NULL)
+		{
+			action = "skipped";
+			op->detail = psprintf("could not check the default partition: %s", count_problem);
+			counts->skipped++;
+		}
+		else if (in_default > 0 && !move_default_rows)
+		{
+			action = "default_has_rows";
+			op->detail = psprintf("the default partition %s holds %lld row(s) in [%s, %s), so the partition cannot be created; move them with fix_sql or move_default_rows => true",
+								  dbopt_qualified_relname(t->def->relid), (long long) in_default,
+								  op->lo_text, op->hi_text);
+			op->fix_sql = statements_script(stmts);
+			moved = in_default;
+			counts->skipped++;
+			if (!dry_run)
+				dbopt_log_action("create_future_partitions", op->name, "skipped", in_default, -1, op->detail);
+		}
+		else if (dry_run)
+		{
+			action = "would create";
+			if (in_default > 0)
+			{
+				op->detail = psprintf("range [%s, %s); would move %lld row(s) from the default partition",
+									  op->lo_text, op->hi_text, (long long) in_default);
+				moved = in_default;
+			}
+			op->fix_sql = statements_script(stmts);
+			counts->created++;
+		}
+		else
+		{
+			CreateUnit	u;
+			DboptUnitError err;
+
+			u.op = op;
+			u.stmts = stmts;
+			if (dbopt_run_isolated(create_unit, &u, 0, &err))
+			{
+				action = "created";
+				moved = u.moved;
+				if (u.moved > 0)
+					op->detail = psprintf("%lld row(s) moved from the default partition", (long long) u.moved);
+				counts->created++;
+			}
+			else
+			{
+				action = "skipped";
+				op->detail = dbopt_unit_error_text(&err);
+				op->fix_sql = statements_script(stmts);
+				counts->skipped++;
+				if (counts->first_problem == NULL)
+				{
+					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
+
+					counts->first_problem = psprintf("%s: %s", op->name, op->detail);
+					MemoryContextSwitchTo(old);
+				}
+				dbopt_log_action("create_future_partitions", op->name, "skipped", -1, -1, op->detail);
+			}
+		}
+		if (rsinfo)
+			put_create_row(rsinfo, op, action, moved);
+	}
+}
+
+/* Registered parents to work on: one (which must be registered) or all. */
+static List *
+target_configs(Oid parent, const char *func)
+{
+	List	   *configs = load_configs(parent);
+
+	if (OidIsValid(parent) && configs == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s is not registered for partition management",
+						dbopt_qualified_relname(parent)),
+				 errdetail("%s() takes the partition width and premake from dbopt.partition_config.", func),
+				 errhint("Register it first: SELECT dbopt.manage_partitions('%s', '1 month');",
+						 dbopt_qualified_relname(parent))));
+	return configs;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_create_future_partitions);
+
+Datum
+dbopt_create_future_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	bool		move_default_rows = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	List	   *configs;
+	ListCell   *lc;
+	CreateCounts *counts;
+	MemoryContext itemcxt;
+	MemoryContext old;
+
+	if (OidIsValid(only))
+	{
+		check_parent(only);
+		check_owner(only, "create_future_partitions");
+	}
+	configs = target_configs(only, "create_future_partitions");
+	dbopt_init_materialized_srf(fcinfo);
+	counts = palloc0(sizeof(CreateCounts));
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(itemcxt);
+	foreach(lc, configs)
+	{
+		Config	   *c = lfirst(lc);
+		char	   *problem = registered_parent_problem(c->parent);
+		Tree		t;
+		int			nest = dbopt_push_lock_timeout();
+
+		CHECK_FOR_INTERRUPTS();
+		if (problem == NULL)
+			problem = load_tree_isolated(c->parent, &t);
+		if (problem == NULL && !t.key.supported)
+			problem = t.key.unsupported;
+		if (problem != NULL)
+		{
+			if (OidIsValid(only))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("cannot create partitions for %s", dbopt_qualified_relname(c->parent)),
+						 errdetail("%s.", problem),
+						 errhint("Retry later, or fix the registration with dbopt.manage_partitions().")));
+			ereport(WARNING,
+					(errmsg("create_future_partitions: skipped %s", dbopt_qualified_relname(c->parent)),
+					 errdetail("%s.", problem)));
+			counts->skipped++;
+		}
+		else
+		{
+			Step		step = parse_step(&t.key, "partition_interval", c->interval, t.key.typid == DATEOID);
+			List	   *ops = plan_future(&t, &step, c->premake, &problem);
+
+			run_create_ops(&t, ops, move_default_rows, dry_run, rsinfo, counts);
+			if (problem)
+				ereport(WARNING,
+						(errmsg("create_future_partitions: %s", dbopt_qualified_relname(c->parent)),
+						 errdetail("%s.", problem)));
+		}
+		AtEOXact_GUC(true, nest);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+	ereport(NOTICE,
+			(errmsg("create_future_partitions%s: %d partition(s) %s, %d skipped",
+					dry_run ? " dry run" : "", counts->created,
+					dry_run ? "would be created" : "created", counts->skipped)));
+	return (Datum) 0;
+}
+
+/* ---------- run_partition_maintenance() ---------- */
+
+PG_FUNCTION_INFO_V1(dbopt_run_partition_maintenance);
+
+Datum
+dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	List	   *configs;
+	ListCell   *lc;
+	MemoryContext itemcxt;
+	MemoryContext old;
+
+	dbopt_init_materialized_srf(fcinfo);
+	configs = load_configs(InvalidOid);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(itemcxt);
+	foreach(lc, configs)
+	{
+		Config	   *c = lfirst(lc);
+		char	   *problem = registered_parent_problem(c->parent);
+		CreateCounts *cc = palloc0(sizeof(CreateCounts));
+		RetentionCounts *rc = palloc0(sizeof(RetentionCounts));
+		int			nest = dbopt_push_lock_timeout();
+		Tree		t;
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		const char *status;
+		StringInfoData detail;
+
+		CHECK_FOR_INTERRUPTS();
+		initStringInfo(&detail);
+		if (problem == NULL)
+			problem = load_tree_isolated(c->parent, &t);
+		if (problem == NULL && !t.key.supported)
+			problem = t.key.unsupported;
+		if (problem == NULL)
+		{
+			Step		step = parse_step(&t.key, "partition_interval", c->interval, t.key.typid == DATEOID);
+			char	   *plan_problem;
+			List	   *ops = plan_future(&t, &step, c->premake, &plan_problem);
+
+			run_create_ops(&t, ops, false, dry_run, NULL, cc);
+			if (plan_problem)
+				appendStringInfo(&detail, "%s; ", plan_problem);
+			if (cc->first_problem)
+				appendStringInfo(&detail, "%s; ", cc->first_problem);
+			if (c->retention)
+			{
+				Step		keep = parse_step(&t.key, "retention", c->retention, false);
+				Bound		cutoff;
+				Tree		fresh;
+
+				/* Bounds again: partitions were just added. */
+				problem = load_tree_isolated(c->parent, &fresh);
+				if (problem == NULL && retention_cutoff(&fresh, &keep, &cutoff))
+					run_retention_ops(plan_retention(&fresh, &cutoff,
+													 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
+									  dry_run, NULL, rc, NULL);
+				if (rc->first_problem)
+					appendStringInfo(&detail, "%s; ", rc->first_problem);
+			}
+		}
+		if (problem != NULL)
+		{
+			status = "error";
+			appendStringInfoString(&detail, problem);
+		}
+		else if (dry_run)
+			status = "dry_run";
+		else
+			status = (cc->skipped + rc->skipped) > 0 ? "partial" : "ok";
+		if (!dry_run && problem == NULL)
+		{
+			Oid			argtypes[1] = {OIDOID};
+			Datum		args[1] = {ObjectIdGetDatum(c->parent)};
+
+			SPI_connect();
+			SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = now()"
+								  " WHERE parent = $1::regclass", 1, argtypes, args, NULL, false, 0);
+			SPI_finish();
+		}
+		AtEOXact_GUC(true, nest);
+
+		values[0] = ObjectIdGetDatum(c->parent);
+		values[1] = Int32GetDatum(cc->created);
+		values[2] = Int32GetDatum(strcmp(c->mode, "drop") == 0 ? rc->removed : 0);
+		values[3] = Int32GetDatum(strcmp(c->mode, "detach") == 0 ? rc->removed : 0);
+		values[4] = Int32GetDatum(cc->skipped + rc->skipped);
+		values[5] = CStringGetTextDatum(status);
+		if (detail.len >= 2 && detail.data[detail.len - 2] == ';')
+			detail.data[detail.len - 2] = '\0';
+		values[6] = CStringGetTextDatum(detail.data);
+		nulls[6] = detail.data[0] == '\0';
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+	return (Datum) 0;
+}
+
+/* ---------- analyze_partition_distribution() ---------- */
+
+typedef struct DistRow
+{
+	Part	   *part;
+	int64		rows;
+	int64		bytes;
+	bool		counted;
+	List	   *flags;
+} DistRow;
+
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryContext itemcxt)
+{
+	int			n = t->nparts + (t->def ? 1 : 0);
+	DistRow    *rows = palloc0(sizeof(DistRow) * Max(n, 1));
+	int64	   *sizes = palloc(sizeof(int64) * Max(n, 1));
+	int			nsizes = 0;
+	int64		median = 0;
+	int64		total_rows = 0;
+	int			newest = -1;
+	int			i;
+	bool		is_range = t->key.supported;
+	Bound		cutoff = {0, 0};
+	bool		have_cutoff = false;
+	List	   *subs = NIL;
+	ListCell   *lc;
+
+	for (i = 0; i < n; i++)
+	{
+		DistRow    *r = &rows[i];
+
+		CHECK_FOR_INTERRUPTS();
+		r->part = i < t->nparts ? &t->parts[i] : t->def;
+		(void) dbopt_relation_stats_nowait(r->part->relid, &r->rows, &r->bytes);
+		if (exact)
+		{
+			int64		cnt = 0;
+			bool		isnull;
+
+			if (isolated_int8(psprintf("SELECT count(*) FROM %s",
+									   dbopt_qualified_relname(r->part->relid)),
+							  dbopt_check_timeout_ms, &cnt, &isnull) == NULL)
+			{
+				r->rows = cnt;
+				r->counted = true;
+			}
+			else
+				r->flags = lappend(r->flags, "not_counted");
+		}
+		if (r->rows > 0)
+			total_rows += r->rows;
+		if (!r->part->is_default && r->bytes >= 0)
+			sizes[nsizes++] = r->bytes;
+		if (r->part->is_range)
+			newest = i;
+		if (r->part->relkind == RELKIND_PARTITIONED_TABLE)
+			subs = lappend_oid(subs, r->part->relid);
+	}
+	if (nsizes >= 3)
+	{
+		qsort(sizes, nsizes, sizeof(int64), int64_cmp);
+		median = nsizes % 2 ? sizes[nsizes / 2] : (sizes[nsizes / 2 - 1] + sizes[nsizes / 2]) / 2;
+	}
+	if (is_range && cfg && cfg->retention)
+	{
+		Step		keep = parse_step(&t->key, "retention", cfg->retention, false);
+
+		have_cutoff = retention_cutoff(t, &keep, &cutoff);
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		DistRow    *r = &rows[i];
+		Part	   *p = r->part;
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		ArrayBuildState *astate = NULL;
+
+		if (r->rows == 0 || (!r->counted && r->bytes == 0))
+			r->flags = lappend(r->flags, "empty");
+		if (median > 0 && r->bytes > 3 * median)
+			r->flags = lappend(r->flags, "oversized");
+		if (p->is_default)
+		{
+			int64		any = r->rows;
+			bool		isnull;
+
+			if (!r->counted &&
+				isolated_int8(psprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) s",
+									   dbopt_qualified_relname(p->relid)),
+							  dbopt_check_timeout_ms, &any, &isnull) != NULL)
+				any = 0;
+			if (any > 0)
+				r->flags = lappend(r->flags, "default_has_rows");
+		}
+		if (is_range && p->is_range && i > 0 && rows[i - 1].part->is_range &&
+			bound_cmp(&t->key, &rows[i - 1].part->hi, &p->lo) < 0)
+			r->flags = lappend(r->flags, "gap_before");
+		if (i == newest && t->key.is_time)
+		{
+			Step		step;
+			Bound		ahead;
+			bool		covered = false;
+			int			j;
+
+			step.n = 0;
+			if (cfg)
+				step = parse_step(&t->key, "partition_interval", cfg->interval, t->key.typid == DATEOID);
+			else if (p->lo.kind == 0 && p->hi.kind == 0)
+				step.iv = bound_width(&t->key, &p->lo, &p->hi);
+			else
+				step.iv = NULL;
+			ahead.kind = 0;
+			if (p->hi.kind > 0)
+				covered = true;
+			else if (step.iv != NULL &&
+					 key_shift(&t->key, now_in_key(&t->key), &step, 1, 1, &ahead.value))
+			{
+				for (j = 0; j < t->nparts && !covered; j++)
+					covered = t->parts[j].is_range &&
+						bound_cmp(&t->key, &t->parts[j].lo, &ahead) <= 0 &&
+						bound_cmp(&t->key, &ahead, &t->parts[j].hi) < 0;
+			}
+			if (!covered)
+				r->flags = lappend(r->flags, "missing_future");
+		}
+		if (have_cutoff && p->is_range &&
+			bound_cmp(&t->key, &p->lo, &cutoff) < 0 && bound_cmp(&t->key, &cutoff, &p->hi) < 0)
+			r->flags = lappend(r->flags, "straddles_retention");
+
+		values[0] = ObjectIdGetDatum(t->key.parent);
+		values[1] = CStringGetTextDatum(dbopt_qualified_relname(p->relid));
+		if (p->is_range && t->key.attnum != 0)
+		{
+			values[2] = CStringGetTextDatum(bound_text(&t->key, &p->lo));
+			values[3] = CStringGetTextDatum(bound_text(&t->key, &p->hi));
+		}
+		else
+			nulls[2] = nulls[3] = true;
+		values[4] = BoolGetDatum(p->is_default);
+		values[5] = Int64GetDatum(r->rows);
+		nulls[5] = r->rows < 0;
+		values[6] = Int64GetDatum(r->bytes);
+		nulls[6] = r->bytes < 0;
+		if (r->rows >= 0 && total_rows > 0)
+			values[7] = DirectFunctionCall2(numeric_round,
+											DirectFunctionCall1(float8_numeric,
+																Float8GetDatum(100.0 * r->rows / total_rows)),
+											Int32GetDatum(2));
+		else
+			values[7] = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+		foreach(lc, r->flags)
+			astate = accumArrayResult(astate, CStringGetTextDatum(lfirst(lc)), false, TEXTOID,
+									  CurrentMemoryContext);
+		values[8] = astate ? makeArrayResult(astate, CurrentMemoryContext) :
+			PointerGetDatum(construct_empty_array(TEXTOID));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	/* Sub-partitioned children: their own partitions follow, one level at a time. */
+	foreach(lc, subs)
+	{
+		Tree		sub;
+		char	   *problem = load_tree_isolated(lfirst_oid(lc), &sub);
+
+		if (problem == NULL)
+			distribution_of(&sub, NULL, exact, rsinfo, itemcxt);
+	}
+}
+
+PG_FUNCTION_INFO_V1(dbopt_analyze_partition_distribution);
+
+Datum
+dbopt_analyze_partition_distribution(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	bool		exact = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	List	   *parents = NIL;
+	List	   *configs;
+	ListCell   *lc;
+	MemoryContext itemcxt;
+	MemoryContext old;
+	int			nest;
+
+	if (OidIsValid(only))
+	{
+		check_parent(only);
+		parents = list_make1_oid(only);
+	}
+	else
+	{
+		foreach(lc, dbopt_user_relations("p"))
+			if (!get_rel_relispartition(lfirst_oid(lc)))
+				parents = lappend_oid(parents, lfirst_oid(lc));
+	}
+	configs = load_configs(InvalidOid);
+	dbopt_init_materialized_srf(fcinfo);
+	nest = dbopt_push_lock_timeout();
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(itemcxt);
+	foreach(lc, parents)
+	{
+		Tree		t;
+		char	   *problem;
+
+		CHECK_FOR_INTERRUPTS();
+		problem = load_tree_isolated(lfirst_oid(lc), &t);
+		if (problem != NULL)
+		{
+			if (OidIsValid(only))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not read the partitions of %s", dbopt_qualified_relname(only)),
+						 errdetail("%s.", problem),
+						 errhint("Retry when the table is not being altered.")));
+			ereport(WARNING,
+					(errmsg("analyze_partition_distribution: skipped %s",
+							dbopt_qualified_relname(lfirst_oid(lc))),
+					 errdetail("%s.", problem)));
+		}
+		else
+			distribution_of(&t, find_config(configs, lfirst_oid(lc)), exact, rsinfo, itemcxt);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+	AtEOXact_GUC(true, nest);
+	return (Datum) 0;
+}
