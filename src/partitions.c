@@ -695,7 +695,9 @@ load_configs(Oid only)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(only)};
 	uint64		i;
+	DboptSavedUser saved;
 
+	dbopt_become_extension_owner(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode"
 							  " FROM dbopt.partition_config"
@@ -719,6 +721,7 @@ load_configs(Oid only)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
+	dbopt_restore_user(&saved);
 	return result;
 }
 
@@ -760,10 +763,11 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	char	   *mode;
 	Tree		t;
 	TupleDesc	desc;
-	Oid			argtypes[7] = {OIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NAMEOID, OIDOID};
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[8] = {OIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NAMEOID, OIDOID, NAMEOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	result;
+	DboptSavedUser saved;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -803,21 +807,24 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum(mode);
 	values[5] = CStringGetDatum(t.key.attname);
 	values[6] = ObjectIdGetDatum(t.key.typid);
+	values[7] = CStringGetDatum(GetUserNameFromId(GetUserId(), false));
 
+	dbopt_become_extension_owner(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args("INSERT INTO dbopt.partition_config AS c"
-							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type, registered_by)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 							  " ON CONFLICT (parent) DO UPDATE SET partition_interval = excluded.partition_interval,"
 							  " premake = excluded.premake, retention = excluded.retention,"
 							  " retention_mode = excluded.retention_mode, key_column = excluded.key_column,"
-							  " key_type = excluded.key_type"
+							  " key_type = excluded.key_type, registered_by = excluded.registered_by"
 							  " RETURNING c.*",
-							  7, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not write dbopt.partition_config");
 	result = SPI_copytuple(SPI_tuptable->vals[0]);
 	SPI_finish();
+	dbopt_restore_user(&saved);
 
 	dbopt_log_action("manage_partitions", dbopt_qualified_relname(parent), "registered", -1, -1,
 					 psprintf("interval %s, premake %d, retention %s (%s)", interval, premake,
@@ -835,16 +842,19 @@ dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
 	Datum		values[1] = {ObjectIdGetDatum(parent)};
 	bool		exists = get_rel_relkind(parent) != '\0';
 	uint64		n;
+	DboptSavedUser saved;
 
 	/* A dropped parent leaves a stale row that anyone allowed to run this may clear. */
 	if (exists)
 		check_owner(parent, "unmanage_partitions");
+	dbopt_become_extension_owner(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args("DELETE FROM dbopt.partition_config WHERE parent = $1::regclass",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete from dbopt.partition_config");
 	n = SPI_processed;
 	SPI_finish();
+	dbopt_restore_user(&saved);
 	if (n > 0)
 		dbopt_log_action("unmanage_partitions",
 						 exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent),
@@ -952,18 +962,21 @@ plan_retention(Tree *t, const Bound *cutoff, PartAction action, List *ops)
 typedef struct RemoveUnit
 {
 	PartOp	   *op;
+	bool		parent_locked;	/* set once the parent's lock is granted */
 } RemoveUnit;
 
 static void
 remove_unit(void *arg)
 {
-	PartOp	   *op = ((RemoveUnit *) arg)->op;
+	RemoveUnit *u = arg;
+	PartOp	   *op = u->op;
 	PartitionBoundSpec *spec;
 	Part		now_part;
 	char	   *sql;
 
 	/* Parent first, as queries do; then the partition. */
 	LockRelationOid(op->parent, AccessExclusiveLock);
+	u->parent_locked = true;
 	LockRelationOid(op->relid, AccessExclusiveLock);
 
 	/* Under lock, confirm the partition is still where we saw it. */
@@ -1016,6 +1029,8 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 				  MemoryContext itemcxt)
 {
 	ListCell   *lc;
+	Oid			busy_parent = InvalidOid;
+	char	   *busy_reason = NULL;
 
 	foreach(lc, ops)
 	{
@@ -1029,6 +1044,15 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 			action = "skipped";
 			counts->kept++;
 		}
+		else if (!dry_run && op->parent == busy_parent)
+		{
+			/* One wait per parent: the application keeps the parent busy. */
+			action = "skipped";
+			op->detail = busy_reason;
+			counts->skipped++;
+			dbopt_log_action("drop_old_partitions", op->name, "skipped",
+							 op->rows, op->bytes, op->detail);
+		}
 		else if (dry_run)
 		{
 			action = op->action == PA_DROP ? "would drop" : "would detach";
@@ -1040,6 +1064,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 			DboptUnitError err;
 
 			u.op = op;
+			u.parent_locked = false;
 			if (dbopt_run_isolated(remove_unit, &u, 0, &err))
 			{
 				action = op->action == PA_DROP ? "dropped" : "detached";
@@ -1049,6 +1074,16 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 			{
 				action = "skipped";
 				op->detail = dbopt_unit_error_text(&err);
+				if (err.lock_timeout && !u.parent_locked)
+				{
+					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
+
+					busy_parent = op->parent;
+					busy_reason = psprintf("parent %s is in use: %s",
+										   dbopt_qualified_relname(op->parent), op->detail);
+					MemoryContextSwitchTo(old);
+					op->detail = busy_reason;
+				}
 				counts->skipped++;
 				if (counts->first_problem == NULL)
 				{
@@ -1840,7 +1875,9 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 		}
 		if (problem != NULL)
 		{
-			status = "error";
+			/* Another role's table is not ours to touch: skipped, not failed. */
+			status = get_rel_relkind(c->parent) != '\0' &&
+				!dbopt_relation_ownercheck(c->parent, GetUserId()) ? "skipped" : "error";
 			appendStringInfoString(&detail, problem);
 		}
 		else if (dry_run)
@@ -1851,11 +1888,14 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 		{
 			Oid			argtypes[1] = {OIDOID};
 			Datum		args[1] = {ObjectIdGetDatum(c->parent)};
+			DboptSavedUser saved;
 
+			dbopt_become_extension_owner(&saved);
 			SPI_connect();
 			SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = now()"
 								  " WHERE parent = $1::regclass", 1, argtypes, args, NULL, false, 0);
 			SPI_finish();
+			dbopt_restore_user(&saved);
 		}
 		AtEOXact_GUC(true, nest);
 

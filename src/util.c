@@ -23,6 +23,7 @@
 #include "catalog/pg_namespace.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -85,6 +86,29 @@ dbopt_extension_schema(const char *extname)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+void
+dbopt_become_extension_owner(DboptSavedUser *saved)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup = extension_tuple(rel, "dbopt", &scan);
+	Oid			owner = BOOTSTRAP_SUPERUSERID;
+
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+dbopt_restore_user(const DboptSavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }
 
 bool
@@ -349,10 +373,11 @@ dbopt_log_action(const char *operation, const char *object_name,
 				 const char *action, int64 rows, int64 bytes,
 				 const char *detail)
 {
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, NAMEOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
+	DboptSavedUser saved;
 
 	values[0] = CStringGetTextDatum(operation);
 	values[1] = CStringGetTextDatum(object_name);
@@ -366,15 +391,19 @@ dbopt_log_action(const char *operation, const char *object_name,
 		nulls[4] = 'n';
 	if (detail == NULL)
 		nulls[5] = 'n';
+	values[6] = CStringGetDatum(GetUserNameFromId(GetUserId(), false));
 
+	/* The log is dbopt's: written as its owner, naming the real caller. */
+	dbopt_become_extension_owner(&saved);
 	SPI_connect();
 	rc = SPI_execute_with_args("INSERT INTO dbopt.maintenance_log"
-							   " (operation, object_name, action, rows, bytes, detail)"
-							   " VALUES ($1, $2, $3, $4, $5, $6)",
-							   6, argtypes, values, nulls, false, 0);
+							   " (operation, object_name, action, rows, bytes, detail, role_name)"
+							   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+							   7, argtypes, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	dbopt_restore_user(&saved);
 
 	ereport(LOG,
 			(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,

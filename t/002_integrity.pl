@@ -124,12 +124,12 @@ $old->safe_psql('postgres', 'VACUUM (FREEZE) old_table');
 $rows = $old->safe_psql('postgres', q{
 	SELECT severity || '|' || object_name || '|' || fix_sql
 	  FROM dbopt.check_data_integrity() WHERE check_name = 'xid_wraparound'
+	   AND object_name !~ '^dbopt[.]'
 	 ORDER BY object_name});
 @rows = split /\n/, $rows;
-# dbopt's own tables predate the held transaction too.
+# (dbopt's own tables predate the held transaction too; they are not listed
+# here so that adding one does not change this test.)
 is_deeply(\@rows, [
-	'warning|dbopt.maintenance_log|VACUUM (FREEZE, VERBOSE) dbopt.maintenance_log;',
-	'warning|dbopt.suppressions|VACUUM (FREEZE, VERBOSE) dbopt.suppressions;',
 	'warning|postgres|VACUUM (FREEZE, VERBOSE);',
 	'warning|public.old_table|VACUUM (FREEZE, VERBOSE) public.old_table;' ],
 	'the database and every table that cannot be frozen are reported, with fixes');

@@ -18,6 +18,21 @@ extern char *dbopt_extension_version(const char *extname);
 /* Schema an extension is installed in, or InvalidOid. */
 extern Oid	dbopt_extension_schema(const char *extname);
 
+/*
+ * dbopt's own tables (the maintenance log, registries) are read and written
+ * as the extension's owner, so a role granted EXECUTE on a function needs
+ * no rights on them; ownership of the target object is checked against the
+ * real caller before switching.  An error restores the user on abort.
+ */
+typedef struct DboptSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} DboptSavedUser;
+
+extern void dbopt_become_extension_owner(DboptSavedUser *saved);
+extern void dbopt_restore_user(const DboptSavedUser *saved);
+
 /* Whether the server has a control file for the extension. */
 extern bool dbopt_extension_available(const char *extname);
 
