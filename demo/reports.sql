@@ -56,3 +56,26 @@ SELECT check_name, object_name, fix_sql
 \echo
 \echo '== dbopt.validate_constraints(dry_run => true): what a real run would validate =='
 SELECT * FROM dbopt.validate_constraints(dry_run => true) ORDER BY table_name::text, constraint_name;
+
+\echo
+\echo '== dbopt.manage_partitions(): keep 24 months of app.events, 6 monthly partitions ready =='
+SELECT parent, partition_interval, premake, retention, retention_mode, key_column
+  FROM dbopt.manage_partitions('app.events', '1 month', 6, '24 months');
+
+\echo
+\echo '== dbopt.analyze_partition_distribution(app.events) =='
+SELECT partition_name, range_from::date AS range_from, range_to::date AS range_to,
+       row_estimate, pg_size_pretty(bytes) AS size, share_pct, flags
+  FROM dbopt.analyze_partition_distribution('app.events')
+ WHERE flags <> '{}' OR range_from IS NULL OR range_to::date > now() - interval '3 months';
+
+\echo
+\echo '== dbopt.create_future_partitions(dry_run => true): rows in the default partition block one =='
+SELECT partition_name, range_from::date AS range_from, action, rows_moved, detail
+  FROM dbopt.create_future_partitions('app.events', dry_run => true);
+
+\echo
+\echo '== dbopt.drop_old_partitions(24, dry_run => true): what the monthly cron line would drop =='
+SELECT partition_name, range_from::date AS range_from, range_to::date AS range_to, action,
+       rows_estimate, pg_size_pretty(bytes) AS size
+  FROM dbopt.drop_old_partitions(24, dry_run => true);

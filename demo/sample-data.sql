@@ -255,8 +255,7 @@ ALTER TABLE app.invoices
     ADD CONSTRAINT invoices_organization_id_fkey
     FOREIGN KEY (organization_id) REFERENCES app.organizations (id) NOT VALID;
 
--- ~60,000 events spread over the past 36 months (never in the future,
--- never in the default partition).
+-- ~60,000 events spread over the past 36 months (never in the future).
 WITH e AS MATERIALIZED (
     SELECT g,
            1 + floor(200 * power(random(), 1.6))::bigint AS org,
@@ -277,6 +276,14 @@ SELECT org,
        now() - r_created * (now() - (date_trunc('month', now()) - interval '36 months'))
 FROM e
 ORDER BY g;
+
+-- deliberate problem: 40 reminders scheduled five months ahead, past the
+-- last partition (3 months ahead), landed in the default partition.  They
+-- block creating that month's partition until they are moved.
+INSERT INTO app.events (organization_id, user_id, kind, payload, created_at)
+SELECT 1 + g % 50, 1 + g % 50, 'reminder.scheduled', '{"source": "api"}',
+       date_trunc('month', now()) + interval '5 months' + g * interval '12 hours'
+FROM generate_series(1, 40) AS g;
 
 -- ---------------------------------------------------------------------
 -- Indexes
