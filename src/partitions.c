@@ -959,6 +959,18 @@ plan_retention(Tree *t, const Bound *cutoff, PartAction action, List *ops)
 	return ops;
 }
 
+/*
+ * Keep the first failure of a run for its summary, in the memory of the
+ * counts struct (which outlives the per-item context).
+ */
+static void
+remember_problem(void *owner, char **slot, const PartOp *op)
+{
+	if (*slot == NULL)
+		*slot = MemoryContextStrdup(GetMemoryChunkContext(owner),
+									psprintf("%s: %s", op->name, op->detail));
+}
+
 typedef struct RemoveUnit
 {
 	PartOp	   *op;
@@ -1085,13 +1097,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 					op->detail = busy_reason;
 				}
 				counts->skipped++;
-				if (counts->first_problem == NULL)
-				{
-					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
-
-					counts->first_problem = psprintf("%s: %s", op->name, op->detail);
-					MemoryContextSwitchTo(old);
-				}
+				remember_problem(counts, &counts->first_problem, op);
 				dbopt_log_action("drop_old_partitions", op->name, "skipped",
 								 op->rows, op->bytes, op->detail);
 			}
@@ -1702,13 +1708,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 				op->detail = dbopt_unit_error_text(&err);
 				op->fix_sql = statements_script(stmts);
 				counts->skipped++;
-				if (counts->first_problem == NULL)
-				{
-					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
-
-					counts->first_problem = psprintf("%s: %s", op->name, op->detail);
-					MemoryContextSwitchTo(old);
-				}
+				remember_problem(counts, &counts->first_problem, op);
 				dbopt_log_action("create_future_partitions", op->name, "skipped", -1, -1, op->detail);
 			}
 		}
