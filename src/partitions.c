@@ -959,18 +959,6 @@ plan_retention(Tree *t, const Bound *cutoff, PartAction action, List *ops)
 	return ops;
 }
 
-/*
- * Keep the first failure of a run for its summary, in the memory of the
- * counts struct (which outlives the per-item context).
- */
-static void
-remember_problem(void *owner, char **slot, const PartOp *op)
-{
-	if (*slot == NULL)
-		*slot = MemoryContextStrdup(GetMemoryChunkContext(owner),
-									psprintf("%s: %s", op->name, op->detail));
-}
-
 typedef struct RemoveUnit
 {
 	PartOp	   *op;
@@ -1023,13 +1011,29 @@ remove_unit(void *arg)
 							  op->lo_text, op->hi_text, dbopt_qualified_relname(op->parent)));
 }
 
-typedef struct RetentionCounts
+/* What a run did with its planned partitions. */
+typedef struct OpCounts
 {
-	int			removed;
+	int			done;			/* created, dropped or detached (or would be) */
 	int			kept;			/* by rule: straddling, last remaining */
 	int			skipped;		/* failed: lock timeout, dependency, ... */
-	char	   *first_problem;
-} RetentionCounts;
+	char	   *first_problem;	/* for a summary row */
+} OpCounts;
+
+/*
+ * A unit that failed: the partition is skipped with the reason, counted,
+ * remembered for the summary and logged, outside the rolled-back unit.
+ */
+static void
+record_skip(PartOp *op, const char *detail, const char *operation, OpCounts *counts)
+{
+	op->detail = (char *) detail;
+	counts->skipped++;
+	if (counts->first_problem == NULL)
+		counts->first_problem = MemoryContextStrdup(GetMemoryChunkContext(counts),
+													psprintf("%s: %s", op->name, op->detail));
+	dbopt_log_action(operation, op->name, "skipped", op->rows, op->bytes, op->detail);
+}
 
 /*
  * Carry out (or, in a dry run, describe) a retention plan, one isolated
@@ -1037,7 +1041,7 @@ typedef struct RetentionCounts
  * when only counts are wanted.
  */
 static void
-run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCounts *counts,
+run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *counts,
 				  MemoryContext itemcxt)
 {
 	ListCell   *lc;
@@ -1060,15 +1064,12 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 		{
 			/* One wait per parent: the application keeps the parent busy. */
 			action = "skipped";
-			op->detail = busy_reason;
-			counts->skipped++;
-			dbopt_log_action("drop_old_partitions", op->name, "skipped",
-							 op->rows, op->bytes, op->detail);
+			record_skip(op, busy_reason, "drop_old_partitions", counts);
 		}
 		else if (dry_run)
 		{
 			action = op->action == PA_DROP ? "would drop" : "would detach";
-			counts->removed++;
+			counts->done++;
 		}
 		else
 		{
@@ -1080,26 +1081,22 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, RetentionCount
 			if (dbopt_run_isolated(remove_unit, &u, 0, &err))
 			{
 				action = op->action == PA_DROP ? "dropped" : "detached";
-				counts->removed++;
+				counts->done++;
 			}
 			else
 			{
+				char	   *why = dbopt_unit_error_text(&err);
+
 				action = "skipped";
-				op->detail = dbopt_unit_error_text(&err);
 				if (err.lock_timeout && !u.parent_locked)
 				{
-					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(counts));
-
 					busy_parent = op->parent;
-					busy_reason = psprintf("parent %s is in use: %s",
-										   dbopt_qualified_relname(op->parent), op->detail);
-					MemoryContextSwitchTo(old);
-					op->detail = busy_reason;
+					busy_reason = MemoryContextStrdup(GetMemoryChunkContext(counts),
+													  psprintf("parent %s is in use: %s",
+															   dbopt_qualified_relname(op->parent), why));
+					why = busy_reason;
 				}
-				counts->skipped++;
-				remember_problem(counts, &counts->first_problem, op);
-				dbopt_log_action("drop_old_partitions", op->name, "skipped",
-								 op->rows, op->bytes, op->detail);
+				record_skip(op, why, "drop_old_partitions", counts);
 			}
 		}
 		if (rsinfo)
@@ -1145,7 +1142,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	Step		step;
 	Bound		cutoff;
 	List	   *ops;
-	RetentionCounts *counts;
+	OpCounts *counts;
 	MemoryContext itemcxt;
 	int			nest;
 
@@ -1168,7 +1165,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	step = parse_step(&t.key, "older_than", older_than, false);
 
 	dbopt_init_materialized_srf(fcinfo);
-	counts = palloc0(sizeof(RetentionCounts));
+	counts = palloc0(sizeof(OpCounts));
 	if (!retention_cutoff(&t, &step, &cutoff))
 	{
 		ereport(NOTICE,
@@ -1190,7 +1187,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	AtEOXact_GUC(true, nest);
 	ereport(NOTICE,
 			(errmsg("drop_old_partitions%s: %d partition(s) %s, %d kept by rule, %d skipped",
-					dry_run ? " dry run" : "", counts->removed,
+					dry_run ? " dry run" : "", counts->done,
 					dry_run ? "would go" : (strcmp(mode, "drop") == 0 ? "dropped" : "detached"),
 					counts->kept, counts->skipped)));
 	return (Datum) 0;
@@ -1264,7 +1261,7 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	Interval	iv = {0};
 	Step		step;
-	RetentionCounts *counts;
+	OpCounts *counts;
 	MemoryContext itemcxt;
 	MemoryContext old;
 
@@ -1280,7 +1277,7 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 	step.n = 0;
 
 	dbopt_init_materialized_srf(fcinfo);
-	counts = palloc0(sizeof(RetentionCounts));
+	counts = palloc0(sizeof(OpCounts));
 	configs = load_configs(InvalidOid);
 	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
 									ALLOCSET_DEFAULT_SIZES);
@@ -1317,7 +1314,7 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 	MemoryContextDelete(itemcxt);
 	ereport(NOTICE,
 			(errmsg("drop_old_partitions%s: %d registered table(s), %d partition(s) %s, %d kept by rule, %d skipped",
-					dry_run ? " dry run" : "", list_length(configs), counts->removed,
+					dry_run ? " dry run" : "", list_length(configs), counts->done,
 					dry_run ? "would go" : "removed", counts->kept, counts->skipped)));
 	return (Datum) 0;
 }
@@ -1632,17 +1629,10 @@ create_unit(void *arg)
 					 psprintf("range [%s, %s)", u->op->lo_text, u->op->hi_text));
 }
 
-typedef struct CreateCounts
-{
-	int			created;
-	int			skipped;
-	char	   *first_problem;
-} CreateCounts;
-
 /* Create (or describe) the planned partitions of one table. */
 static void
 run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
-			   ReturnSetInfo *rsinfo, CreateCounts *counts)
+			   ReturnSetInfo *rsinfo, OpCounts *counts)
 {
 	ListCell   *lc;
 
@@ -1685,7 +1675,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 				moved = in_default;
 			}
 			op->fix_sql = statements_script(stmts);
-			counts->created++;
+			counts->done++;
 		}
 		else
 		{
@@ -1700,16 +1690,13 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 				moved = u.moved;
 				if (u.moved > 0)
 					op->detail = psprintf("%lld row(s) moved from the default partition", (long long) u.moved);
-				counts->created++;
+				counts->done++;
 			}
 			else
 			{
 				action = "skipped";
-				op->detail = dbopt_unit_error_text(&err);
 				op->fix_sql = statements_script(stmts);
-				counts->skipped++;
-				remember_problem(counts, &counts->first_problem, op);
-				dbopt_log_action("create_future_partitions", op->name, "skipped", -1, -1, op->detail);
+				record_skip(op, dbopt_unit_error_text(&err), "create_future_partitions", counts);
 			}
 		}
 		if (rsinfo)
@@ -1745,7 +1732,7 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
 	List	   *configs;
 	ListCell   *lc;
-	CreateCounts *counts;
+	OpCounts *counts;
 	MemoryContext itemcxt;
 	MemoryContext old;
 
@@ -1756,7 +1743,7 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 	}
 	configs = target_configs(only, "create_future_partitions");
 	dbopt_init_materialized_srf(fcinfo);
-	counts = palloc0(sizeof(CreateCounts));
+	counts = palloc0(sizeof(OpCounts));
 	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(itemcxt);
@@ -1803,7 +1790,7 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 	MemoryContextDelete(itemcxt);
 	ereport(NOTICE,
 			(errmsg("create_future_partitions%s: %d partition(s) %s, %d skipped",
-					dry_run ? " dry run" : "", counts->created,
+					dry_run ? " dry run" : "", counts->done,
 					dry_run ? "would be created" : "created", counts->skipped)));
 	return (Datum) 0;
 }
@@ -1831,8 +1818,8 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 	{
 		Config	   *c = lfirst(lc);
 		char	   *problem = registered_parent_problem(c->parent);
-		CreateCounts *cc = palloc0(sizeof(CreateCounts));
-		RetentionCounts *rc = palloc0(sizeof(RetentionCounts));
+		OpCounts *cc = palloc0(sizeof(OpCounts));
+		OpCounts *rc = palloc0(sizeof(OpCounts));
 		int			nest = dbopt_push_lock_timeout();
 		Tree		t;
 		Datum		values[7];
@@ -1900,9 +1887,9 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 		AtEOXact_GUC(true, nest);
 
 		values[0] = ObjectIdGetDatum(c->parent);
-		values[1] = Int32GetDatum(cc->created);
-		values[2] = Int32GetDatum(strcmp(c->mode, "drop") == 0 ? rc->removed : 0);
-		values[3] = Int32GetDatum(strcmp(c->mode, "detach") == 0 ? rc->removed : 0);
+		values[1] = Int32GetDatum(cc->done);
+		values[2] = Int32GetDatum(strcmp(c->mode, "drop") == 0 ? rc->done : 0);
+		values[3] = Int32GetDatum(strcmp(c->mode, "detach") == 0 ? rc->done : 0);
 		values[4] = Int32GetDatum(cc->skipped + rc->skipped);
 		values[5] = CStringGetTextDatum(status);
 		if (detail.len >= 2 && detail.data[detail.len - 2] == ';')
