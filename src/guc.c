@@ -19,11 +19,13 @@
 int			dbopt_lock_timeout_ms = 5000;
 double		dbopt_index_bloat_threshold = 30.0;
 int			dbopt_check_timeout_ms = 0;
+int			dbopt_retention_batch_delay_ms = 0;
 
 static const char *const guc_names[] = {
 	"dbopt.check_timeout",
 	"dbopt.index_bloat_threshold",
 	"dbopt.lock_timeout",
+	"dbopt.retention_batch_delay",
 };
 
 void
@@ -54,6 +56,16 @@ dbopt_define_gucs(void)
 							"on its own; the other checks still run.  Zero means no limit.",
 							&dbopt_check_timeout_ms,
 							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.retention_batch_delay",
+							"Pause between two batches of CALL dbopt.run_data_retention().",
+							"Gives vacuum, replicas and the application room between short "
+							"transactions.  Zero means no pause.",
+							&dbopt_retention_batch_delay_ms,
+							0, 0, 3600 * 1000,
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);

@@ -46,6 +46,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
+#include "dbopt/partitions.h"
 #include "dbopt/util.h"
 
 /* A range bound: MINVALUE (-1), a value (0) or MAXVALUE (1). */
@@ -135,6 +136,8 @@ typedef struct PartOp
 	int64		default_rows;	/* PA_CREATE: rows in the default partition in range */
 	Bound		cutoff;			/* PA_DROP/PA_DETACH: re-checked under lock */
 	KeyInfo    *key;
+	bool		require_empty;	/* PA_DROP: refuse if it holds rows (archive mode) */
+	bool		done;			/* dropped or detached (or would be, in a dry run) */
 } PartOp;
 
 #define PART_CREATE_LIMIT 10000
@@ -991,6 +994,20 @@ remove_unit(void *arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("partition bounds changed meanwhile")));
+	if (op->require_empty)
+	{
+		/* Not read-only: this transaction's own deletes must be visible. */
+		SPI_connect();
+		if (SPI_execute(psprintf("SELECT FROM ONLY %s LIMIT 1", op->name), false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read %s", op->name);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("partition received rows after they were archived"),
+					 errdetail("Only an empty partition is dropped in archive mode, so that no row is lost."),
+					 errhint("The next run archives the new rows first.")));
+		SPI_finish();
+	}
 
 	if (op->action == PA_DROP)
 		sql = psprintf("DROP TABLE %s", op->name);
@@ -1042,7 +1059,7 @@ record_skip(PartOp *op, const char *detail, const char *operation, OpCounts *cou
  */
 static void
 run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *counts,
-				  MemoryContext itemcxt)
+				  MemoryContext itemcxt, DboptBetweenUnits between, void *between_arg)
 {
 	ListCell   *lc;
 	Oid			busy_parent = InvalidOid;
@@ -1070,6 +1087,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 		{
 			action = op->action == PA_DROP ? "would drop" : "would detach";
 			counts->done++;
+			op->done = true;
 		}
 		else
 		{
@@ -1082,6 +1100,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 			{
 				action = op->action == PA_DROP ? "dropped" : "detached";
 				counts->done++;
+				op->done = true;
 			}
 			else
 			{
@@ -1103,6 +1122,8 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 			put_drop_row(rsinfo, op, action);
 		if (itemcxt)
 			MemoryContextReset(itemcxt);
+		if (between && op->action != PA_SKIP && !between(between_arg))
+			break;
 	}
 }
 
@@ -1180,7 +1201,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(itemcxt);
 
-		run_retention_ops(ops, dry_run, rsinfo, counts, itemcxt);
+		run_retention_ops(ops, dry_run, rsinfo, counts, itemcxt, NULL, NULL);
 		MemoryContextSwitchTo(old);
 	}
 	MemoryContextDelete(itemcxt);
@@ -1191,6 +1212,69 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 					dry_run ? "would go" : (strcmp(mode, "drop") == 0 ? "dropped" : "detached"),
 					counts->kept, counts->skipped)));
 	return (Datum) 0;
+}
+
+/*
+ * Retention policies (retention.c) on a table range-partitioned by their
+ * time column: drop the partitions wholly older than cutoff, by the rules
+ * above.  between() runs after each partition acted on; returning false
+ * stops the run there.
+ */
+void
+dbopt_drop_partitions_below(Oid parent, const char *column, TimestampTz cutoff,
+							bool dry_run, bool require_empty,
+							DboptBetweenUnits between, void *between_arg,
+							DboptPartitionDrops *out)
+{
+	Tree		t;
+	Bound		cb;
+	List	   *ops;
+	ListCell   *lc;
+	OpCounts   *counts = palloc0(sizeof(OpCounts));
+	MemoryContext itemcxt;
+	int			nest;
+
+	memset(out, 0, sizeof(*out));
+	nest = dbopt_push_lock_timeout();
+	load_tree(parent, &t);
+	AtEOXact_GUC(true, nest);
+	if (!t.key.supported || !t.key.is_time || strcmp(t.key.attname, column) != 0)
+		return;
+	out->applies = true;
+
+	/* The cutoff in the key type; a date rounds down, so only older days qualify. */
+	cb.kind = 0;
+	cb.value = t.key.typid == TIMESTAMPTZOID ? TimestampTzGetDatum(cutoff) :
+		t.key.typid == TIMESTAMPOID ?
+		DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(cutoff)) :
+		DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(cutoff));
+
+	ops = plan_retention(&t, &cb, PA_DROP, NIL);
+	foreach(lc, ops)
+		((PartOp *) lfirst(lc))->require_empty = require_empty;
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition item",
+									ALLOCSET_SMALL_SIZES);
+	{
+		MemoryContext old = MemoryContextSwitchTo(itemcxt);
+
+		run_retention_ops(ops, dry_run, NULL, counts, itemcxt, between, between_arg);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(itemcxt);
+	foreach(lc, ops)
+	{
+		PartOp	   *op = lfirst(lc);
+
+		if (op->done)
+		{
+			out->relids = lappend_oid(out->relids, op->relid);
+			if (op->rows > 0)
+				out->rows += op->rows;
+		}
+	}
+	out->dropped = counts->done;
+	out->skipped = counts->skipped;
+	out->first_problem = counts->first_problem;
 }
 
 /* A parent that cannot be processed: one row saying why. */
@@ -1306,7 +1390,7 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 		else
 			run_retention_ops(plan_retention(&t, &cutoff,
 											 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
-							  dry_run, rsinfo, counts, NULL);
+							  dry_run, rsinfo, counts, NULL, NULL, NULL);
 		AtEOXact_GUC(true, nest);
 		MemoryContextReset(itemcxt);
 	}
@@ -1855,7 +1939,7 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 				if (problem == NULL && retention_cutoff(&fresh, &keep, &cutoff))
 					run_retention_ops(plan_retention(&fresh, &cutoff,
 													 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
-									  dry_run, NULL, rc, NULL);
+									  dry_run, NULL, rc, NULL, NULL, NULL);
 				if (rc->first_problem)
 					appendStringInfo(&detail, "%s; ", rc->first_problem);
 			}

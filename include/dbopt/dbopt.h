@@ -21,6 +21,7 @@ extern bool dbopt_preloaded;
 extern int	dbopt_lock_timeout_ms;
 extern double dbopt_index_bloat_threshold;
 extern int	dbopt_check_timeout_ms;
+extern int	dbopt_retention_batch_delay_ms;
 
 extern void dbopt_define_gucs(void);
 extern int	dbopt_guc_count(void);

@@ -1,0 +1,1322 @@
+/*-------------------------------------------------------------------------
+ *
+ * retention.c
+ *	  Row-retention policies: the registry (dbopt.retention_policies),
+ *	  apply_data_retention_policies() and CALL dbopt.run_data_retention().
+ *
+ * A policy keeps the rows of a table whose time column is at least
+ * now() - keep.  Older rows go in batches.  Each batch is one statement in
+ * its own subtransaction (in the procedure, its own transaction), and no
+ * batch goes back over ground an earlier one covered: with a btree index
+ * leading on the time column a batch starts where the last one ended
+ * (keyset), without one the heap is walked once in block ranges.
+ *
+ * Every DELETE repeats "time_column < cutoff" as an ordinary qual, not only
+ * the ctid list: when another session updates a chosen row meanwhile, the
+ * executor re-checks that qual against the new version, so a row moved past
+ * the cutoff is kept.  In archive mode the batch deletes and inserts in one
+ * statement and fails unless the archive took every row it deleted.
+ *
+ * A table range-partitioned on the time column loses whole partitions
+ * first (partitions.c); in archive mode they are emptied into the archive
+ * before they go.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/partition.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+#include "dbopt/partitions.h"
+#include "dbopt/util.h"
+
+/* One row of dbopt.retention_policies. */
+typedef struct Policy
+{
+	Oid			relid;
+	char	   *time_column;
+	Interval   *keep;
+	char	   *keep_text;
+	bool		archive;
+	Oid			archive_relid;
+	int			batch_size;
+	int64		max_rows;		/* 0: no limit */
+	bool		enabled;
+} Policy;
+
+/* What one policy did in one run. */
+typedef struct Outcome
+{
+	TimestampTz cutoff;
+	int64		deleted;
+	int64		archived;
+	int			dropped;
+	int			batches;
+	double		longest_batch_ms;
+	const char *status;
+	StringInfoData detail;
+	bool		stopped;		/* out of time or rows: resumes next run */
+	bool		failed;
+	bool		lock_busy;
+} Outcome;
+
+/* A run over the policies: the function (one transaction) or the procedure. */
+typedef struct Runner
+{
+	bool		dry_run;
+	bool		commit;			/* procedure: commit after every unit */
+	TimestampTz deadline;		/* 0: none */
+	bool		out_of_time;
+	MemoryContext cxt;			/* survives the procedure's commits */
+	const char *operation;		/* name in maintenance_log */
+} Runner;
+
+/* One heap the row phase works on: the table itself or one leaf partition. */
+typedef struct Target
+{
+	Oid			relid;
+	char	   *name;
+	bool		gone;			/* dropped meanwhile */
+	bool		indexed;
+	bool		may_hold;		/* has rows older than the cutoff */
+	BlockNumber nblocks;
+	int			blocks_per_batch;
+	int64		rows;			/* dry run */
+	int64		batches;		/* dry run */
+} Target;
+
+static const char *const policy_modes[] = {"delete", "archive"};
+
+/* ---------- validation ---------- */
+
+static bool
+time_type(Oid typid)
+{
+	return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID || typid == DATEOID;
+}
+
+static void
+require_owner(Oid relid, const char *func, const char *what)
+{
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid)),
+				 errdetail("%s() deletes rows of %s %s, which only its owner may do.",
+						   func, what, dbopt_qualified_relname(relid)),
+				 errhint("Run it as the owner of the table, or as a member of the owning role.")));
+}
+
+static void
+require_table(Oid relid, const char *argname)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("The %s was dropped after the policy was registered.", argname),
+				 errhint("Remove the policy with dbopt.remove_retention_policy().")));
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", dbopt_qualified_relname(relid)),
+				 errdetail("The %s of a retention policy must be a table or a partitioned table.", argname),
+				 errhint("Views, materialized views and foreign tables keep no rows of their own to delete.")));
+}
+
+/* The time column's base type, or an error saying what is wrong with it. */
+static Oid
+check_time_column(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Oid			typid;
+
+	if (attnum == InvalidAttrNumber || attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation %s does not exist", column,
+						dbopt_qualified_relname(relid)),
+				 errdetail("A retention policy needs the column that holds each row's time."),
+				 errhint("Name a column of type timestamptz, timestamp or date.")));
+	typid = getBaseType(get_atttype(relid, attnum));
+	if (!time_type(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation %s has type %s", column,
+						dbopt_qualified_relname(relid), format_type_be(get_atttype(relid, attnum))),
+				 errdetail("A row's age is measured on a timestamptz, timestamp or date column."),
+				 errhint("Name a time column, or keep integer-keyed data with dbopt.manage_partitions().")));
+	return typid;
+}
+
+/* Every column of source exists in archive with the same type. */
+static void
+check_archive_shape(Oid source, Oid archive)
+{
+	Relation	rel = relation_open(source, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	if (archive == source)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a table cannot be its own archive"),
+				 errdetail("Archived rows would be deleted and inserted into the same table."),
+				 errhint("Pass another table as archive_table, or NULL to have one created.")));
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		AttrNumber	a;
+
+		if (att->attisdropped)
+			continue;
+		a = get_attnum(archive, NameStr(att->attname));
+		if (a == InvalidAttrNumber || a < 0 || get_atttype(archive, a) != att->atttypid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("archive table %s does not match %s",
+							dbopt_qualified_relname(archive), dbopt_qualified_relname(source)),
+					 a == InvalidAttrNumber || a < 0 ?
+					 errdetail("Column \"%s\" is missing from the archive.", NameStr(att->attname)) :
+					 errdetail("Column \"%s\" has type %s in the archive, not %s.", NameStr(att->attname),
+							   format_type_be(get_atttype(archive, a)), format_type_be(att->atttypid)),
+					 errhint("Every column of the table must exist in the archive with the same type; pass NULL to have a matching table created.")));
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/* Quoted list of the source's columns, the shape an archived row has. */
+static char *
+column_list(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
+	}
+	relation_close(rel, AccessShareLock);
+	return buf.data;
+}
+
+/*
+ * Foreign keys that point at relid, as one sentence, or NULL.  pg_constraint
+ * has no index on confrelid; it is small enough to scan once per policy.
+ */
+static char *
+referencing_keys(Oid relid)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		const char *action;
+
+		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != relid ||
+			OidIsValid(con->conparentid))
+			continue;
+		switch (con->confdeltype)
+		{
+			case FKCONSTR_ACTION_CASCADE:
+				action = "ON DELETE CASCADE: referencing rows are deleted too";
+				break;
+			case FKCONSTR_ACTION_SETNULL:
+				action = "ON DELETE SET NULL";
+				break;
+			case FKCONSTR_ACTION_SETDEFAULT:
+				action = "ON DELETE SET DEFAULT";
+				break;
+			case FKCONSTR_ACTION_RESTRICT:
+				action = "ON DELETE RESTRICT: a referenced row stops the batch";
+				break;
+			default:
+				action = "ON DELETE NO ACTION: a referenced row stops the batch";
+				break;
+		}
+		appendStringInfo(&buf, "%s%s on %s (%s)", buf.len ? ", " : "",
+						 quote_identifier(NameStr(con->conname)),
+						 dbopt_qualified_relname(con->conrelid), action);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return buf.len ? psprintf("referenced by %s", buf.data) : NULL;
+}
+
+static Oid
+index_am(Oid indexoid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+/* Whether a valid, non-partial btree index leads on attnum. */
+static bool
+has_time_index(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		Form_pg_index ind;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ind = (Form_pg_index) GETSTRUCT(tup);
+		if (ind->indisvalid && ind->indnkeyatts >= 1 && ind->indkey.values[0] == attnum &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			index_am(indexoid) == BTREE_AM_OID)
+			found = true;
+		ReleaseSysCache(tup);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
+/* ---------- the registry ---------- */
+
+static List *
+load_policies(void)
+{
+	List	   *result = NIL;
+	MemoryContext cxt = CurrentMemoryContext;
+	uint64		i;
+	DboptSavedUser saved;
+
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	/* Least recently run first, so a run cut short by time moves on next call. */
+	if (SPI_execute("SELECT relation::oid, time_column, keep, mode, archive_table::oid,"
+					" batch_size, coalesce(max_rows_per_run, 0), enabled, keep::text"
+					" FROM dbopt.retention_policies"
+					" ORDER BY last_run_at NULLS FIRST, relation::oid",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read dbopt.retention_policies");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Policy	   *p = palloc0(sizeof(Policy));
+		bool		isnull;
+
+		p->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		p->time_column = SPI_getvalue(tup, desc, 2);
+		p->keep = DatumGetIntervalP(datumCopy(SPI_getbinval(tup, desc, 3, &isnull), false, sizeof(Interval)));
+		p->archive = strcmp(SPI_getvalue(tup, desc, 4), "archive") == 0;
+		p->archive_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+		if (isnull)
+			p->archive_relid = InvalidOid;
+		p->batch_size = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+		p->max_rows = DatumGetInt64(SPI_getbinval(tup, desc, 7, &isnull));
+		p->enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		p->keep_text = SPI_getvalue(tup, desc, 9);
+		result = lappend(result, p);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	return result;
+}
+
+/* The archive table for a new policy: given, or <table>_archive, made if missing. */
+static Oid
+archive_for(Oid relid, Oid given)
+{
+	char	   *relname = get_rel_name(relid);
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *name;
+	Oid			archive;
+	int			len = strlen(relname);
+
+	if (OidIsValid(given))
+		archive = given;
+	else
+	{
+		const int	suffix = strlen("_archive");
+
+		if (len > NAMEDATALEN - 1 - suffix)
+			len = pg_mbcliplen(relname, len, NAMEDATALEN - 1 - suffix);
+		name = psprintf("%.*s_archive", len, relname);
+		archive = get_relname_relid(name, nsp);
+		if (!OidIsValid(archive))
+		{
+			char	   *qname = quote_qualified_identifier(get_namespace_name(nsp), name);
+
+			/* As the caller, who then owns the archive. */
+			SPI_connect();
+			if (SPI_execute(psprintf("CREATE TABLE %s (LIKE %s)", qname,
+									 dbopt_qualified_relname(relid)),
+							false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "could not create archive table %s", qname);
+			SPI_finish();
+			CommandCounterIncrement();
+			archive = get_relname_relid(name, nsp);
+			dbopt_log_action("add_retention_policy", dbopt_qualified_relname(archive),
+							 "created", -1, -1,
+							 psprintf("archive table for %s", dbopt_qualified_relname(relid)));
+		}
+	}
+	require_table(archive, "archive table");
+	require_owner(archive, "add_retention_policy", "archive table");
+	check_archive_shape(relid, archive);
+	return archive;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_add_retention_policy);
+
+/*
+ * add_retention_policy(relation, time_column, keep, mode, archive_table,
+ *						batch_size, max_rows_per_run, enabled)
+ */
+Datum
+dbopt_add_retention_policy(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *column;
+	Interval   *keep;
+	char	   *mode;
+	Oid			archive = InvalidOid;
+	int			batch_size;
+	bool		has_max = !PG_ARGISNULL(6);
+	int64		max_rows = has_max ? PG_GETARG_INT64(6) : 0;
+	bool		enabled;
+	Interval	zero;
+	TupleDesc	desc;
+	Oid			argtypes[8] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	result;
+	DboptSavedUser saved;
+	bool		is_archive;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
+		PG_ARGISNULL(5) || PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation, time_column, keep, mode, batch_size and enabled must not be null"),
+				 errdetail("Only archive_table and max_rows_per_run may be NULL."),
+				 errhint("For example: dbopt.add_retention_policy('app.events', 'created_at', '90 days').")));
+	relid = PG_GETARG_OID(0);
+	column = NameStr(*PG_GETARG_NAME(1));
+	keep = PG_GETARG_INTERVAL_P(2);
+	mode = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	batch_size = PG_GETARG_INT32(5);
+	enabled = PG_GETARG_BOOL(7);
+
+	require_table(relid, "relation");
+	require_owner(relid, "add_retention_policy", "table");
+	(void) check_time_column(relid, column);
+	memset(&zero, 0, sizeof(zero));
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(keep),
+										  IntervalPGetDatum(&zero))) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep must be a positive interval, not %s",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(keep)))),
+				 errdetail("Rows older than now() minus keep are deleted; a zero or negative keep would delete current rows."),
+				 errhint("For example '90 days' or '13 months'.")));
+	if (strcmp(mode, policy_modes[0]) != 0 && strcmp(mode, policy_modes[1]) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid mode \"%s\"", mode),
+				 errdetail("Old rows are either deleted or moved to an archive table."),
+				 errhint("Use 'delete' or 'archive'.")));
+	is_archive = strcmp(mode, "archive") == 0;
+	if (!is_archive && !PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive_table is only used in archive mode"),
+				 errdetail("In delete mode old rows are deleted and kept nowhere."),
+				 errhint("Pass mode => 'archive' to move old rows to %s.",
+						 dbopt_qualified_relname(PG_GETARG_OID(4)))));
+	if (batch_size < 1 || batch_size > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be between 1 and 1000000, not %d", batch_size),
+				 errdetail("Each batch is one statement; a huge batch is one long transaction."),
+				 errhint("The default of 10000 rows keeps a batch well under a second on most tables.")));
+	if (has_max && max_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows_per_run must be positive or NULL, not " INT64_FORMAT, max_rows),
+				 errdetail("It caps the rows one run removes from this table."),
+				 errhint("Pass NULL for no cap.")));
+	if (is_archive)
+		archive = archive_for(relid, PG_ARGISNULL(4) ? InvalidOid : PG_GETARG_OID(4));
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "add_retention_policy must return a composite type");
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = IntervalPGetDatum(keep);
+	values[3] = CStringGetTextDatum(mode);
+	values[4] = ObjectIdGetDatum(archive);
+	nulls[4] = is_archive ? ' ' : 'n';
+	values[5] = Int32GetDatum(batch_size);
+	values[6] = Int64GetDatum(max_rows);
+	nulls[6] = has_max ? ' ' : 'n';
+	values[7] = BoolGetDatum(enabled);
+
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO dbopt.retention_policies AS p"
+							  " (relation, time_column, keep, mode, archive_table, batch_size, max_rows_per_run,"
+							  "  enabled, registered_by)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, session_user)"
+							  " ON CONFLICT (relation) DO UPDATE SET time_column = excluded.time_column,"
+							  " keep = excluded.keep, mode = excluded.mode, archive_table = excluded.archive_table,"
+							  " batch_size = excluded.batch_size, max_rows_per_run = excluded.max_rows_per_run,"
+							  " enabled = excluded.enabled, registered_by = excluded.registered_by"
+							  " RETURNING p.*",
+							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not write dbopt.retention_policies");
+	result = SPI_copytuple(SPI_tuptable->vals[0]);
+	SPI_finish();
+	dbopt_restore_user(&saved);
+
+	dbopt_log_action("add_retention_policy", dbopt_qualified_relname(relid), "registered", -1, -1,
+					 psprintf("keep %s by %s, %s%s%s, batches of %d%s",
+							  DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(keep))),
+							  quote_identifier(column), mode,
+							  is_archive ? " to " : "",
+							  is_archive ? dbopt_qualified_relname(archive) : "",
+							  batch_size, enabled ? "" : ", disabled"));
+	PG_RETURN_DATUM(heap_copy_tuple_as_datum(result, desc));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_remove_retention_policy);
+
+Datum
+dbopt_remove_retention_policy(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		exists = get_rel_relkind(relid) != '\0';
+	uint64		n;
+	DboptSavedUser saved;
+
+	/* A dropped table leaves a stale row that anyone allowed to run this may clear. */
+	if (exists)
+		require_owner(relid, "remove_retention_policy", "table");
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args("DELETE FROM dbopt.retention_policies WHERE relation = $1::regclass",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from dbopt.retention_policies");
+	n = SPI_processed;
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	if (n > 0)
+		dbopt_log_action("remove_retention_policy",
+						 exists ? dbopt_qualified_relname(relid) : psprintf("%u", relid),
+						 "unregistered", -1, -1, "the table's rows are left as they are");
+	else
+		ereport(NOTICE,
+				(errmsg("%s has no retention policy",
+						exists ? dbopt_qualified_relname(relid) : psprintf("%u", relid))));
+	PG_RETURN_BOOL(n > 0);
+}
+
+/* ---------- units ---------- */
+
+/* Leaf partitions are read with their partition constraint, so newer ones plan as empty. */
+static int
+push_constraint_exclusion(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("constraint_exclusion", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+typedef struct PrepareUnit
+{
+	Policy	   *p;
+	const char *operation;
+	char	   *references;
+	char		relkind;
+	char	   *columns;
+} PrepareUnit;
+
+/* Everything that can make a policy fail before a row is touched. */
+static void
+prepare_unit(void *arg)
+{
+	PrepareUnit *u = arg;
+	Policy	   *p = u->p;
+
+	require_table(p->relid, "table");
+	require_owner(p->relid, u->operation, "table");
+	(void) check_time_column(p->relid, p->time_column);
+	if (p->archive)
+	{
+		require_table(p->archive_relid, "archive table");
+		require_owner(p->archive_relid, u->operation, "archive table");
+		check_archive_shape(p->relid, p->archive_relid);
+		u->columns = column_list(p->relid);
+	}
+	u->references = referencing_keys(p->relid);
+	u->relkind = get_rel_relkind(p->relid);
+}
+
+typedef struct TargetUnit
+{
+	Target	   *t;
+	Policy	   *p;
+	TimestampTz cutoff;
+	bool		count;			/* dry run: count what would go */
+} TargetUnit;
+
+/* Look at one heap: is it indexed on the time column, has it old rows. */
+static void
+target_unit(void *arg)
+{
+	TargetUnit *u = arg;
+	Target	   *t = u->t;
+	Relation	rel = try_relation_open(t->relid, AccessShareLock);
+	AttrNumber	attnum;
+	const char *col = quote_identifier(u->p->time_column);
+	Oid			argtypes[3] = {TIMESTAMPTZOID, INT8OID, INT8OID};
+	Datum		values[3];
+	int			nest;
+	bool		isnull;
+	double		per_page = 0;
+
+	if (rel == NULL)
+	{
+		t->gone = true;
+		return;
+	}
+	attnum = get_attnum(t->relid, u->p->time_column);
+	t->indexed = has_time_index(rel, attnum);
+	t->nblocks = RelationGetNumberOfBlocks(rel);
+	if (rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples > 0)
+		per_page = rel->rd_rel->reltuples / rel->rd_rel->relpages;
+	if (per_page < 1)
+		per_page = 50;			/* never analyzed: a typical narrow row */
+	t->blocks_per_batch = (int) Max(1, Min(u->p->batch_size / per_page, 131072));
+	relation_close(rel, NoLock);
+
+	values[0] = TimestampTzGetDatum(u->cutoff);
+	values[1] = Int64GetDatum(u->p->batch_size);
+	values[2] = Int64GetDatum(t->blocks_per_batch);
+	nest = push_constraint_exclusion();
+	SPI_connect();
+	if (!u->count)
+	{
+		const char *sql = psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s",
+								   t->name, col);
+
+		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run %s", sql);
+		t->may_hold = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
+	}
+	else
+	{
+		/* The batches the real run would make: per block range when there is no index. */
+		const char *sql = t->indexed ?
+			psprintf("SELECT count(*), (count(*) + $2 - 1) / $2 FROM ONLY %s WHERE %s < $1",
+					 t->name, col) :
+			psprintf("SELECT coalesce(sum(n), 0)::int8, coalesce(sum((n + $2 - 1) / $2), 0)::int8 FROM"
+					 " (SELECT count(*) AS n FROM ONLY %s WHERE %s < $1"
+					 " GROUP BY (ctid::text::point)[0]::int8 / $3) s", t->name, col);
+
+		if (SPI_execute_with_args(sql, 3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run %s", sql);
+		t->rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		t->batches = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		t->may_hold = t->rows > 0;
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+typedef struct BatchUnit
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[4];
+	Datum		values[4];
+	bool		archive;
+	int64		deleted;
+	int64		archived;
+	bool		max_null;
+	Datum		max;			/* highest time deleted; by-value types only */
+} BatchUnit;
+
+/* One batch: one DELETE (archive: one DELETE + INSERT) statement. */
+static void
+batch_unit(void *arg)
+{
+	BatchUnit  *u = arg;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+
+	SPI_connect();
+	if (SPI_execute_with_args(u->sql, u->nargs, u->argtypes, u->values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not run %s", u->sql);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	u->deleted = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	u->archived = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	u->max = SPI_getbinval(tup, desc, 3, &u->max_null);
+	if (u->archive && u->archived != u->deleted)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the archive took " INT64_FORMAT " of " INT64_FORMAT " rows", u->archived, u->deleted),
+				 errdetail("A trigger or rule on the archive table dropped rows; the batch was rolled back so that nothing is lost."),
+				 errhint("Make the archive table accept every row.")));
+	SPI_finish();
+}
+
+/* ---------- running a policy ---------- */
+
+static void
+retention_sleep(int ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Between two units: the procedure commits and pauses; both check the clock. */
+static bool
+between_units(void *arg)
+{
+	Runner	   *r = arg;
+
+	if (r->commit)
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+		SPI_commit();
+		MemoryContextSwitchTo(old);
+		retention_sleep(dbopt_retention_batch_delay_ms);
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (r->deadline != 0 && GetCurrentTimestamp() >= r->deadline)
+	{
+		r->out_of_time = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+add_detail(Outcome *o, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+add_detail(Outcome *o, const char *fmt,...)
+{
+	va_list		args;
+
+	if (o->detail.len > 0)
+		appendStringInfoString(&o->detail, "; ");
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&o->detail, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&o->detail, needed);
+	}
+}
+
+/* A batch failed: a lock wait ends the policy for now, anything else is an error. */
+static void
+batch_failed(Outcome *o, Target *t, DboptUnitError *err)
+{
+	if (err->lock_timeout)
+	{
+		o->lock_busy = true;
+		add_detail(o, "%s: %s; the rest goes on the next run", t->name, dbopt_unit_error_text(err));
+	}
+	else
+	{
+		o->failed = true;
+		add_detail(o, "SQLSTATE %s: %s%s%s (in %s, after %d batch(es))",
+				   unpack_sql_state(err->sqlerrcode), err->message,
+				   err->detail ? ": " : "", err->detail ? err->detail : "",
+				   t->name, o->batches);
+	}
+}
+
+static Datum
+minus_infinity(Oid typid)
+{
+	if (typid == DATEOID)
+		return DateADTGetDatum(DATEVAL_NOBEGIN);
+	return Int64GetDatum(DT_NOBEGIN);	/* timestamp and timestamptz */
+}
+
+/* Delete (or archive) one heap's old rows in batches; false when the policy must stop. */
+static bool
+run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
+{
+	const char *col = quote_identifier(p->time_column);
+	Oid			coltype = getBaseType(get_atttype(t->relid, get_attnum(t->relid, p->time_column)));
+	StringInfoData sql;
+	BatchUnit	u;
+	BlockNumber start = 0;
+
+	/* The statement: a CTE choosing the batch, the DELETE re-checking the cutoff. */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "WITH d AS (DELETE FROM ONLY %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE ",
+					 t->name, t->name);
+	if (t->indexed)
+		appendStringInfo(&sql, "%s >= $1 AND %s < $2 ORDER BY %s LIMIT $3", col, col, col);
+	else
+		appendStringInfo(&sql, "ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3", col);
+	appendStringInfo(&sql, ")) AND %s < $2 RETURNING %s)", col, p->archive ? columns : col);
+	if (p->archive)
+		appendStringInfo(&sql, ", a AS (INSERT INTO %s (%s) SELECT %s FROM d RETURNING 1)"
+						 " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a), (SELECT max(%s) FROM d)",
+						 dbopt_qualified_relname(p->archive_relid), columns, columns, col);
+	else
+		appendStringInfo(&sql, " SELECT count(*), 0::int8, max(%s) FROM d", col);
+
+	memset(&u, 0, sizeof(u));
+	u.sql = sql.data;
+	u.archive = p->archive;
+	u.argtypes[1] = TIMESTAMPTZOID;
+	u.values[1] = TimestampTzGetDatum(o->cutoff);
+	u.argtypes[2] = INT8OID;
+	if (t->indexed)
+	{
+		u.nargs = 3;
+		u.argtypes[0] = coltype;
+		u.values[0] = minus_infinity(coltype);
+	}
+	else
+	{
+		u.nargs = 4;
+		u.argtypes[0] = TIDOID;
+		u.argtypes[3] = TIDOID;
+		u.values[0] = PointerGetDatum(palloc0(sizeof(ItemPointerData)));
+		u.values[3] = PointerGetDatum(palloc0(sizeof(ItemPointerData)));
+	}
+
+	for (;;)
+	{
+		int64		limit = p->batch_size;
+		DboptUnitError err;
+		TimestampTz began;
+		double		ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (p->max_rows > 0)
+		{
+			int64		left = p->max_rows - o->deleted;
+
+			if (left <= 0)
+			{
+				o->stopped = true;
+				add_detail(o, "max_rows_per_run (" INT64_FORMAT ") reached; the rest goes on the next run",
+						   p->max_rows);
+				return false;
+			}
+			limit = Min(limit, left);
+		}
+		if (!t->indexed)
+		{
+			if (start >= t->nblocks)
+				return true;
+			ItemPointerSet((ItemPointer) DatumGetPointer(u.values[0]), start, 0);
+			ItemPointerSet((ItemPointer) DatumGetPointer(u.values[3]),
+						   Min((uint64) start + t->blocks_per_batch, MaxBlockNumber), 0);
+		}
+		u.values[2] = Int64GetDatum(limit);
+
+		began = GetCurrentTimestamp();
+		if (!dbopt_run_isolated(batch_unit, &u, 0, &err))
+		{
+			batch_failed(o, t, &err);
+			return false;
+		}
+		ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
+		if (u.deleted > 0)
+		{
+			o->batches++;
+			o->deleted += u.deleted;
+			o->archived += u.archived;
+			o->longest_batch_ms = Max(o->longest_batch_ms, ms);
+		}
+
+		if (t->indexed)
+		{
+			/* Keyset: the next batch starts at the newest time this one removed. */
+			if (u.deleted == 0 || u.max_null)
+				return true;
+			u.values[0] = u.max;
+		}
+		else if (u.deleted < limit)
+			start += t->blocks_per_batch;	/* range exhausted */
+
+		if (u.deleted > 0 && !between_units(r))
+		{
+			o->stopped = true;
+			return false;
+		}
+		else if (u.deleted == 0 && r->deadline != 0 && GetCurrentTimestamp() >= r->deadline)
+		{
+			r->out_of_time = true;
+			o->stopped = true;
+			return false;
+		}
+	}
+}
+
+/* Whether relid or one of its ancestors is in the list. */
+static bool
+in_or_under(Oid relid, List *relids)
+{
+	List	   *ancestors;
+	ListCell   *lc;
+
+	if (list_member_oid(relids, relid))
+		return true;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		if (list_member_oid(relids, lfirst_oid(lc)))
+			return true;
+	}
+	return false;
+}
+
+/* The heaps a policy's rows live in: the table, or its leaf partitions. */
+static List *
+policy_targets(Policy *p, char relkind, List *dropped)
+{
+	List	   *relids;
+	List	   *targets = NIL;
+	ListCell   *lc;
+
+	if (relkind != RELKIND_PARTITIONED_TABLE)
+		relids = list_make1_oid(p->relid);
+	else
+		relids = find_all_inheritors(p->relid, NoLock, NULL);
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Target	   *t;
+
+		if (get_rel_relkind(relid) != RELKIND_RELATION || in_or_under(relid, dropped))
+			continue;
+		t = palloc0(sizeof(Target));
+		t->relid = relid;
+		t->name = dbopt_qualified_relname(relid);
+		targets = lappend(targets, t);
+	}
+	return targets;
+}
+
+/* Whole partitions, for a table range-partitioned on the time column. */
+static void
+drop_partitions(Runner *r, Policy *p, Outcome *o, DboptPartitionDrops *drops)
+{
+	dbopt_drop_partitions_below(p->relid, p->time_column, o->cutoff, r->dry_run, p->archive,
+								r->dry_run ? NULL : between_units, r, drops);
+	if (!drops->applies)
+		return;
+	o->dropped = drops->dropped;
+	if (drops->dropped > 0)
+		add_detail(o, "%d partition(s) %s (wholly older than the cutoff%s)", drops->dropped,
+				   r->dry_run ? "would be dropped" : "dropped",
+				   p->archive ? "; emptied into the archive first" :
+				   psprintf(", about " INT64_FORMAT " rows", drops->rows));
+	if (drops->skipped > 0)
+		add_detail(o, "%d partition(s) skipped, first: %s", drops->skipped, drops->first_problem);
+	if (r->out_of_time)
+		o->stopped = true;
+}
+
+static void
+run_policy(Runner *r, Policy *p, Outcome *o)
+{
+	PrepareUnit pu;
+	DboptUnitError err;
+	DboptPartitionDrops drops;
+	List	   *targets;
+	ListCell   *lc;
+	StringInfoData unindexed;
+	bool		partitioned;
+
+	memset(&drops, 0, sizeof(drops));
+	o->cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+														TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+														IntervalPGetDatum(p->keep)));
+	if (!p->enabled)
+	{
+		o->status = "skipped";
+		add_detail(o, "policy disabled");
+		return;
+	}
+	memset(&pu, 0, sizeof(pu));
+	pu.p = p;
+	pu.operation = r->operation;
+	if (!dbopt_run_isolated(prepare_unit, &pu, 0, &err))
+	{
+		o->failed = true;
+		o->status = err.lock_timeout ? "skipped" : "error";
+		add_detail(o, "%s", err.lock_timeout ? dbopt_unit_error_text(&err) :
+				   psprintf("SQLSTATE %s: %s", unpack_sql_state(err.sqlerrcode), err.message));
+		return;
+	}
+	if (pu.references)
+		add_detail(o, "%s", pu.references);
+	partitioned = pu.relkind == RELKIND_PARTITIONED_TABLE;
+
+	/* Delete mode drops whole partitions first; archive mode empties them first. */
+	if (partitioned && !p->archive)
+	{
+		drop_partitions(r, p, o, &drops);
+		if (o->stopped)
+			goto done;
+	}
+
+	targets = policy_targets(p, pu.relkind, r->dry_run && !p->archive ? drops.relids : NIL);
+	initStringInfo(&unindexed);
+	foreach(lc, targets)
+	{
+		Target	   *t = lfirst(lc);
+		TargetUnit	tu;
+
+		CHECK_FOR_INTERRUPTS();
+		tu.t = t;
+		tu.p = p;
+		tu.cutoff = o->cutoff;
+		tu.count = r->dry_run;
+		if (!dbopt_run_isolated(target_unit, &tu, 0, &err))
+		{
+			batch_failed(o, t, &err);
+			break;
+		}
+		if (t->gone)
+			continue;
+		if (!t->indexed && (t->may_hold || !partitioned))
+			appendStringInfo(&unindexed, "%s%s", unindexed.len ? ", " : "", t->name);
+		if (r->dry_run)
+		{
+			o->deleted += t->rows;
+			o->batches += t->batches;
+		}
+		else if (t->may_hold && !run_target(r, p, t, pu.columns, o))
+			break;
+	}
+	if (unindexed.len > 0)
+		add_detail(o, "warning time_column_not_indexed: no btree index leads on %s in %s, so batches walk the heap in block ranges",
+				   quote_identifier(p->time_column), unindexed.data);
+	if (r->dry_run && p->max_rows > 0 && o->deleted > p->max_rows)
+	{
+		o->deleted = p->max_rows;
+		o->batches = (int) ((p->max_rows + p->batch_size - 1) / p->batch_size);
+		add_detail(o, "max_rows_per_run (" INT64_FORMAT ") caps this run", p->max_rows);
+	}
+	if (p->archive)
+		o->archived = r->dry_run ? o->deleted : o->archived;
+
+	if (partitioned && p->archive && !o->failed && !o->lock_busy && !o->stopped)
+		drop_partitions(r, p, o, &drops);
+
+done:
+	if (o->stopped && r->out_of_time)
+		add_detail(o, "stopped at max_duration; the next call resumes");
+	if (o->failed)
+		o->status = "error";
+	else if (o->lock_busy)
+		o->status = "skipped";
+	else
+		o->status = r->dry_run ? "dry_run" : "ok";
+}
+
+/* Remember the run on the policy row and in the maintenance log. */
+static void
+record_outcome(Runner *r, Policy *p, Outcome *o, double ms)
+{
+	char	   *name = get_rel_relkind(p->relid) != '\0' ?
+		dbopt_qualified_relname(p->relid) : psprintf("%u", p->relid);
+	char	   *cutoff = DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															 TimestampTzGetDatum(o->cutoff)));
+	const char *action;
+
+	if (strcmp(o->status, "ok") == 0)
+		action = p->archive ? "archived" : "deleted";
+	else if (strcmp(o->status, "dry_run") == 0)
+		action = p->archive ? "would archive" : "would delete";
+	else
+		action = o->status;
+	dbopt_log_action(r->operation, name, action, o->deleted, -1,
+					 psprintf("cutoff %s, %d batch(es), %d partition(s) dropped, %.1f ms%s%s",
+							  cutoff, o->batches, o->dropped, ms,
+							  o->detail.len ? "; " : "", o->detail.data));
+
+	/* A run cut short is not a run: the policy stays first in line. */
+	if (!r->dry_run && !o->stopped)
+	{
+		Oid			argtypes[3] = {OIDOID, INT8OID, TEXTOID};
+		Datum		values[3];
+		DboptSavedUser saved;
+
+		values[0] = ObjectIdGetDatum(p->relid);
+		values[1] = Int64GetDatum(o->deleted);
+		values[2] = CStringGetTextDatum(o->status);
+		dbopt_become_extension_owner(&saved);
+		SPI_connect();
+		if (SPI_execute_with_args("UPDATE dbopt.retention_policies SET last_run_at = clock_timestamp(),"
+								  " last_rows = $2, last_status = $3 WHERE relation = $1::regclass",
+								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update dbopt.retention_policies");
+		SPI_finish();
+		dbopt_restore_user(&saved);
+	}
+}
+
+/* ---------- entry points ---------- */
+
+PG_FUNCTION_INFO_V1(dbopt_apply_data_retention_policies);
+
+Datum
+dbopt_apply_data_retention_policies(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Runner		r;
+	List	   *policies;
+	ListCell   *lc;
+	MemoryContext itemcxt;
+	int			nok = 0,
+				nother = 0;
+	int64		total = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	r.operation = "apply_data_retention_policies";
+	r.cxt = CurrentMemoryContext;
+	dbopt_init_materialized_srf(fcinfo);
+	policies = load_policies();
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt retention policy",
+									ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, policies)
+	{
+		Policy	   *p = lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(itemcxt);
+		Outcome		o;
+		TimestampTz began = GetCurrentTimestamp();
+		double		ms;
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		memset(&o, 0, sizeof(o));
+		initStringInfo(&o.detail);
+		run_policy(&r, p, &o);
+		ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
+		record_outcome(&r, p, &o, ms);
+		if (strcmp(o.status, "ok") == 0 || strcmp(o.status, "dry_run") == 0)
+			nok++;
+		else
+			nother++;
+		total += o.deleted;
+
+		values[0] = ObjectIdGetDatum(p->relid);
+		values[1] = CStringGetTextDatum(p->archive ? "archive" : "delete");
+		values[2] = TimestampTzGetDatum(o.cutoff);
+		values[3] = Int64GetDatum(o.deleted);
+		values[4] = Int64GetDatum(o.archived);
+		values[5] = Int32GetDatum(o.dropped);
+		values[6] = Int32GetDatum(o.batches);
+		values[7] = Float8GetDatum(ms);
+		values[8] = CStringGetTextDatum(o.status);
+		values[9] = CStringGetTextDatum(o.detail.data);
+		nulls[9] = o.detail.len == 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextDelete(itemcxt);
+	ereport(NOTICE,
+			(errmsg("apply_data_retention_policies%s: %d polic%s ok, %d skipped or failed, " INT64_FORMAT " row(s) %s",
+					r.dry_run ? " dry run" : "", nok, nok == 1 ? "y" : "ies", nother, total,
+					r.dry_run ? "would go" : "removed")));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_run_data_retention);
+
+/*
+ * CALL dbopt.run_data_retention(max_duration): the same work, committing
+ * after every batch and partition so no transaction holds locks or an xmin
+ * for long.  Progress needs no bookkeeping: the next call computes a new
+ * cutoff and finds whatever old rows are left.
+ */
+Datum
+dbopt_run_data_retention(PG_FUNCTION_ARGS)
+{
+	CallContext *call = (fcinfo->context && IsA(fcinfo->context, CallContext)) ?
+		(CallContext *) fcinfo->context : NULL;
+	Runner		r;
+	List	   *policies;
+	ListCell   *lc;
+	MemoryContext itemcxt;
+	MemoryContext caller = CurrentMemoryContext;
+	TimestampTz started = GetCurrentTimestamp();
+	int			done = 0;
+
+	if (call == NULL || call->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("run_data_retention must be called with CALL outside a transaction block"),
+				 errdetail("It commits after every batch, which is not possible inside BEGIN ... COMMIT or a function."),
+				 errhint("Run CALL dbopt.run_data_retention() on its own, or SELECT dbopt.apply_data_retention_policies() for one transaction.")));
+
+	memset(&r, 0, sizeof(r));
+	r.commit = true;
+	r.operation = "run_data_retention";
+	r.cxt = AllocSetContextCreate(PortalContext ? PortalContext : TopMemoryContext,
+								  "dbopt run_data_retention", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(r.cxt);
+	if (!PG_ARGISNULL(0))
+	{
+		Interval   *limit = PG_GETARG_INTERVAL_P(0);
+
+		r.deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															 TimestampTzGetDatum(started),
+															 IntervalPGetDatum(limit)));
+		if (r.deadline <= started)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_duration must be positive"),
+					 errdetail("It is how long this call may run before it stops cleanly."),
+					 errhint("Pass NULL to run until every policy is done.")));
+	}
+
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	MemoryContextSwitchTo(r.cxt);
+	policies = load_policies();
+	itemcxt = AllocSetContextCreate(r.cxt, "dbopt retention policy", ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, policies)
+	{
+		Policy	   *p = lfirst(lc);
+		Outcome		o;
+		TimestampTz began = GetCurrentTimestamp();
+		double		ms;
+
+		if (r.deadline != 0 && began >= r.deadline)
+		{
+			ereport(NOTICE,
+					(errmsg("run_data_retention: max_duration reached after %d of %d policies; the next call resumes",
+							done, list_length(policies))));
+			break;
+		}
+		MemoryContextSwitchTo(itemcxt);
+		memset(&o, 0, sizeof(o));
+		initStringInfo(&o.detail);
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("dbopt run_data_retention: %s", dbopt_qualified_relname(p->relid)));
+		run_policy(&r, p, &o);
+		ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
+		record_outcome(&r, p, &o, ms);
+		ereport(NOTICE,
+				(errmsg("run_data_retention: %s %s: " INT64_FORMAT " deleted, " INT64_FORMAT " archived, %d partition(s) dropped, %d batch(es), longest %.1f ms",
+						get_rel_relkind(p->relid) != '\0' ? dbopt_qualified_relname(p->relid) : psprintf("%u", p->relid),
+						o.status, o.deleted, o.archived, o.dropped, o.batches, o.longest_batch_ms),
+				 o.detail.len ? errdetail("%s.", o.detail.data) : 0));
+		MemoryContextSwitchTo(r.cxt);
+		SPI_commit();
+		MemoryContextSwitchTo(r.cxt);
+		MemoryContextReset(itemcxt);
+		if (!o.stopped)
+			done++;
+		if (r.out_of_time)
+		{
+			ereport(NOTICE,
+					(errmsg("run_data_retention: max_duration reached; the next call resumes")));
+			break;
+		}
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(r.cxt);
+	PG_RETURN_VOID();
+}
