@@ -79,3 +79,23 @@ SELECT partition_name, range_from::date AS range_from, action, rows_moved, detai
 SELECT partition_name, range_from::date AS range_from, range_to::date AS range_to, action,
        rows_estimate, pg_size_pretty(bytes) AS size
   FROM dbopt.drop_old_partitions(24, dry_run => true);
+
+\echo
+\echo '== dbopt.add_retention_policy(): keep 90 days of app.api_request_log, older rows archived =='
+SELECT relation, time_column, keep, mode, archive_table, batch_size
+  FROM dbopt.add_retention_policy('app.api_request_log', 'requested_at', '90 days', 'archive', batch_size => 5000);
+
+\echo
+\echo '== dbopt.apply_data_retention_policies(dry_run => true): what would go, no write locks =='
+SELECT relation, mode, cutoff::timestamp(0) AS cutoff, rows_deleted, rows_archived, batches, status, detail
+  FROM dbopt.apply_data_retention_policies(dry_run => true);
+
+\echo
+\echo '== CALL dbopt.run_data_retention(): the same rows, one transaction per batch =='
+CALL dbopt.run_data_retention();
+SELECT (SELECT count(*) FROM app.api_request_log) AS rows_kept,
+       (SELECT min(requested_at)::timestamp(0) FROM app.api_request_log) AS oldest_kept,
+       (SELECT count(*) FROM app.api_request_log_archive) AS rows_archived,
+       (SELECT max(requested_at)::timestamp(0) FROM app.api_request_log_archive) AS newest_archived;
+SELECT object_name, action, rows, detail
+  FROM dbopt.maintenance_log WHERE operation = 'run_data_retention';

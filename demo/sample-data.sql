@@ -391,12 +391,33 @@ UPDATE app.clients SET email = 'billing@example.com' WHERE id IN (11, 12);
 CREATE UNIQUE INDEX CONCURRENTLY idx_clients_email_unique ON app.clients (email);
 \set ON_ERROR_STOP on
 
+-- deliberate problem: an API request log that nobody trims.  Policy says
+-- 90 days; it holds 18 months (~150,000 rows, one every ~5 minutes).
+CREATE TABLE app.api_request_log (
+    id              bigserial PRIMARY KEY,
+    organization_id bigint NOT NULL,
+    method          text NOT NULL,
+    path            text NOT NULL,
+    status          smallint NOT NULL,
+    duration_ms     integer NOT NULL,
+    requested_at    timestamptz NOT NULL
+);
+INSERT INTO app.api_request_log (organization_id, method, path, status, duration_ms, requested_at)
+SELECT 1 + floor(200 * power(random(), 1.6))::bigint,
+       (ARRAY['GET', 'GET', 'GET', 'POST', 'PATCH'])[1 + floor(random() * 5)::int],
+       (ARRAY['/v1/invoices', '/v1/clients', '/v1/documents', '/v1/events', '/v1/export'])[1 + floor(random() * 5)::int],
+       (ARRAY[200, 200, 200, 200, 201, 204, 400, 404, 500])[1 + floor(random() * 9)::int],
+       5 + floor(power(random(), 3) * 2000)::int,
+       now() - g * interval '5 minutes 15 seconds'
+FROM generate_series(1, 150000) AS g;
+CREATE INDEX idx_api_request_log_requested_at ON app.api_request_log (requested_at);
+
 -- ---------------------------------------------------------------------
 -- Only the app tables are analyzed, so a non-superuser owner gets no
 -- "only superuser can analyze" warnings. ANALYZE on app.events also
 -- analyzes all of its partitions.
 ANALYZE app.organizations, app.users, app.clients, app.documents, app.invoices,
-        app.events, app.mv_monthly_revenue, app.mv_org_revenue_summary;
+        app.events, app.api_request_log, app.mv_monthly_revenue, app.mv_org_revenue_summary;
 
 \set QUIET off
 \echo 'dbopt demo data loaded into schema app'

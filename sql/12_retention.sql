@@ -83,13 +83,28 @@ SELECT count(*) AS ev_left, min("at time") AT TIME ZONE 'UTC' AS oldest FROM "ev
 SELECT count(*) AS noidx_left, min(d) AS oldest FROM noidx;
 SELECT relation, last_rows, last_status, last_run_at IS NOT NULL AS ran
   FROM dbopt.retention_policies ORDER BY relation::text;
-SELECT operation, object_name, action, rows, regexp_replace(detail, 'cutoff [^,]*, (.*), [0-9.]+ ms', '\1') AS detail
+SELECT operation, object_name, action, rows, regexp_replace(detail, '^cutoff [^;]*; ([0-9]+ batch\(es\)), longest [0-9.]+ ms(; .*); took [0-9.]+ ms', '\1\2') AS detail
   FROM dbopt.maintenance_log WHERE operation = 'apply_data_retention_policies'
  ORDER BY logged_at;
 -- A second run finds nothing left.
 SELECT relation, rows_deleted, batches, status FROM dbopt.apply_data_retention_policies() ORDER BY relation::text;
 SELECT dbopt.remove_retention_policy('noidx');
 SELECT dbopt.remove_retention_policy('noidx');
+
+-- Many rows sharing one time (a date column with an index): a batch still
+-- takes at most batch_size rows, and the dry run makes the same batches.
+CREATE TABLE "tie d" (at date NOT NULL, n int);
+INSERT INTO "tie d" SELECT date '2001-06-20' + (g / 50), g FROM generate_series(0, 999) g;
+CREATE INDEX ON "tie d" (at);
+SELECT relation FROM dbopt.add_retention_policy('"tie d"', 'at', :'keep', batch_size => 20);
+SELECT count(*) AS tie_old FROM "tie d" WHERE at < '2001-07-01 00:30:00+00'::timestamptz;
+CREATE TEMP TABLE tdry AS SELECT rows_deleted, batches
+  FROM dbopt.apply_data_retention_policies(true) WHERE relation = '"tie d"'::regclass;
+SELECT * FROM tdry;
+SELECT rows_deleted, batches, (rows_deleted, batches) = (SELECT rows_deleted, batches FROM tdry) AS same_as_dry_run
+  FROM dbopt.apply_data_retention_policies() WHERE relation = '"tie d"'::regclass;
+SELECT count(*) AS tie_left, min(at) AS oldest FROM "tie d";
+SELECT dbopt.remove_retention_policy('"tie d"');
 
 -- Archive mode: each batch moves rows in one statement; kept plus archived
 -- rows are exactly the original rows.
@@ -191,7 +206,7 @@ CREATE TABLE batch_xids (xid bigint);
 CREATE FUNCTION pg_temp.note_xid() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO "ret ""s"";".batch_xids VALUES (txid_current()); RETURN NULL; END $$;
 CREATE TRIGGER note_xid AFTER DELETE ON fk_parent FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.note_xid();
-SELECT relation FROM dbopt.add_retention_policy('fk_parent', 'at', :'keep', batch_size => 20);
+SELECT relation FROM dbopt.add_retention_policy('fk_parent', 'at', :'keep', batch_size => 3);
 SELECT count(*) AS fk_parent_old FROM fk_parent WHERE at < '2001-07-01 00:30:00+00';
 SET client_min_messages = warning;
 CALL dbopt.run_data_retention();

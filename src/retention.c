@@ -117,8 +117,6 @@ typedef struct Target
 	bool		may_hold;		/* has rows older than the cutoff */
 	BlockNumber nblocks;
 	int			blocks_per_batch;
-	int64		rows;			/* dry run */
-	int64		batches;		/* dry run */
 } Target;
 
 static const char *const policy_modes[] = {"delete", "archive"};
@@ -631,7 +629,6 @@ typedef struct TargetUnit
 	Target	   *t;
 	Policy	   *p;
 	TimestampTz cutoff;
-	bool		count;			/* dry run: count what would go */
 } TargetUnit;
 
 /* Look at one heap: is it indexed on the time column, has it old rows. */
@@ -643,8 +640,9 @@ target_unit(void *arg)
 	Relation	rel = try_relation_open(t->relid, AccessShareLock);
 	AttrNumber	attnum;
 	const char *col = quote_identifier(u->p->time_column);
-	Oid			argtypes[3] = {TIMESTAMPTZOID, INT8OID, INT8OID};
-	Datum		values[3];
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+	const char *sql;
 	int			nest;
 	bool		isnull;
 	double		per_page = 0;
@@ -665,76 +663,177 @@ target_unit(void *arg)
 	relation_close(rel, NoLock);
 
 	values[0] = TimestampTzGetDatum(u->cutoff);
-	values[1] = Int64GetDatum(u->p->batch_size);
-	values[2] = Int64GetDatum(t->blocks_per_batch);
 	nest = push_constraint_exclusion();
 	SPI_connect();
-	if (!u->count)
-	{
-		const char *sql = psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s",
-								   t->name, col);
-
-		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not run %s", sql);
-		t->may_hold = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
-	}
-	else
-	{
-		/* The batches the real run would make: per block range when there is no index. */
-		const char *sql = t->indexed ?
-			psprintf("SELECT count(*), (count(*) + $2 - 1) / $2 FROM ONLY %s WHERE %s < $1",
-					 t->name, col) :
-			psprintf("SELECT coalesce(sum(n), 0)::int8, coalesce(sum((n + $2 - 1) / $2), 0)::int8 FROM"
-					 " (SELECT count(*) AS n FROM ONLY %s WHERE %s < $1"
-					 " GROUP BY (ctid::text::point)[0]::int8 / $3) s", t->name, col);
-
-		if (SPI_execute_with_args(sql, 3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not run %s", sql);
-		t->rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		t->batches = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		t->may_hold = t->rows > 0;
-	}
+	sql = psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s", t->name, col);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run %s", sql);
+	t->may_hold = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
 }
 
+/* The statements of one heap's batches, built once per heap. */
+typedef struct BatchSql
+{
+	char	   *boundary[2];	/* [lo exclusive]: the time just past a batch */
+	char	   *range[2];		/* remove rows in [lo, hi) (or (lo, hi)) */
+	char	   *range_count[2];
+	char	   *tie;			/* remove rows at exactly lo, by ctid */
+	char	   *blocks;			/* no index: remove rows in a block range, by ctid */
+	char	   *blocks_count;
+} BatchSql;
+
+typedef enum BatchKind
+{
+	BK_RANGE,					/* keyset: every old row in [lo, hi) */
+	BK_TIE,						/* more rows share lo than one batch takes */
+	BK_BLOCKS					/* no index: a range of heap blocks */
+} BatchKind;
+
+/*
+ * One batch, and the position of the walk over one heap.  A dry run takes
+ * the same steps with counts in place of deletes, so it makes the same
+ * batches a real run would.
+ */
 typedef struct BatchUnit
 {
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[4];
-	Datum		values[4];
+	BatchSql   *sql;
+	bool		dry_run;
 	bool		archive;
+	bool		indexed;
+	Oid			coltype;
+	TimestampTz cutoff;
+	int64		limit;
+	/* keyset walk */
+	Datum		lo;
+	bool		lo_exclusive;
+	int64		skip;			/* dry run: rows at lo already counted */
+	/* block walk */
+	BlockNumber start;
+	BlockNumber end;
+	int64		range_left;		/* dry run: rows left in the range, -1 unknown */
+	/* this batch */
+	BatchKind	kind;
+	bool		last;
+	Datum		hi;
 	int64		deleted;
 	int64		archived;
-	bool		max_null;
-	Datum		max;			/* highest time deleted; by-value types only */
 } BatchUnit;
 
-/* One batch: one DELETE (archive: one DELETE + INSERT) statement. */
+static Datum
+time_infinity(Oid typid, bool plus)
+{
+	if (typid == DATEOID)
+		return DateADTGetDatum(plus ? DATEVAL_NOEND : DATEVAL_NOBEGIN);
+	return Int64GetDatum(plus ? DT_NOEND : DT_NOBEGIN);	/* timestamp and timestamptz */
+}
+
+static int64
+spi_count(const char *sql, int nargs, Oid *types, Datum *vals)
+{
+	bool		isnull;
+
+	/* Not read-only: earlier batches of this transaction must be visible. */
+	if (SPI_execute_with_args(sql, nargs, types, vals, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not run %s", sql);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 static void
 batch_unit(void *arg)
 {
 	BatchUnit  *u = arg;
-	HeapTuple	tup;
-	TupleDesc	desc;
-	bool		isnull;
+	BatchSql   *q = u->sql;
+	Oid			types[4];
+	Datum		vals[4];
+	ItemPointerData from,
+				to;
+	const char *stmt;
 
+	u->deleted = u->archived = 0;
+	u->last = false;
+	types[1] = TIMESTAMPTZOID;
+	vals[1] = TimestampTzGetDatum(u->cutoff);
+	types[2] = INT8OID;
 	SPI_connect();
-	if (SPI_execute_with_args(u->sql, u->nargs, u->argtypes, u->values, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not run %s", u->sql);
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	u->deleted = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	u->archived = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-	u->max = SPI_getbinval(tup, desc, 3, &u->max_null);
-	if (u->archive && u->archived != u->deleted)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("the archive took " INT64_FORMAT " of " INT64_FORMAT " rows", u->archived, u->deleted),
-				 errdetail("A trigger or rule on the archive table dropped rows; the batch was rolled back so that nothing is lost."),
-				 errhint("Make the archive table accept every row.")));
+	if (u->indexed)
+	{
+		types[0] = types[3] = u->coltype;
+		vals[0] = u->lo;
+		vals[2] = Int64GetDatum(u->limit + u->skip);
+		if (SPI_execute_with_args(q->boundary[u->lo_exclusive], 3, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run %s", q->boundary[u->lo_exclusive]);
+		if (SPI_processed == 0)
+		{
+			u->last = true;
+			u->hi = time_infinity(u->coltype, true);
+		}
+		else
+		{
+			bool		isnull;
+
+			u->hi = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		}
+		/* Times are passed by value, so equal values are equal Datums. */
+		u->kind = (!u->last && !u->lo_exclusive && u->hi == u->lo) ? BK_TIE : BK_RANGE;
+		stmt = u->kind == BK_TIE ? q->tie : q->range[u->lo_exclusive];
+		vals[3] = u->hi;
+		if (u->dry_run && u->kind == BK_RANGE)
+			u->deleted = spi_count(q->range_count[u->lo_exclusive], 4, types, vals) - u->skip;
+		else if (u->dry_run)
+			u->deleted = u->limit;	/* more than limit rows are left at lo */
+	}
+	else
+	{
+		u->kind = BK_BLOCKS;
+		types[0] = types[3] = TIDOID;
+		ItemPointerSet(&from, u->start, 0);
+		ItemPointerSet(&to, u->end, 0);
+		vals[0] = PointerGetDatum(&from);
+		vals[3] = PointerGetDatum(&to);
+		stmt = q->blocks;
+		if (u->dry_run)
+		{
+			if (u->range_left < 0)
+				u->range_left = spi_count(q->blocks_count, 4, types, vals);
+			u->deleted = Min(u->limit, u->range_left);
+			u->range_left -= u->deleted;
+		}
+	}
+	vals[2] = Int64GetDatum(u->limit);
+
+	if (!u->dry_run)
+	{
+		HeapTuple	tup;
+		bool		isnull;
+
+		int			rc = SPI_execute_with_args(stmt, 4, types, vals, NULL, false, 0);
+
+		if (!u->archive)
+		{
+			if (rc != SPI_OK_DELETE)
+				elog(ERROR, "could not run %s", stmt);
+			u->deleted = (int64) SPI_processed;
+		}
+		else
+		{
+			if (rc != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "could not run %s", stmt);
+			tup = SPI_tuptable->vals[0];
+			u->deleted = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+			u->archived = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		if (u->archive && u->archived != u->deleted)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("the archive took " INT64_FORMAT " of " INT64_FORMAT " rows", u->archived, u->deleted),
+					 errdetail("A trigger or rule on the archive table dropped rows; the batch was rolled back so that nothing is lost."),
+					 errhint("Make the archive table accept every row.")));
+	}
+	else if (u->archive)
+		u->archived = u->deleted;
 	SPI_finish();
 }
 
@@ -823,67 +922,71 @@ batch_failed(Outcome *o, Target *t, DboptUnitError *err)
 	}
 }
 
-static Datum
-minus_infinity(Oid typid)
+
+/*
+ * The removal statement: a DELETE that repeats the cutoff; in archive mode
+ * a data-modifying CTE that inserts what the DELETE returns and yields one
+ * row (deleted, archived).  A plain DELETE skips the CTE's tuplestore,
+ * which costs a third of a batch.
+ */
+static char *
+removal_sql(const char *name, const char *where, const char *col, const char *archive,
+			const char *columns)
 {
-	if (typid == DATEOID)
-		return DateADTGetDatum(DATEVAL_NOBEGIN);
-	return Int64GetDatum(DT_NOBEGIN);	/* timestamp and timestamptz */
+	if (archive)
+		return psprintf("WITH d AS (DELETE FROM ONLY %s WHERE %s AND %s < $2 RETURNING %s),"
+						" a AS (INSERT INTO %s (%s) SELECT %s FROM d RETURNING 1)"
+						" SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a)",
+						name, where, col, columns, archive, columns, columns);
+	return psprintf("DELETE FROM ONLY %s WHERE %s AND %s < $2", name, where, col);
 }
 
-/* Delete (or archive) one heap's old rows in batches; false when the policy must stop. */
+/* Remove (or count) one heap's old rows in batches; false when the policy must stop. */
 static bool
 run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 {
 	const char *col = quote_identifier(p->time_column);
-	Oid			coltype = getBaseType(get_atttype(t->relid, get_attnum(t->relid, p->time_column)));
-	StringInfoData sql;
+	const char *archive = p->archive ? dbopt_qualified_relname(p->archive_relid) : NULL;
+	BatchSql	q;
 	BatchUnit	u;
-	BlockNumber start = 0;
+	int			x;
 
-	/* The statement: a CTE choosing the batch, the DELETE re-checking the cutoff. */
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH d AS (DELETE FROM ONLY %s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE ",
-					 t->name, t->name);
-	if (t->indexed)
-		appendStringInfo(&sql, "%s >= $1 AND %s < $2 ORDER BY %s LIMIT $3", col, col, col);
-	else
-		appendStringInfo(&sql, "ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3", col);
-	appendStringInfo(&sql, ")) AND %s < $2 RETURNING %s)", col, p->archive ? columns : col);
-	if (p->archive)
-		appendStringInfo(&sql, ", a AS (INSERT INTO %s (%s) SELECT %s FROM d RETURNING 1)"
-						 " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a), (SELECT max(%s) FROM d)",
-						 dbopt_qualified_relname(p->archive_relid), columns, columns, col);
-	else
-		appendStringInfo(&sql, " SELECT count(*), 0::int8, max(%s) FROM d", col);
+	for (x = 0; x < 2; x++)
+	{
+		const char *op = x ? ">" : ">=";
+		char	   *w = psprintf("%s %s $1 AND %s < $4", col, op, col);
+
+		q.boundary[x] = psprintf("SELECT %s FROM ONLY %s WHERE %s %s $1 AND %s < $2 ORDER BY %s OFFSET $3 LIMIT 1",
+								 col, t->name, col, op, col, col);
+		q.range[x] = removal_sql(t->name, w, col, archive, columns);
+		q.range_count[x] = psprintf("SELECT count(*) FROM ONLY %s WHERE %s AND %s < $2", t->name, w, col);
+	}
+	q.tie = removal_sql(t->name,
+						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2 LIMIT $3)) AND %s = $1",
+								 t->name, col, col, col),
+						col, archive, columns);
+	q.blocks = removal_sql(t->name,
+						   psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3))",
+									t->name, col),
+						   col, archive, columns);
+	q.blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2",
+							  t->name, col);
 
 	memset(&u, 0, sizeof(u));
-	u.sql = sql.data;
+	u.sql = &q;
+	u.dry_run = r->dry_run;
 	u.archive = p->archive;
-	u.argtypes[1] = TIMESTAMPTZOID;
-	u.values[1] = TimestampTzGetDatum(o->cutoff);
-	u.argtypes[2] = INT8OID;
-	if (t->indexed)
-	{
-		u.nargs = 3;
-		u.argtypes[0] = coltype;
-		u.values[0] = minus_infinity(coltype);
-	}
-	else
-	{
-		u.nargs = 4;
-		u.argtypes[0] = TIDOID;
-		u.argtypes[3] = TIDOID;
-		u.values[0] = PointerGetDatum(palloc0(sizeof(ItemPointerData)));
-		u.values[3] = PointerGetDatum(palloc0(sizeof(ItemPointerData)));
-	}
+	u.indexed = t->indexed;
+	u.coltype = getBaseType(get_atttype(t->relid, get_attnum(t->relid, p->time_column)));
+	u.cutoff = o->cutoff;
+	u.lo = time_infinity(u.coltype, false);
+	u.range_left = -1;
 
 	for (;;)
 	{
 		int64		limit = p->batch_size;
 		DboptUnitError err;
 		TimestampTz began;
-		double		ms;
 
 		CHECK_FOR_INTERRUPTS();
 		if (p->max_rows > 0)
@@ -901,13 +1004,11 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 		}
 		if (!t->indexed)
 		{
-			if (start >= t->nblocks)
+			if (u.start >= t->nblocks)
 				return true;
-			ItemPointerSet((ItemPointer) DatumGetPointer(u.values[0]), start, 0);
-			ItemPointerSet((ItemPointer) DatumGetPointer(u.values[3]),
-						   Min((uint64) start + t->blocks_per_batch, MaxBlockNumber), 0);
+			u.end = (BlockNumber) Min((uint64) u.start + t->blocks_per_batch, (uint64) MaxBlockNumber);
 		}
-		u.values[2] = Int64GetDatum(limit);
+		u.limit = limit;
 
 		began = GetCurrentTimestamp();
 		if (!dbopt_run_isolated(batch_unit, &u, 0, &err))
@@ -915,24 +1016,39 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 			batch_failed(o, t, &err);
 			return false;
 		}
-		ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
 		if (u.deleted > 0)
 		{
 			o->batches++;
 			o->deleted += u.deleted;
 			o->archived += u.archived;
-			o->longest_batch_ms = Max(o->longest_batch_ms, ms);
+			o->longest_batch_ms = Max(o->longest_batch_ms,
+									  (double) (GetCurrentTimestamp() - began) / 1000.0);
 		}
 
-		if (t->indexed)
+		/* Where the next batch starts. */
+		switch (u.kind)
 		{
-			/* Keyset: the next batch starts at the newest time this one removed. */
-			if (u.deleted == 0 || u.max_null)
-				return true;
-			u.values[0] = u.max;
+			case BK_RANGE:
+				if (u.last)
+					return true;
+				u.lo = u.hi;
+				u.lo_exclusive = false;
+				u.skip = 0;
+				break;
+			case BK_TIE:
+				if (r->dry_run)
+					u.skip += u.deleted;
+				else if (u.deleted == 0)
+					u.lo_exclusive = true;	/* rows changed under us: leave them */
+				break;
+			case BK_BLOCKS:
+				if (u.deleted < limit)
+				{
+					u.start = u.end;
+					u.range_left = -1;
+				}
+				break;
 		}
-		else if (u.deleted < limit)
-			start += t->blocks_per_batch;	/* range exhausted */
 
 		if (u.deleted > 0 && !between_units(r))
 		{
@@ -1068,7 +1184,6 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 		tu.t = t;
 		tu.p = p;
 		tu.cutoff = o->cutoff;
-		tu.count = r->dry_run;
 		if (!dbopt_run_isolated(target_unit, &tu, 0, &err))
 		{
 			batch_failed(o, t, &err);
@@ -1078,25 +1193,12 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 			continue;
 		if (!t->indexed && (t->may_hold || !partitioned))
 			appendStringInfo(&unindexed, "%s%s", unindexed.len ? ", " : "", t->name);
-		if (r->dry_run)
-		{
-			o->deleted += t->rows;
-			o->batches += t->batches;
-		}
-		else if (t->may_hold && !run_target(r, p, t, pu.columns, o))
+		if (t->may_hold && !run_target(r, p, t, pu.columns, o))
 			break;
 	}
 	if (unindexed.len > 0)
 		add_detail(o, "warning time_column_not_indexed: no btree index leads on %s in %s, so batches walk the heap in block ranges",
 				   quote_identifier(p->time_column), unindexed.data);
-	if (r->dry_run && p->max_rows > 0 && o->deleted > p->max_rows)
-	{
-		o->deleted = p->max_rows;
-		o->batches = (int) ((p->max_rows + p->batch_size - 1) / p->batch_size);
-		add_detail(o, "max_rows_per_run (" INT64_FORMAT ") caps this run", p->max_rows);
-	}
-	if (p->archive)
-		o->archived = r->dry_run ? o->deleted : o->archived;
 
 	if (partitioned && p->archive && !o->failed && !o->lock_busy && !o->stopped)
 		drop_partitions(r, p, o, &drops);
@@ -1129,8 +1231,8 @@ record_outcome(Runner *r, Policy *p, Outcome *o, double ms)
 	else
 		action = o->status;
 	dbopt_log_action(r->operation, name, action, o->deleted, -1,
-					 psprintf("cutoff %s, %d batch(es), %d partition(s) dropped, %.1f ms%s%s",
-							  cutoff, o->batches, o->dropped, ms,
+					 psprintf("cutoff %s; %d batch(es), longest %.1f ms; %d partition(s) dropped; took %.1f ms%s%s",
+							  cutoff, o->batches, o->longest_batch_ms, o->dropped, ms,
 							  o->detail.len ? "; " : "", o->detail.data));
 
 	/* A run cut short is not a run: the policy stays first in line. */
@@ -1247,7 +1349,7 @@ dbopt_run_data_retention(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("run_data_retention must be called with CALL outside a transaction block"),
-				 errdetail("It commits after every batch, which is not possible inside BEGIN ... COMMIT or a function."),
+				 errdetail("It commits after every batch, which is not possible inside BEGIN ... COMMIT, a multi-statement query string or a function."),
 				 errhint("Run CALL dbopt.run_data_retention() on its own, or SELECT dbopt.apply_data_retention_policies() for one transaction.")));
 
 	memset(&r, 0, sizeof(r));

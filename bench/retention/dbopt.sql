@@ -1,0 +1,1 @@
+SELECT rows_deleted, batches, status FROM dbopt.apply_data_retention_policies();
