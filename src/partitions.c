@@ -1214,6 +1214,8 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static char *load_tree_isolated(Oid parent, Tree *t);
+
 /*
  * Retention policies (retention.c) on a table range-partitioned by their
  * time column: drop the partitions wholly older than cutoff, by the rules
@@ -1232,12 +1234,18 @@ dbopt_drop_partitions_below(Oid parent, const char *column, TimestampTz cutoff,
 	ListCell   *lc;
 	OpCounts   *counts = palloc0(sizeof(OpCounts));
 	MemoryContext itemcxt;
-	int			nest;
+	char	   *problem;
 
 	memset(out, 0, sizeof(*out));
-	nest = dbopt_push_lock_timeout();
-	load_tree(parent, &t);
-	AtEOXact_GUC(true, nest);
+	problem = load_tree_isolated(parent, &t);
+	if (problem != NULL)
+	{
+		/* Rows may still go; the partitions wait for the next run. */
+		out->applies = true;
+		out->skipped = 1;
+		out->first_problem = psprintf("%s: %s", dbopt_qualified_relname(parent), problem);
+		return;
+	}
 	if (!t.key.supported || !t.key.is_time || strcmp(t.key.attname, column) != 0)
 		return;
 	out->applies = true;

@@ -1139,6 +1139,7 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 	ListCell   *lc;
 	StringInfoData unindexed;
 	bool		partitioned;
+	MemoryContext tcxt;
 
 	memset(&drops, 0, sizeof(drops));
 	o->cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
@@ -1175,10 +1176,14 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 
 	targets = policy_targets(p, pu.relkind, r->dry_run && !p->archive ? drops.relids : NIL);
 	initStringInfo(&unindexed);
+	/* Per heap: a table with thousands of partitions must not pile up statements. */
+	tcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt retention heap", ALLOCSET_SMALL_SIZES);
 	foreach(lc, targets)
 	{
 		Target	   *t = lfirst(lc);
 		TargetUnit	tu;
+		MemoryContext old = MemoryContextSwitchTo(tcxt);
+		bool		go_on = true;
 
 		CHECK_FOR_INTERRUPTS();
 		tu.t = t;
@@ -1187,15 +1192,21 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 		if (!dbopt_run_isolated(target_unit, &tu, 0, &err))
 		{
 			batch_failed(o, t, &err);
-			break;
+			go_on = false;
 		}
-		if (t->gone)
-			continue;
-		if (!t->indexed && (t->may_hold || !partitioned))
-			appendStringInfo(&unindexed, "%s%s", unindexed.len ? ", " : "", t->name);
-		if (t->may_hold && !run_target(r, p, t, pu.columns, o))
+		else if (!t->gone)
+		{
+			if (!t->indexed && (t->may_hold || !partitioned))
+				appendStringInfo(&unindexed, "%s%s", unindexed.len ? ", " : "", t->name);
+			if (t->may_hold && !run_target(r, p, t, pu.columns, o))
+				go_on = false;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(tcxt);
+		if (!go_on)
 			break;
 	}
+	MemoryContextDelete(tcxt);
 	if (unindexed.len > 0)
 		add_detail(o, "warning time_column_not_indexed: no btree index leads on %s in %s, so batches walk the heap in block ranges",
 				   quote_identifier(p->time_column), unindexed.data);
