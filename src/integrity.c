@@ -1466,20 +1466,6 @@ amcheck_unit(void *arg)
 	SPI_finish();
 }
 
-static Oid
-relation_am(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			am = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
-		ReleaseSysCache(tup);
-	}
-	return am;
-}
-
 static bool
 is_corruption(int sqlerrcode)
 {
@@ -1512,7 +1498,7 @@ check_amcheck(IntegrityRun *run, Oid relid)
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 
 		if (idx->indisvalid && idx->indisready &&
-			relation_am(idx->indexrelid) == BTREE_AM_OID)
+			dbopt_relation_am(idx->indexrelid) == BTREE_AM_OID)
 			indexes = lappend_oid(indexes, idx->indexrelid);
 	}
 	systable_endscan(scan);

@@ -841,23 +841,13 @@ Datum
 dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
 {
 	Oid			parent = PG_GETARG_OID(0);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(parent)};
 	bool		exists = get_rel_relkind(parent) != '\0';
 	uint64		n;
-	DboptSavedUser saved;
 
 	/* A dropped parent leaves a stale row that anyone allowed to run this may clear. */
 	if (exists)
 		check_owner(parent, "unmanage_partitions");
-	dbopt_become_extension_owner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("DELETE FROM dbopt.partition_config WHERE parent = $1::regclass",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from dbopt.partition_config");
-	n = SPI_processed;
-	SPI_finish();
-	dbopt_restore_user(&saved);
+	n = dbopt_delete_registration("partition_config", "parent", parent);
 	if (n > 0)
 		dbopt_log_action("unmanage_partitions",
 						 exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent),
@@ -1127,6 +1117,20 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 	}
 }
 
+/* run_retention_ops() with a memory context reset after each partition. */
+static void
+run_retention_ops_per_item(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *counts,
+						   DboptBetweenUnits between, void *between_arg)
+{
+	MemoryContext itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition item",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(itemcxt);
+
+	run_retention_ops(ops, dry_run, rsinfo, counts, itemcxt, between, between_arg);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+}
+
 /* Cutoff for "older than step" in the key type, or false if it underflows. */
 static bool
 retention_cutoff(const Tree *t, const Step *step, Bound *cutoff)
@@ -1164,7 +1168,6 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	Bound		cutoff;
 	List	   *ops;
 	OpCounts *counts;
-	MemoryContext itemcxt;
 	int			nest;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -1196,15 +1199,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	ops = plan_retention(&t, &cutoff, strcmp(mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL);
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition item",
-									ALLOCSET_SMALL_SIZES);
-	{
-		MemoryContext old = MemoryContextSwitchTo(itemcxt);
-
-		run_retention_ops(ops, dry_run, rsinfo, counts, itemcxt, NULL, NULL);
-		MemoryContextSwitchTo(old);
-	}
-	MemoryContextDelete(itemcxt);
+	run_retention_ops_per_item(ops, dry_run, rsinfo, counts, NULL, NULL);
 	AtEOXact_GUC(true, nest);
 	ereport(NOTICE,
 			(errmsg("drop_old_partitions%s: %d partition(s) %s, %d kept by rule, %d skipped",
@@ -1233,7 +1228,6 @@ dbopt_drop_partitions_below(Oid parent, const char *column, TimestampTz cutoff,
 	List	   *ops;
 	ListCell   *lc;
 	OpCounts   *counts = palloc0(sizeof(OpCounts));
-	MemoryContext itemcxt;
 	char	   *problem;
 
 	memset(out, 0, sizeof(*out));
@@ -1260,15 +1254,7 @@ dbopt_drop_partitions_below(Oid parent, const char *column, TimestampTz cutoff,
 	ops = plan_retention(&t, &cb, PA_DROP, NIL);
 	foreach(lc, ops)
 		((PartOp *) lfirst(lc))->require_empty = require_empty;
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition item",
-									ALLOCSET_SMALL_SIZES);
-	{
-		MemoryContext old = MemoryContextSwitchTo(itemcxt);
-
-		run_retention_ops(ops, dry_run, NULL, counts, itemcxt, between, between_arg);
-		MemoryContextSwitchTo(old);
-	}
-	MemoryContextDelete(itemcxt);
+	run_retention_ops_per_item(ops, dry_run, NULL, counts, between, between_arg);
 	foreach(lc, ops)
 	{
 		PartOp	   *op = lfirst(lc);

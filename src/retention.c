@@ -291,20 +291,6 @@ referencing_keys(Oid relid)
 	return buf.len ? psprintf("referenced by %s", buf.data) : NULL;
 }
 
-static Oid
-index_am(Oid indexoid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
-	Oid			am = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
-		ReleaseSysCache(tup);
-	}
-	return am;
-}
-
 /* Whether a valid, non-partial btree index leads on attnum. */
 static bool
 has_time_index(Relation rel, AttrNumber attnum)
@@ -324,7 +310,7 @@ has_time_index(Relation rel, AttrNumber attnum)
 		ind = (Form_pg_index) GETSTRUCT(tup);
 		if (ind->indisvalid && ind->indnkeyatts >= 1 && ind->indkey.values[0] == attnum &&
 			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
-			index_am(indexoid) == BTREE_AM_OID)
+			dbopt_relation_am(indexoid) == BTREE_AM_OID)
 			found = true;
 		ReleaseSysCache(tup);
 		if (found)
@@ -553,23 +539,13 @@ Datum
 dbopt_remove_retention_policy(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	bool		exists = get_rel_relkind(relid) != '\0';
 	uint64		n;
-	DboptSavedUser saved;
 
 	/* A dropped table leaves a stale row that anyone allowed to run this may clear. */
 	if (exists)
 		require_owner(relid, "remove_retention_policy", "table");
-	dbopt_become_extension_owner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("DELETE FROM dbopt.retention_policies WHERE relation = $1::regclass",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from dbopt.retention_policies");
-	n = SPI_processed;
-	SPI_finish();
-	dbopt_restore_user(&saved);
+	n = dbopt_delete_registration("retention_policies", "relation", relid);
 	if (n > 0)
 		dbopt_log_action("remove_retention_policy",
 						 exists ? dbopt_qualified_relname(relid) : psprintf("%u", relid),

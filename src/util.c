@@ -35,6 +35,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 #include "dbopt/util.h"
@@ -132,6 +133,40 @@ dbopt_qualified_relname(Oid relid)
 	if (nsp == NULL || rel == NULL)
 		return psprintf("%u", relid);
 	return quote_qualified_identifier(nsp, rel);
+}
+
+Oid
+dbopt_relation_am(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+uint64
+dbopt_delete_registration(const char *table, const char *column, Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	char	   *sql = psprintf("DELETE FROM dbopt.%s WHERE %s = $1::regclass",
+							   quote_identifier(table), quote_identifier(column));
+	uint64		n;
+	DboptSavedUser saved;
+
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not run %s", sql);
+	n = SPI_processed;
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	return n;
 }
 
 bool

@@ -68,6 +68,15 @@ extern bool dbopt_is_user_namespace(Oid nspid);
  */
 extern List *dbopt_user_relations(const char *relkinds);
 
+/* Access method of a relation (pg_class.relam), or InvalidOid if it is gone. */
+extern Oid	dbopt_relation_am(Oid relid);
+
+/*
+ * Delete relid's row from one of dbopt's registries (dbopt.<table>, keyed
+ * by the regclass <column>), as the extension owner; returns rows deleted.
+ */
+extern uint64 dbopt_delete_registration(const char *table, const char *column, Oid relid);
+
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
 
