@@ -842,21 +842,12 @@ dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
 {
 	Oid			parent = PG_GETARG_OID(0);
 	bool		exists = get_rel_relkind(parent) != '\0';
-	uint64		n;
 
 	/* A dropped parent leaves a stale row that anyone allowed to run this may clear. */
 	if (exists)
 		check_owner(parent, "unmanage_partitions");
-	n = dbopt_delete_registration("partition_config", "parent", parent);
-	if (n > 0)
-		dbopt_log_action("unmanage_partitions",
-						 exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent),
-						 "unregistered", -1, -1, NULL);
-	else
-		ereport(NOTICE,
-				(errmsg("%s is not registered with dbopt.manage_partitions()",
-						exists ? dbopt_qualified_relname(parent) : psprintf("%u", parent))));
-	PG_RETURN_BOOL(n > 0);
+	PG_RETURN_BOOL(dbopt_unregister("partition_config", "parent", parent, "unmanage_partitions",
+									NULL, "is not registered with dbopt.manage_partitions()"));
 }
 
 /* ---------- retention ---------- */

@@ -540,21 +540,12 @@ dbopt_remove_retention_policy(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	bool		exists = get_rel_relkind(relid) != '\0';
-	uint64		n;
 
 	/* A dropped table leaves a stale row that anyone allowed to run this may clear. */
 	if (exists)
 		require_owner(relid, "remove_retention_policy", "table");
-	n = dbopt_delete_registration("retention_policies", "relation", relid);
-	if (n > 0)
-		dbopt_log_action("remove_retention_policy",
-						 exists ? dbopt_qualified_relname(relid) : psprintf("%u", relid),
-						 "unregistered", -1, -1, "the table's rows are left as they are");
-	else
-		ereport(NOTICE,
-				(errmsg("%s has no retention policy",
-						exists ? dbopt_qualified_relname(relid) : psprintf("%u", relid))));
-	PG_RETURN_BOOL(n > 0);
+	PG_RETURN_BOOL(dbopt_unregister("retention_policies", "relation", relid, "remove_retention_policy",
+									"the table's rows are left as they are", "has no retention policy"));
 }
 
 /* ---------- units ---------- */

@@ -149,13 +149,15 @@ dbopt_relation_am(Oid relid)
 	return am;
 }
 
-uint64
-dbopt_delete_registration(const char *table, const char *column, Oid relid)
+bool
+dbopt_unregister(const char *table, const char *column, Oid relid,
+				 const char *operation, const char *log_detail, const char *absent)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	char	   *sql = psprintf("DELETE FROM dbopt.%s WHERE %s = $1::regclass",
 							   quote_identifier(table), quote_identifier(column));
+	char	   *name = dbopt_qualified_relname(relid);
 	uint64		n;
 	DboptSavedUser saved;
 
@@ -166,7 +168,11 @@ dbopt_delete_registration(const char *table, const char *column, Oid relid)
 	n = SPI_processed;
 	SPI_finish();
 	dbopt_restore_user(&saved);
-	return n;
+	if (n > 0)
+		dbopt_log_action(operation, name, "unregistered", -1, -1, log_detail);
+	else
+		ereport(NOTICE, (errmsg("%s %s", name, absent)));
+	return n > 0;
 }
 
 bool

@@ -73,9 +73,13 @@ extern Oid	dbopt_relation_am(Oid relid);
 
 /*
  * Delete relid's row from one of dbopt's registries (dbopt.<table>, keyed
- * by the regclass <column>), as the extension owner; returns rows deleted.
+ * by the regclass <column>) as the extension owner, then log it, or say in
+ * a NOTICE "<relation> <absent>" when there was none.  relid may belong to
+ * a dropped table.  The caller checks ownership first.
  */
-extern uint64 dbopt_delete_registration(const char *table, const char *column, Oid relid);
+extern bool dbopt_unregister(const char *table, const char *column, Oid relid,
+							 const char *operation, const char *log_detail,
+							 const char *absent);
 
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
