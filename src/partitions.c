@@ -770,7 +770,6 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	Datum		values[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	result;
-	DboptSavedUser saved;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -808,13 +807,11 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	values[3] = retention ? CStringGetTextDatum(retention) : (Datum) 0;
 	nulls[3] = retention ? ' ' : 'n';
 	values[4] = CStringGetTextDatum(mode);
-	values[5] = CStringGetDatum(t.key.attname);
+	values[5] = DirectFunctionCall1(namein, CStringGetDatum(t.key.attname));
 	values[6] = ObjectIdGetDatum(t.key.typid);
-	values[7] = CStringGetDatum(GetUserNameFromId(GetUserId(), false));
+	values[7] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
-	dbopt_become_extension_owner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO dbopt.partition_config AS c"
+	result = dbopt_register("INSERT INTO dbopt.partition_config AS c"
 							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type, registered_by)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 							  " ON CONFLICT (parent) DO UPDATE SET partition_interval = excluded.partition_interval,"
@@ -822,12 +819,7 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 							  " retention_mode = excluded.retention_mode, key_column = excluded.key_column,"
 							  " key_type = excluded.key_type, registered_by = excluded.registered_by"
 							  " RETURNING c.*",
-							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not write dbopt.partition_config");
-	result = SPI_copytuple(SPI_tuptable->vals[0]);
-	SPI_finish();
-	dbopt_restore_user(&saved);
+							8, argtypes, values, nulls);
 
 	dbopt_log_action("manage_partitions", dbopt_qualified_relname(parent), "registered", -1, -1,
 					 psprintf("interval %s, premake %d, retention %s (%s)", interval, premake,

@@ -430,11 +430,10 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	bool		enabled;
 	Interval	zero;
 	TupleDesc	desc;
-	Oid			argtypes[8] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[9] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID, NAMEOID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	result;
-	DboptSavedUser saved;
 	bool		is_archive;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
@@ -504,24 +503,18 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	values[6] = Int64GetDatum(max_rows);
 	nulls[6] = has_max ? ' ' : 'n';
 	values[7] = BoolGetDatum(enabled);
+	values[8] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
-	dbopt_become_extension_owner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO dbopt.retention_policies AS p"
+	result = dbopt_register("INSERT INTO dbopt.retention_policies AS p"
 							  " (relation, time_column, keep, mode, archive_table, batch_size, max_rows_per_run,"
 							  "  enabled, registered_by)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, session_user)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 							  " ON CONFLICT (relation) DO UPDATE SET time_column = excluded.time_column,"
 							  " keep = excluded.keep, mode = excluded.mode, archive_table = excluded.archive_table,"
 							  " batch_size = excluded.batch_size, max_rows_per_run = excluded.max_rows_per_run,"
 							  " enabled = excluded.enabled, registered_by = excluded.registered_by"
 							  " RETURNING p.*",
-							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not write dbopt.retention_policies");
-	result = SPI_copytuple(SPI_tuptable->vals[0]);
-	SPI_finish();
-	dbopt_restore_user(&saved);
+							9, argtypes, values, nulls);
 
 	dbopt_log_action("add_retention_policy", dbopt_qualified_relname(relid), "registered", -1, -1,
 					 psprintf("keep %s by %s, %s%s%s, batches of %d%s",

@@ -149,6 +149,24 @@ dbopt_relation_am(Oid relid)
 	return am;
 }
 
+HeapTuple
+dbopt_register(const char *upsert_sql, int nargs, Oid *argtypes, Datum *values,
+			   const char *nulls)
+{
+	HeapTuple	row;
+	DboptSavedUser saved;
+
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args(upsert_sql, nargs, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not run %s", upsert_sql);
+	row = SPI_copytuple(SPI_tuptable->vals[0]);
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	return row;
+}
+
 bool
 dbopt_unregister(const char *table, const char *column, Oid relid,
 				 const char *operation, const char *log_detail, const char *absent)
@@ -432,7 +450,7 @@ dbopt_log_action(const char *operation, const char *object_name,
 		nulls[4] = 'n';
 	if (detail == NULL)
 		nulls[5] = 'n';
-	values[6] = CStringGetDatum(GetUserNameFromId(GetUserId(), false));
+	values[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
 	/* The log is dbopt's: written as its owner, naming the real caller. */
 	dbopt_become_extension_owner(&saved);

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "nodes/pg_list.h"
 
 /* Installed version of an extension in this database, or NULL. */
@@ -70,6 +71,14 @@ extern List *dbopt_user_relations(const char *relkinds);
 
 /* Access method of a relation (pg_class.relam), or InvalidOid if it is gone. */
 extern Oid	dbopt_relation_am(Oid relid);
+
+/*
+ * Insert or update one row of a dbopt registry with upsert_sql (an INSERT
+ * … ON CONFLICT … RETURNING *, parameters $1…), as the extension owner;
+ * returns the row, copied into the caller's memory context.
+ */
+extern HeapTuple dbopt_register(const char *upsert_sql, int nargs, Oid *argtypes,
+								Datum *values, const char *nulls);
 
 /*
  * Delete relid's row from one of dbopt's registries (dbopt.<table>, keyed
