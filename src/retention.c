@@ -679,6 +679,8 @@ typedef struct BatchUnit
 	Datum		hi;
 	int64		deleted;
 	int64		archived;
+	int64		chosen;			/* rows the batch picked; more than deleted when
+								 * other sessions moved some past the cutoff */
 } BatchUnit;
 
 static Datum
@@ -712,7 +714,7 @@ batch_unit(void *arg)
 				to;
 	const char *stmt;
 
-	u->deleted = u->archived = 0;
+	u->deleted = u->archived = u->chosen = 0;
 	u->last = false;
 	types[1] = TIMESTAMPTZOID;
 	vals[1] = TimestampTzGetDatum(u->cutoff);
@@ -771,12 +773,8 @@ batch_unit(void *arg)
 
 		int			rc = SPI_execute_with_args(stmt, 4, types, vals, NULL, false, 0);
 
-		if (!u->archive)
-		{
-			if (rc != SPI_OK_DELETE)
-				elog(ERROR, "could not run %s", stmt);
-			u->deleted = (int64) SPI_processed;
-		}
+		if (rc == SPI_OK_DELETE)
+			u->deleted = u->chosen = (int64) SPI_processed;
 		else
 		{
 			if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -784,6 +782,9 @@ batch_unit(void *arg)
 			tup = SPI_tuptable->vals[0];
 			u->deleted = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 			u->archived = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+			u->chosen = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+			if (isnull)
+				u->chosen = u->deleted;
 		}
 		if (u->archive && u->archived != u->deleted)
 			ereport(ERROR,
@@ -792,8 +793,12 @@ batch_unit(void *arg)
 					 errdetail("A trigger or rule on the archive table dropped rows; the batch was rolled back so that nothing is lost."),
 					 errhint("Make the archive table accept every row.")));
 	}
-	else if (u->archive)
-		u->archived = u->deleted;
+	else
+	{
+		u->chosen = u->deleted;
+		if (u->archive)
+			u->archived = u->deleted;
+	}
 	SPI_finish();
 }
 
@@ -884,21 +889,35 @@ batch_failed(Outcome *o, Target *t, DboptUnitError *err)
 
 
 /*
- * The removal statement: a DELETE that repeats the cutoff; in archive mode
- * a data-modifying CTE that inserts what the DELETE returns and yields one
- * row (deleted, archived).  A plain DELETE skips the CTE's tuplestore,
- * which costs a third of a batch.
+ * The removal statement: a DELETE that repeats the cutoff.  In archive
+ * mode, and with a chooser (a query for the ctids of one batch), it is a
+ * data-modifying CTE yielding one row (deleted, archived, chosen): how many
+ * rows the chooser picked tells the block walk whether its range is done,
+ * even when other sessions' updates kept some of them.  Otherwise a plain
+ * DELETE skips the CTE's tuplestore, which costs a third of a batch.
  */
 static char *
-removal_sql(const char *name, const char *where, const char *col, const char *archive,
-			const char *columns)
+removal_sql(const char *name, const char *where, const char *chooser, const char *col,
+			const char *archive, const char *columns)
 {
+	StringInfoData buf;
+
+	if (!archive && !chooser)
+		return psprintf("DELETE FROM ONLY %s WHERE %s AND %s < $2", name, where, col);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "WITH ");
+	if (chooser)
+		appendStringInfo(&buf, "c AS (%s), ", chooser);
+	appendStringInfo(&buf, "d AS (DELETE FROM ONLY %s WHERE %s AND %s < $2 RETURNING %s)",
+					 name, chooser ? "ctid = ANY (ARRAY(SELECT ctid FROM c))" : where, col,
+					 archive ? columns : "1");
 	if (archive)
-		return psprintf("WITH d AS (DELETE FROM ONLY %s WHERE %s AND %s < $2 RETURNING %s),"
-						" a AS (INSERT INTO %s (%s) SELECT %s FROM d RETURNING 1)"
-						" SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM a)",
-						name, where, col, columns, archive, columns, columns);
-	return psprintf("DELETE FROM ONLY %s WHERE %s AND %s < $2", name, where, col);
+		appendStringInfo(&buf, ", a AS (INSERT INTO %s (%s) SELECT %s FROM d RETURNING 1)",
+						 archive, columns, columns);
+	appendStringInfo(&buf, " SELECT (SELECT count(*) FROM d), %s, %s",
+					 archive ? "(SELECT count(*) FROM a)" : "0::int8",
+					 chooser ? "(SELECT count(*) FROM c)" : "NULL::int8");
+	return buf.data;
 }
 
 /* Remove (or count) one heap's old rows in batches; false when the policy must stop. */
@@ -918,15 +937,15 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 
 		q.boundary[x] = psprintf("SELECT %s FROM ONLY %s WHERE %s %s $1 AND %s < $2 ORDER BY %s OFFSET $3 LIMIT 1",
 								 col, t->name, col, op, col, col);
-		q.range[x] = removal_sql(t->name, w, col, archive, columns);
+		q.range[x] = removal_sql(t->name, w, NULL, col, archive, columns);
 		q.range_count[x] = psprintf("SELECT count(*) FROM ONLY %s WHERE %s AND %s < $2", t->name, w, col);
 	}
 	q.tie = removal_sql(t->name,
 						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2 LIMIT $3)) AND %s = $1",
 								 t->name, col, col, col),
-						col, archive, columns);
-	q.blocks = removal_sql(t->name,
-						   psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3))",
+						NULL, col, archive, columns);
+	q.blocks = removal_sql(t->name, NULL,
+						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3",
 									t->name, col),
 						   col, archive, columns);
 	q.blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2",
@@ -1002,7 +1021,7 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 					u.lo_exclusive = true;	/* rows changed under us: leave them */
 				break;
 			case BK_BLOCKS:
-				if (u.deleted < limit)
+				if (u.chosen < limit)
 				{
 					u.start = u.end;
 					u.range_left = -1;
