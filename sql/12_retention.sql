@@ -258,6 +258,27 @@ REVOKE ALL ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text
 REVOKE USAGE ON SCHEMA "ret ""s"";", dbopt FROM regress_ret_user;
 DROP ROLE regress_ret_user;
 
+-- A table partitioned by another column (LIST by region): no partition is
+-- dropped, the old rows go leaf by leaf.
+CREATE TABLE "by region" (region text NOT NULL, at timestamptz NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE "by region eu" PARTITION OF "by region" FOR VALUES IN ('eu');
+CREATE TABLE "by region us" PARTITION OF "by region" FOR VALUES IN ('us');
+INSERT INTO "by region" SELECT (ARRAY['eu', 'us'])[1 + g % 2], timestamptz '2001-06-01 00:00+00' + g * interval '1 day'
+  FROM generate_series(0, 59) g;
+CREATE INDEX ON "by region" (at);
+SELECT relation FROM dbopt.add_retention_policy('"by region"', 'at', :'keep', batch_size => 7);
+SELECT rows_deleted, partitions_dropped, batches, status
+  FROM dbopt.apply_data_retention_policies() WHERE relation = '"by region"'::regclass;
+SELECT tableoid::regclass AS leaf, count(*), min(at) AT TIME ZONE 'UTC' AS oldest FROM "by region" GROUP BY 1 ORDER BY 1;
+SELECT dbopt.remove_retention_policy('"by region"');
+
+-- A time column dropped after registration makes that policy an error.
+CREATE TABLE "col gone" (id int, at timestamptz);
+SELECT relation FROM dbopt.add_retention_policy('"col gone"', 'at', '1 day');
+ALTER TABLE "col gone" DROP COLUMN at;
+SELECT status, detail FROM dbopt.apply_data_retention_policies(true) WHERE relation = '"col gone"'::regclass;
+SELECT dbopt.remove_retention_policy('"col gone"');
+
 -- A dropped table leaves a stale policy that is reported, then removed.
 SELECT 'fk_parent'::regclass::oid AS fk_oid \gset
 DROP TABLE "fk child", fk_parent;
