@@ -1,0 +1,1 @@
+\ir ../retention/dbopt.sql
