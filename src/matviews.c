@@ -1,0 +1,475 @@
+/*-------------------------------------------------------------------------
+ *
+ * matviews.c
+ *	  refresh_materialized_views(): every materialized view (or the ones
+ *	  named) refreshed in dependency order, each on its own, and the
+ *	  history behind dbopt.matview_freshness.
+ *
+ * The order comes from pg_depend: a view's _RETURN rule depends on the
+ * relations its query reads, and a plain view in between is followed to
+ * the materialized views under it.  Views are sorted topologically (Kahn,
+ * ties by name), so a view built on another is refreshed after it.  Each
+ * refresh is one isolated unit under dbopt.lock_timeout; a view whose
+ * input failed or was skipped is skipped too, since refreshing it would
+ * only copy stale data.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/binaryheap.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+/* One materialized view in the refresh graph. */
+typedef struct MatView
+{
+	Oid			relid;
+	char	   *name;			/* qualified */
+	bool		wanted;			/* listed (or all) */
+	List	   *inputs;			/* indexes of the views it reads */
+	List	   *dependents;		/* indexes of the views that read it */
+	int			pending;		/* inputs not yet ordered */
+	const char *method;
+	const char *status;
+	char	   *detail;
+	double		ms;
+} MatView;
+
+/* The _RETURN rule of a view or materialized view, or InvalidOid. */
+static Oid
+return_rule(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(relid),
+									  CStringGetDatum("_RETURN"));
+	Oid			rule = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		rule = ((Form_pg_rewrite) GETSTRUCT(tup))->oid;
+		ReleaseSysCache(tup);
+	}
+	return rule;
+}
+
+/* Relations a rule reads, from pg_depend, each once. */
+static List *
+rule_reads(Oid rule)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RewriteRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(rule));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->refclassid == RelationRelationId)
+			result = list_append_unique_oid(result, d->refobjid);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return result;
+}
+
+/*
+ * The materialized views that relid's query reads, directly or through
+ * plain views, added to *found.
+ */
+static void
+matviews_read_by(Oid relid, List **found, List **seen)
+{
+	Oid			rule = return_rule(relid);
+	List	   *reads;
+	ListCell   *lc;
+
+	if (!OidIsValid(rule))
+		return;
+	reads = rule_reads(rule);
+	foreach(lc, reads)
+	{
+		Oid			ref = lfirst_oid(lc);
+		char		kind;
+
+		if (ref == relid || list_member_oid(*seen, ref))
+			continue;
+		*seen = lappend_oid(*seen, ref);
+		kind = get_rel_relkind(ref);
+		if (kind == RELKIND_MATVIEW)
+			*found = lappend_oid(*found, ref);
+		else if (kind == RELKIND_VIEW)
+			matviews_read_by(ref, found, seen);
+	}
+}
+
+/* views[] is sorted by OID. */
+static int
+find_view(MatView *views, int n, Oid relid)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (views[mid].relid == relid)
+			return mid;
+		if (views[mid].relid < relid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* binaryheap is a max-heap: the alphabetically first name must compare highest. */
+static int
+name_order(Datum a, Datum b, void *arg)
+{
+	MatView    *views = arg;
+
+	return strcmp(views[DatumGetInt32(b)].name, views[DatumGetInt32(a)].name);
+}
+
+/*
+ * Order every materialized view so that each comes after the ones it
+ * reads; returns indexes into views.  Kahn's algorithm, O((V + E) log V).
+ */
+static int *
+refresh_order(MatView *views, int n)
+{
+	binaryheap *ready = binaryheap_allocate(Max(n, 1), name_order, views);
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
+	int			k = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		views[i].pending = list_length(views[i].inputs);
+		if (views[i].pending == 0)
+			binaryheap_add_unordered(ready, Int32GetDatum(i));
+	}
+	binaryheap_build(ready);
+	while (!binaryheap_empty(ready))
+	{
+		int			v = DatumGetInt32(binaryheap_remove_first(ready));
+		ListCell   *lc;
+
+		order[k++] = v;
+		foreach(lc, views[v].dependents)
+		{
+			int			d = lfirst_int(lc);
+
+			if (--views[d].pending == 0)
+				binaryheap_add(ready, Int32GetDatum(d));
+		}
+	}
+	/* A cycle cannot be built with CREATE MATERIALIZED VIEW; keep any rest anyway. */
+	for (i = 0; i < n && k < n; i++)
+		if (views[i].pending > 0)
+			order[k++] = i;
+	binaryheap_free(ready);
+	return order;
+}
+
+static bool
+is_populated(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		populated = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		populated = ((Form_pg_class) GETSTRUCT(tup))->relispopulated;
+		ReleaseSysCache(tup);
+	}
+	return populated;
+}
+
+/* A unique, valid, non-partial index on plain columns: what CONCURRENTLY needs. */
+static bool
+has_concurrent_key(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ind;
+		int			i;
+		bool		plain = true;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ind = (Form_pg_index) GETSTRUCT(tup);
+		for (i = 0; i < ind->indnkeyatts; i++)
+			if (ind->indkey.values[i] == 0)
+				plain = false;
+		if (ind->indisunique && ind->indisvalid && ind->indimmediate && plain &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
+			found = true;
+		ReleaseSysCache(tup);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	relation_close(rel, AccessShareLock);
+	return found;
+}
+
+typedef struct RefreshUnit
+{
+	MatView    *v;
+	bool		concurrently;
+} RefreshUnit;
+
+static void
+refresh_unit(void *arg)
+{
+	RefreshUnit *u = arg;
+	char	   *sql = psprintf("REFRESH MATERIALIZED VIEW %s%s",
+							   u->concurrently ? "CONCURRENTLY " : "", u->v->name);
+
+	SPI_connect();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run %s", sql);
+	SPI_finish();
+}
+
+/* Keep the refresh in dbopt.matview_refreshes (as the extension owner) and the maintenance log. */
+static void
+record_refresh(MatView *v)
+{
+	Oid			argtypes[5] = {OIDOID, TEXTOID, FLOAT8OID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	DboptSavedUser saved;
+
+	values[0] = ObjectIdGetDatum(v->relid);
+	values[1] = CStringGetTextDatum(v->method);
+	values[2] = Float8GetDatum(v->ms);
+	values[3] = CStringGetTextDatum(v->status);
+	values[4] = v->detail ? CStringGetTextDatum(v->detail) : (Datum) 0;
+	nulls[4] = v->detail ? ' ' : 'n';
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO dbopt.matview_refreshes (matview, method, duration_ms, status, detail)"
+							  " VALUES ($1, $2, $3, $4, $5)",
+							  5, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write dbopt.matview_refreshes");
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	dbopt_log_action("refresh_materialized_views", v->name,
+					 strcmp(v->status, "ok") == 0 ? psprintf("refreshed %s", v->method) : v->status,
+					 -1, dbopt_relation_size_nowait(v->relid),
+					 v->detail ? v->detail : psprintf("%.1f ms", v->ms));
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, MatView *v)
+{
+	Datum		values[5];
+	bool		nulls[5] = {0};
+
+	values[0] = ObjectIdGetDatum(v->relid);
+	values[1] = CStringGetTextDatum(v->method);
+	values[2] = Float8GetDatum(v->ms);
+	nulls[2] = strcmp(v->status, "ok") != 0 && strcmp(v->status, "error") != 0;
+	values[3] = CStringGetTextDatum(v->status);
+	values[4] = v->detail ? CStringGetTextDatum(v->detail) : (Datum) 0;
+	nulls[4] = v->detail == NULL;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_refresh_materialized_views);
+
+/* refresh_materialized_views(views regclass[], concurrently boolean, dry_run boolean) */
+Datum
+dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		concurrently = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
+	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	List	   *all = dbopt_user_relations("m");
+	List	   *listed = NIL;
+	MatView    *views;
+	int			n = list_length(all);
+	int		   *order;
+	int			i;
+	int			nok = 0,
+				nerr = 0,
+				nskip = 0;
+	ListCell   *lc;
+
+	/* Named views: each must be a materialized view the caller owns. */
+	if (!PG_ARGISNULL(0))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+		Datum	   *elems;
+		bool	   *enulls;
+		int			nelems;
+
+		deconstruct_array(arr, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &enulls, &nelems);
+		for (i = 0; i < nelems; i++)
+		{
+			Oid			relid = enulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+
+			if (get_rel_relkind(relid) != RELKIND_MATVIEW)
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("%s is not a materialized view",
+								OidIsValid(relid) ? dbopt_qualified_relname(relid) : "NULL"),
+						 errdetail("Only materialized views can be refreshed."),
+						 errhint("Pass NULL to refresh every materialized view in user schemas.")));
+			if (!dbopt_relation_ownercheck(relid, GetUserId()))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
+						 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
+						 errhint("Run it as the owner, or as a member of the owning role.")));
+			listed = list_append_unique_oid(listed, relid);
+			all = list_append_unique_oid(all, relid);	/* a view in a non-user schema */
+		}
+		list_sort(all, list_oid_cmp);
+		n = list_length(all);
+	}
+
+	/* The graph, over every view, so that order holds through unlisted ones. */
+	views = palloc0(sizeof(MatView) * Max(n, 1));
+	i = 0;
+	foreach(lc, all)
+	{
+		views[i].relid = lfirst_oid(lc);
+		views[i].name = dbopt_qualified_relname(views[i].relid);
+		views[i].wanted = PG_ARGISNULL(0) || list_member_oid(listed, views[i].relid);
+		i++;
+	}
+	for (i = 0; i < n; i++)
+	{
+		List	   *found = NIL;
+		List	   *seen = NIL;
+		ListCell   *fc;
+
+		CHECK_FOR_INTERRUPTS();
+		matviews_read_by(views[i].relid, &found, &seen);
+		foreach(fc, found)
+		{
+			int			j = find_view(views, n, lfirst_oid(fc));
+
+			if (j < 0 || j == i)
+				continue;
+			views[i].inputs = lappend_int(views[i].inputs, j);
+			views[j].dependents = lappend_int(views[j].dependents, i);
+		}
+	}
+	order = refresh_order(views, n);
+
+	dbopt_init_materialized_srf(fcinfo);
+	for (i = 0; i < n; i++)
+	{
+		MatView    *v = &views[order[i]];
+		ListCell   *ic;
+		MatView    *bad = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!v->wanted)
+			continue;
+		foreach(ic, v->inputs)
+		{
+			MatView    *in = &views[lfirst_int(ic)];
+
+			if (in->status && strcmp(in->status, "ok") != 0 && strcmp(in->status, "dry_run") != 0)
+				bad = in;
+		}
+		v->method = "skipped";
+		if (bad)
+		{
+			v->status = "skipped";
+			v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, bad->status);
+		}
+		else if (!dbopt_relation_ownercheck(v->relid, GetUserId()))
+		{
+			v->status = "skipped";
+			v->detail = pstrdup("not the owner of the materialized view");
+		}
+		else
+		{
+			RefreshUnit u;
+			DboptUnitError err;
+			TimestampTz began;
+
+			u.v = v;
+			u.concurrently = concurrently && is_populated(v->relid) &&
+				has_concurrent_key(v->relid);
+			v->method = u.concurrently ? "concurrently" : "plain";
+			if (!u.concurrently)
+				v->detail = !concurrently ? NULL :
+					!is_populated(v->relid) ? pstrdup("not populated yet, so CONCURRENTLY is not possible") :
+					pstrdup("no unique index on plain columns, so CONCURRENTLY is not possible; readers wait for the refresh");
+			if (dry_run)
+				v->status = "dry_run";
+			else
+			{
+				began = GetCurrentTimestamp();
+				if (dbopt_run_isolated(refresh_unit, &u, 0, &err))
+					v->status = "ok";
+				else
+				{
+					v->status = err.lock_timeout ? "skipped" : "error";
+					v->detail = dbopt_unit_error_text(&err);
+				}
+				v->ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
+			}
+		}
+		if (!dry_run)
+			record_refresh(v);
+		if (strcmp(v->status, "ok") == 0 || strcmp(v->status, "dry_run") == 0)
+			nok++;
+		else if (strcmp(v->status, "error") == 0)
+			nerr++;
+		else
+			nskip++;
+		put_row(rsinfo, v);
+	}
+	ereport(NOTICE,
+			(errmsg("refresh_materialized_views%s: %d %s, %d failed, %d skipped",
+					dry_run ? " dry run" : "", nok, dry_run ? "would refresh" : "refreshed", nerr, nskip)));
+	return (Datum) 0;
+}
