@@ -99,3 +99,10 @@ SELECT (SELECT count(*) FROM app.api_request_log) AS rows_kept,
        (SELECT max(requested_at)::timestamp(0) FROM app.api_request_log_archive) AS newest_archived;
 SELECT object_name, action, rows, detail
   FROM dbopt.maintenance_log WHERE operation = 'run_data_retention';
+
+\echo
+\echo '== dbopt.refresh_materialized_views(): both revenue views, the summary after the view it reads =='
+SELECT matview, method, round(duration_ms::numeric, 1) AS ms, status, detail
+  FROM dbopt.refresh_materialized_views();
+SELECT matview, last_refresh::timestamp(0) AS last_refresh, last_method, last_status
+  FROM dbopt.matview_freshness ORDER BY matview::text;
