@@ -20,12 +20,14 @@ int			dbopt_lock_timeout_ms = 5000;
 double		dbopt_index_bloat_threshold = 30.0;
 int			dbopt_check_timeout_ms = 0;
 int			dbopt_retention_batch_delay_ms = 0;
+char	   *dbopt_timezone = NULL;
 
 static const char *const guc_names[] = {
 	"dbopt.check_timeout",
 	"dbopt.index_bloat_threshold",
 	"dbopt.lock_timeout",
 	"dbopt.retention_batch_delay",
+	"dbopt.timezone",
 };
 
 void
@@ -69,6 +71,15 @@ dbopt_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("dbopt.timezone",
+							   "Time zone in which cron schedules are read.",
+							   "Empty means the server's TimeZone.",
+							   &dbopt_timezone,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("dbopt");
 }

@@ -819,7 +819,7 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 							  " retention_mode = excluded.retention_mode, key_column = excluded.key_column,"
 							  " key_type = excluded.key_type, registered_by = excluded.registered_by"
 							  " RETURNING c.*",
-							8, argtypes, values, nulls);
+							8, argtypes, values, nulls, NULL);
 
 	dbopt_log_action("manage_partitions", dbopt_qualified_relname(parent), "registered", -1, -1,
 					 psprintf("interval %s, premake %d, retention %s (%s)", interval, premake,

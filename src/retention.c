@@ -514,7 +514,7 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 							  " batch_size = excluded.batch_size, max_rows_per_run = excluded.max_rows_per_run,"
 							  " enabled = excluded.enabled, registered_by = excluded.registered_by"
 							  " RETURNING p.*",
-							9, argtypes, values, nulls);
+							9, argtypes, values, nulls, NULL);
 
 	dbopt_log_action("add_retention_policy", dbopt_qualified_relname(relid), "registered", -1, -1,
 					 psprintf("keep %s by %s, %s%s%s, batches of %d%s",

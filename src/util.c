@@ -150,32 +150,41 @@ dbopt_relation_am(Oid relid)
 }
 
 HeapTuple
-dbopt_register(const char *upsert_sql, int nargs, Oid *argtypes, Datum *values,
-			   const char *nulls)
+dbopt_register(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			   const char *nulls, TupleDesc *desc)
 {
 	HeapTuple	row;
+	int			rc;
+	MemoryContext caller = CurrentMemoryContext;
 	DboptSavedUser saved;
 
 	dbopt_become_extension_owner(&saved);
 	SPI_connect();
-	if (SPI_execute_with_args(upsert_sql, nargs, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not run %s", upsert_sql);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	if (rc < 0 || SPI_tuptable == NULL || SPI_processed != 1)
+		elog(ERROR, "could not run %s", sql);
 	row = SPI_copytuple(SPI_tuptable->vals[0]);
+	if (desc)
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		*desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		MemoryContextSwitchTo(old);
+	}
 	SPI_finish();
 	dbopt_restore_user(&saved);
 	return row;
 }
 
 bool
-dbopt_unregister(const char *table, const char *column, Oid relid,
-				 const char *operation, const char *log_detail, const char *absent)
+dbopt_unregister_key(const char *table, const char *column, Datum key, Oid keytype,
+					 const char *object_name, const char *operation,
+					 const char *log_detail, const char *absent)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	char	   *sql = psprintf("DELETE FROM dbopt.%s WHERE %s = $1::regclass",
+	Oid			argtypes[1] = {keytype};
+	Datum		values[1] = {key};
+	char	   *sql = psprintf("DELETE FROM dbopt.%s WHERE %s = $1",
 							   quote_identifier(table), quote_identifier(column));
-	char	   *name = dbopt_qualified_relname(relid);
 	uint64		n;
 	DboptSavedUser saved;
 
@@ -187,10 +196,18 @@ dbopt_unregister(const char *table, const char *column, Oid relid,
 	SPI_finish();
 	dbopt_restore_user(&saved);
 	if (n > 0)
-		dbopt_log_action(operation, name, "unregistered", -1, -1, log_detail);
+		dbopt_log_action(operation, object_name, "unregistered", -1, -1, log_detail);
 	else
-		ereport(NOTICE, (errmsg("%s %s", name, absent)));
+		ereport(NOTICE, (errmsg("%s %s", object_name, absent)));
 	return n > 0;
+}
+
+bool
+dbopt_unregister(const char *table, const char *column, Oid relid,
+				 const char *operation, const char *log_detail, const char *absent)
+{
+	return dbopt_unregister_key(table, column, ObjectIdGetDatum(relid), REGCLASSOID,
+								dbopt_qualified_relname(relid), operation, log_detail, absent);
 }
 
 bool

@@ -22,6 +22,7 @@ extern int	dbopt_lock_timeout_ms;
 extern double dbopt_index_bloat_threshold;
 extern int	dbopt_check_timeout_ms;
 extern int	dbopt_retention_batch_delay_ms;
+extern char *dbopt_timezone;
 
 extern void dbopt_define_gucs(void);
 extern int	dbopt_guc_count(void);

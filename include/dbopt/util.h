@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/htup.h"
+#include "access/tupdesc.h"
 #include "nodes/pg_list.h"
 
 /* Installed version of an extension in this database, or NULL. */
@@ -73,19 +74,25 @@ extern List *dbopt_user_relations(const char *relkinds);
 extern Oid	dbopt_relation_am(Oid relid);
 
 /*
- * Insert or update one row of a dbopt registry with upsert_sql (an INSERT
- * … ON CONFLICT … RETURNING *, parameters $1…), as the extension owner;
- * returns the row, copied into the caller's memory context.
+ * Run one statement on a dbopt table that returns exactly one row (an
+ * INSERT/UPDATE … RETURNING, or a WITH … SELECT), parameters $1…, as the
+ * extension owner.  Returns the row, and its descriptor in *desc unless
+ * desc is NULL, both in the caller's memory context.
  */
-extern HeapTuple dbopt_register(const char *upsert_sql, int nargs, Oid *argtypes,
-								Datum *values, const char *nulls);
+extern HeapTuple dbopt_register(const char *sql, int nargs, Oid *argtypes,
+								Datum *values, const char *nulls, TupleDesc *desc);
 
 /*
- * Delete relid's row from one of dbopt's registries (dbopt.<table>, keyed
- * by the regclass <column>) as the extension owner, then log it, or say in
- * a NOTICE "<relation> <absent>" when there was none.  relid may belong to
- * a dropped table.  The caller checks ownership first.
+ * Delete the rows of one of dbopt's registries (dbopt.<table>) whose
+ * <column> equals key, as the extension owner, then log it under
+ * object_name, or say in a NOTICE "<object_name> <absent>" when there was
+ * none.  The caller checks privileges first.
  */
+extern bool dbopt_unregister_key(const char *table, const char *column, Datum key, Oid keytype,
+								 const char *object_name, const char *operation,
+								 const char *log_detail, const char *absent);
+
+/* The same for a registry keyed by a regclass; relid may be a dropped table's. */
 extern bool dbopt_unregister(const char *table, const char *column, Oid relid,
 							 const char *operation, const char *log_detail,
 							 const char *absent);

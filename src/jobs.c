@@ -1,0 +1,602 @@
+/*-------------------------------------------------------------------------
+ *
+ * jobs.c
+ *	  The job registry (dbopt.jobs, dbopt.job_runs): schedule_job(),
+ *	  alter_job(), unschedule_job(), set_refresh_schedule(), and running a
+ *	  job, on demand with run_job() or, later, from the background worker.
+ *
+ * A job runs as the role that scheduled it (run_as); changing or running
+ * a job needs that role's privileges.  Every run is written to
+ * dbopt.job_runs as 'running' before the work starts, so a run whose
+ * process died can be told apart from one that finished.  The work runs
+ * in its own subtransaction under max_runtime: a failure is recorded with
+ * its SQLSTATE and message, and changes nothing else.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+#include "dbopt/schedule.h"
+#include "dbopt/util.h"
+
+static const char *const job_kinds[] = {
+	"refresh_materialized_views", "snapshot", "retention",
+	"partition_maintenance", "integrity_check", "sql", NULL
+};
+
+/* One row of dbopt.jobs. */
+typedef struct Job
+{
+	int64		job_id;
+	char	   *name;
+	char	   *kind;
+	char	   *schedule;
+	char	   *command;		/* NULL when none */
+	Interval	max_runtime;
+	int			max_retries;
+	bool		enabled;
+	char	   *run_as;
+	int			consecutive_failures;
+} Job;
+
+/* to_regclass() or to_regprocedure() on a name: InvalidOid when there is none. */
+static Oid
+to_reg(PGFunction fn, const char *name)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = CStringGetTextDatum(name);
+	fcinfo->args[0].isnull = false;
+	d = fn(fcinfo);
+	return fcinfo->isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+static void
+no_such_job(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("job \"%s\" does not exist", name),
+			 errdetail("No row of dbopt.jobs has that job_name."),
+			 errhint("SELECT job_name FROM dbopt.jobs lists the jobs.")));
+}
+
+static Job *
+load_job(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	MemoryContext cxt = CurrentMemoryContext;
+	Job		   *j = NULL;
+	DboptSavedUser saved;
+
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT job_id, job_name, kind, schedule, command, max_runtime, max_retries,"
+							  " enabled, run_as, consecutive_failures FROM dbopt.jobs WHERE job_name = $1",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read dbopt.jobs");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+
+		j = palloc0(sizeof(Job));
+		j->job_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		j->name = SPI_getvalue(tup, desc, 2);
+		j->kind = SPI_getvalue(tup, desc, 3);
+		j->schedule = SPI_getvalue(tup, desc, 4);
+		j->command = SPI_getvalue(tup, desc, 5);
+		j->max_runtime = *DatumGetIntervalP(SPI_getbinval(tup, desc, 6, &isnull));
+		j->max_retries = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		j->enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		j->run_as = SPI_getvalue(tup, desc, 9);
+		j->consecutive_failures = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	return j;
+}
+
+/* Changing or running a job needs the privileges of the role it runs as. */
+static void
+require_job_role(const Job *j, const char *func)
+{
+	Oid			role = get_role_oid(j->run_as, true);
+
+	if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be a member of role \"%s\" to use %s() on job \"%s\"", j->run_as, func, j->name),
+				 errdetail("Job \"%s\" runs as role \"%s\".", j->name, j->run_as),
+				 errhint("Run it as that role, or as a role that has its privileges.")));
+}
+
+static void
+check_kind(const char *kind)
+{
+	int			i;
+
+	for (i = 0; job_kinds[i]; i++)
+		if (strcmp(kind, job_kinds[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid job kind \"%s\"", kind),
+			 errdetail("A job is one of refresh_materialized_views, snapshot, retention, partition_maintenance, integrity_check or sql."),
+			 errhint("Use kind 'sql' with a command for anything else.")));
+}
+
+/* What command a kind takes: SQL for 'sql', one materialized view (or none) for refreshes. */
+static void
+check_command(const char *kind, const char *command)
+{
+	if (strcmp(kind, "sql") == 0)
+	{
+		if (command == NULL || command[strspn(command, " \t\r\n")] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a job of kind sql needs a command"),
+					 errdetail("The command is the SQL the job runs."),
+					 errhint("For example: dbopt.schedule_job('vacuum-queue', 'sql', '5 minutes', 'VACUUM app.queue').")));
+		return;
+	}
+	if (command == NULL)
+		return;
+	if (strcmp(kind, "refresh_materialized_views") == 0)
+	{
+		Oid			relid = to_reg(to_regclass, command);
+
+		if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_MATVIEW)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a materialized view", command),
+				 errdetail("The command of a refresh_materialized_views job names one view, or is NULL for all of them."),
+				 errhint("dbopt.set_refresh_schedule(view, schedule) schedules one view.")));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("a job of kind %s takes no command", kind),
+			 errdetail("Only sql jobs, and refresh_materialized_views jobs naming one view, have a command."),
+			 errhint("Pass command => NULL.")));
+}
+
+static void
+check_limits(const Interval *max_runtime, int max_retries)
+{
+	Interval	zero;
+
+	memset(&zero, 0, sizeof(zero));
+	if (max_runtime && DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(max_runtime),
+														 IntervalPGetDatum(&zero))) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_runtime must be a positive interval"),
+				 errdetail("A run that takes longer is cancelled and recorded as timed_out."),
+				 errhint("For example '10 minutes'.")));
+	if (max_retries < 0 || max_retries > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_retries must be between 0 and 100, not %d", max_retries),
+				 errdetail("A failed run is retried with backoff at most this many times before the next scheduled run."),
+				 errhint("The default is 3.")));
+}
+
+static TimestampTz
+next_run(const char *schedule, TimestampTz after)
+{
+	DboptSchedule s;
+
+	dbopt_parse_schedule(schedule, &s);
+	return dbopt_schedule_next(&s, after);
+}
+
+static int64
+insert_job(const char *name, const char *kind, const char *schedule, const char *command,
+		   const Interval *max_runtime, int max_retries, bool enabled)
+{
+	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INT4OID, BOOLOID,
+	NAMEOID, TIMESTAMPTZOID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = CStringGetTextDatum(schedule);
+	values[3] = command ? CStringGetTextDatum(command) : (Datum) 0;
+	nulls[3] = command ? ' ' : 'n';
+	values[4] = IntervalPGetDatum(max_runtime);
+	values[5] = Int32GetDatum(max_retries);
+	values[6] = BoolGetDatum(enabled);
+	values[7] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[8] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
+	row = dbopt_register("INSERT INTO dbopt.jobs (job_name, kind, schedule, command, max_runtime, max_retries,"
+						 " enabled, run_as, next_run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+						 " RETURNING job_id",
+						 9, argtypes, values, nulls, &desc);
+	dbopt_log_action("schedule_job", name, "scheduled", -1, -1,
+					 psprintf("%s on %s%s", kind, schedule, enabled ? "" : ", disabled"));
+	return DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_schedule_job);
+
+/* schedule_job(job_name, kind, schedule, command, max_runtime, max_retries, enabled) */
+Datum
+dbopt_schedule_job(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *kind;
+	char	   *schedule;
+	char	   *command = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4) ||
+		PG_ARGISNULL(5) || PG_ARGISNULL(6))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("job_name, kind, schedule, max_runtime, max_retries and enabled must not be null"),
+				 errdetail("Only command may be NULL."),
+				 errhint("For example: dbopt.schedule_job('nightly-integrity', 'integrity_check', '0 3 * * *').")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	schedule = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("job_name must not be empty"),
+				 errdetail("Jobs are found by name."),
+				 errhint("Pass a short name such as 'hourly-refresh'.")));
+	check_kind(kind);
+	(void) next_run(schedule, GetCurrentTransactionStartTimestamp());
+	check_command(kind, command);
+	check_limits(PG_GETARG_INTERVAL_P(4), PG_GETARG_INT32(5));
+	if (load_job(name) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("job \"%s\" already exists", name),
+				 errdetail("Job names are unique."),
+				 errhint("Change it with dbopt.alter_job(), or remove it with dbopt.unschedule_job().")));
+	PG_RETURN_INT64(insert_job(name, kind, schedule, command, PG_GETARG_INTERVAL_P(4),
+							   PG_GETARG_INT32(5), PG_GETARG_BOOL(6)));
+}
+
+/*
+ * Write a job's settings.  With restart (a new schedule, or a job switched
+ * on) the next run counts from now and past failures are forgotten.
+ */
+static HeapTuple
+update_job(Job *j, const char *schedule, const char *command, const Interval *max_runtime,
+		   int max_retries, bool enabled, bool restart, const char *func)
+{
+	Oid			argtypes[7] = {INT8OID, TEXTOID, TEXTOID, INTERVALOID, INT4OID, BOOLOID, TIMESTAMPTZOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	row;
+
+	check_command(j->kind, command);
+	check_limits(max_runtime, max_retries);
+	values[0] = Int64GetDatum(j->job_id);
+	values[1] = CStringGetTextDatum(schedule);
+	values[2] = command ? CStringGetTextDatum(command) : (Datum) 0;
+	nulls[2] = command ? ' ' : 'n';
+	values[3] = IntervalPGetDatum(max_runtime);
+	values[4] = Int32GetDatum(max_retries);
+	values[5] = BoolGetDatum(enabled);
+	values[6] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
+	nulls[6] = restart ? ' ' : 'n';
+	row = dbopt_register("UPDATE dbopt.jobs SET schedule = $2, command = $3, max_runtime = $4, max_retries = $5,"
+						 " enabled = $6, next_run_at = coalesce($7, next_run_at),"
+						 " consecutive_failures = CASE WHEN $7 IS NULL THEN consecutive_failures ELSE 0 END"
+						 " WHERE job_id = $1 RETURNING *",
+						 7, argtypes, values, nulls, NULL);
+	dbopt_log_action(func, j->name, "altered", -1, -1,
+					 psprintf("%s on %s%s", j->kind, schedule, enabled ? "" : ", disabled"));
+	return row;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_alter_job);
+
+/* alter_job(job_name, schedule, command, max_runtime, max_retries, enabled): NULL keeps a setting. */
+Datum
+dbopt_alter_job(PG_FUNCTION_ARGS)
+{
+	Job		   *j;
+	TupleDesc	desc;
+	HeapTuple	row;
+	bool		enabled;
+
+	if (PG_ARGISNULL(0))
+		no_such_job("NULL");
+	j = load_job(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (j == NULL)
+		no_such_job(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	require_job_role(j, "alter_job");
+	enabled = PG_ARGISNULL(5) ? j->enabled : PG_GETARG_BOOL(5);
+	row = update_job(j,
+					 PG_ARGISNULL(1) ? j->schedule : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+					 PG_ARGISNULL(2) ? j->command : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+					 PG_ARGISNULL(3) ? &j->max_runtime : PG_GETARG_INTERVAL_P(3),
+					 PG_ARGISNULL(4) ? j->max_retries : PG_GETARG_INT32(4),
+					 enabled, !PG_ARGISNULL(1) || (enabled && !j->enabled), "alter_job");
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "alter_job must return a composite type");
+	PG_RETURN_DATUM(heap_copy_tuple_as_datum(row, desc));
+}
+
+static bool
+delete_job(Job *j, const char *func)
+{
+	require_job_role(j, func);
+	return dbopt_unregister_key("jobs", "job_id", Int64GetDatum(j->job_id), INT8OID,
+								j->name, func, "its run history is removed too", "does not exist");
+}
+
+PG_FUNCTION_INFO_V1(dbopt_unschedule_job);
+
+Datum
+dbopt_unschedule_job(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Job		   *j = load_job(name);
+
+	if (j == NULL)
+	{
+		ereport(NOTICE, (errmsg("job \"%s\" does not exist", name)));
+		PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(delete_job(j, "unschedule_job"));
+}
+
+/* ---------- running a job ---------- */
+
+typedef struct JobUnit
+{
+	Job		   *job;
+	char	   *failure;		/* set when the job ran but part of it failed */
+	char	   *summary;
+} JobUnit;
+
+/* The first row of a result as "n of m" style summary: (problems, total, first problem). */
+static void
+run_report(JobUnit *u, const char *sql, const char *what)
+{
+	bool		isnull;
+	int64		bad,
+				total;
+	char	   *first;
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not run %s", sql);
+	bad = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (bad > 0)
+		u->failure = psprintf(INT64_FORMAT " of " INT64_FORMAT " %s failed; first: %s", bad, total, what,
+							  first ? first : "?");
+	else
+		u->summary = psprintf(INT64_FORMAT " %s", total, what);
+}
+
+static void
+job_unit(void *arg)
+{
+	JobUnit    *u = arg;
+	Job		   *j = u->job;
+
+	SPI_connect();
+	if (strcmp(j->kind, "sql") == 0)
+	{
+		if (SPI_execute(j->command, false, 0) < 0)
+			elog(ERROR, "could not run the job's command");
+		u->summary = psprintf("%s, " UINT64_FORMAT " row(s)", "command ran", SPI_processed);
+	}
+	else if (strcmp(j->kind, "refresh_materialized_views") == 0)
+		run_report(u, j->command ?
+				   psprintf("SELECT count(*) FILTER (WHERE status = 'error'), count(*),"
+							" min(matview::text || ': ' || detail) FILTER (WHERE status = 'error')"
+							" FROM dbopt.refresh_materialized_views(ARRAY[%s]::regclass[])",
+							quote_literal_cstr(j->command)) :
+				   "SELECT count(*) FILTER (WHERE status = 'error'), count(*),"
+				   " min(matview::text || ': ' || detail) FILTER (WHERE status = 'error')"
+				   " FROM dbopt.refresh_materialized_views()",
+				   "view(s) refreshed");
+	else if (strcmp(j->kind, "retention") == 0)
+		run_report(u, "SELECT count(*) FILTER (WHERE status = 'error'), count(*),"
+				   " min(relation::text || ': ' || detail) FILTER (WHERE status = 'error')"
+				   " FROM dbopt.apply_data_retention_policies()",
+				   "retention policies applied");
+	else if (strcmp(j->kind, "partition_maintenance") == 0)
+		run_report(u, "SELECT count(*) FILTER (WHERE status = 'error'), count(*),"
+				   " min(parent::text || ': ' || detail) FILTER (WHERE status = 'error')"
+				   " FROM dbopt.run_partition_maintenance()",
+				   "partitioned table(s) maintained");
+	else if (strcmp(j->kind, "integrity_check") == 0)
+		run_report(u, "SELECT 0::int8, count(*) FILTER (WHERE severity = 'critical'), NULL::text"
+				   " FROM dbopt.check_data_integrity()",
+				   "critical integrity finding(s)");
+	else if (strcmp(j->kind, "snapshot") == 0)
+	{
+		/* The hook for the snapshot capability: its function, once it exists. */
+		if (!OidIsValid(to_reg(to_regprocedure, "dbopt.take_snapshot()")))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("dbopt.take_snapshot() does not exist in this version"),
+					 errdetail("Snapshot jobs run dbopt.take_snapshot(), which the snapshot capability provides."),
+					 errhint("Keep the job disabled until the extension is updated to a version with snapshots.")));
+		if (SPI_execute("SELECT dbopt.take_snapshot()", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run dbopt.take_snapshot()");
+		u->summary = pstrdup("snapshot taken");
+	}
+	SPI_finish();
+}
+
+static int
+runtime_ms(const Interval *iv)
+{
+	double		ms = (double) iv->time / 1000.0 +
+		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * (double) (USECS_PER_DAY / 1000);
+
+	return ms >= INT_MAX ? INT_MAX : (int) Max(ms, 1);
+}
+
+/*
+ * Run one job in this session and record it.  Returns the run row.  The
+ * run is written as 'running' first, then finished; next_run_at is left
+ * to the caller (the scheduler moves it; a manual run does not).
+ */
+static HeapTuple
+execute_job(Job *j)
+{
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		run_id;
+	JobUnit		u;
+	DboptUnitError err;
+	const char *status;
+	const char *sqlstate = NULL;
+	const char *message = NULL;
+
+	values[0] = Int64GetDatum(j->job_id);
+	row = dbopt_register("INSERT INTO dbopt.job_runs (job_id, status) VALUES ($1, 'running') RETURNING run_id",
+						 1, argtypes, values, nulls, &desc);
+	run_id = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+
+	memset(&u, 0, sizeof(u));
+	u.job = j;
+	if (dbopt_run_isolated(job_unit, &u, runtime_ms(&j->max_runtime), &err))
+	{
+		status = u.failure ? "failed" : "succeeded";
+		message = u.failure ? u.failure : u.summary;
+	}
+	else
+	{
+		status = err.timed_out ? "timed_out" : "failed";
+		sqlstate = unpack_sql_state(err.sqlerrcode);
+		message = err.timed_out ?
+			psprintf("cancelled after max_runtime %s",
+					 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&j->max_runtime)))) :
+			err.message;
+	}
+
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = sqlstate ? CStringGetTextDatum(sqlstate) : (Datum) 0;
+	nulls[2] = sqlstate ? ' ' : 'n';
+	values[3] = message ? CStringGetTextDatum(message) : (Datum) 0;
+	nulls[3] = message ? ' ' : 'n';
+	row = dbopt_register("WITH r AS (UPDATE dbopt.job_runs SET finished_at = clock_timestamp(), status = $2,"
+						 " sqlstate = $3, message = $4 WHERE run_id = $1 RETURNING *),"
+						 " j AS (UPDATE dbopt.jobs SET last_run_at = (SELECT started_at FROM r), last_status = $2,"
+						 " last_success_at = CASE WHEN $2 = 'succeeded' THEN (SELECT finished_at FROM r) ELSE last_success_at END,"
+						 " consecutive_failures = CASE WHEN $2 = 'succeeded' THEN 0 ELSE consecutive_failures + 1 END"
+						 " WHERE job_id = (SELECT job_id FROM r))"
+						 " SELECT * FROM r",
+						 4, argtypes, values, nulls, NULL);
+	dbopt_log_action("run_job", j->name, status, -1, -1, message);
+	return row;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_run_job);
+
+Datum
+dbopt_run_job(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Job		   *j = load_job(name);
+	TupleDesc	desc;
+	HeapTuple	row;
+
+	if (j == NULL)
+		no_such_job(name);
+	require_job_role(j, "run_job");
+	row = execute_job(j);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "run_job must return a composite type");
+	PG_RETURN_DATUM(heap_copy_tuple_as_datum(row, desc));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_set_refresh_schedule);
+
+/* set_refresh_schedule(matview, schedule): one view's refresh job, made, changed or removed. */
+Datum
+dbopt_set_refresh_schedule(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *view;
+	char	   *name;
+	Job		   *j;
+	Interval	hour;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("matview must not be null"),
+				 errdetail("The schedule belongs to one materialized view."),
+				 errhint("For example: dbopt.set_refresh_schedule('app.mv_daily', '*/30 * * * *').")));
+	relid = PG_GETARG_OID(0);
+	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a materialized view", dbopt_qualified_relname(relid)),
+				 errdetail("Only materialized views have a refresh schedule."),
+				 errhint("Schedule other work with dbopt.schedule_job().")));
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
+				 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
+				 errhint("Run it as the owner, or as a member of the owning role.")));
+	view = dbopt_qualified_relname(relid);
+	name = psprintf("refresh %s", view);
+	j = load_job(name);
+	if (PG_ARGISNULL(1))
+	{
+		if (j != NULL)
+			(void) delete_job(j, "set_refresh_schedule");
+		PG_RETURN_NULL();
+	}
+	if (j != NULL)
+	{
+		require_job_role(j, "set_refresh_schedule");
+		(void) update_job(j, text_to_cstring(PG_GETARG_TEXT_PP(1)), j->command, &j->max_runtime,
+						  j->max_retries, true, true, "set_refresh_schedule");
+		PG_RETURN_INT64(j->job_id);
+	}
+	memset(&hour, 0, sizeof(hour));
+	hour.time = USECS_PER_HOUR;
+	(void) next_run(text_to_cstring(PG_GETARG_TEXT_PP(1)), GetCurrentTransactionStartTimestamp());
+	PG_RETURN_INT64(insert_job(name, "refresh_materialized_views", text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							   view, &hour, 3, true));
+}
