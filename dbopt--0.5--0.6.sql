@@ -86,7 +86,8 @@ CREATE TABLE dbopt.job_runs (
     finished_at timestamptz,
     status      text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'timed_out', 'crashed')),
     sqlstate    text,
-    message     text
+    message     text,
+    pid         integer   -- the process running it, to tell a dead run from a live one
 );
 CREATE INDEX ON dbopt.job_runs (job_id, started_at);
 COMMENT ON TABLE dbopt.job_runs IS

@@ -28,6 +28,8 @@ _PG_init(void)
 {
 	dbopt_preloaded = process_shared_preload_libraries_in_progress;
 	dbopt_define_gucs();
+	if (dbopt_preloaded)
+		dbopt_register_launcher();
 }
 
 void

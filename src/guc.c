@@ -21,11 +21,21 @@ double		dbopt_index_bloat_threshold = 30.0;
 int			dbopt_check_timeout_ms = 0;
 int			dbopt_retention_batch_delay_ms = 0;
 char	   *dbopt_timezone = NULL;
+bool		dbopt_enable_worker = true;
+int			dbopt_max_concurrent_jobs = 4;
+int			dbopt_launcher_naptime_ms = 10000;
+int			dbopt_job_history_retention_s = 30 * 86400;
+char	   *dbopt_job_role = NULL;
 
 static const char *const guc_names[] = {
 	"dbopt.check_timeout",
+	"dbopt.enable_worker",
 	"dbopt.index_bloat_threshold",
+	"dbopt.job_history_retention",
+	"dbopt.job_role",
+	"dbopt.launcher_naptime",
 	"dbopt.lock_timeout",
+	"dbopt.max_concurrent_jobs",
 	"dbopt.retention_batch_delay",
 	"dbopt.timezone",
 };
@@ -78,6 +88,51 @@ dbopt_define_gucs(void)
 							   &dbopt_timezone,
 							   "",
 							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("dbopt.enable_worker",
+							 "Whether dbopt's background worker runs scheduled jobs.",
+							 "Off stops the schedulers at the next reload; the launcher stays and idles.",
+							 &dbopt_enable_worker,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.max_concurrent_jobs",
+							"Most jobs one database's scheduler runs at the same time.",
+							"Each running job uses one background worker slot (max_worker_processes).",
+							&dbopt_max_concurrent_jobs,
+							4, 1, 100,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.launcher_naptime",
+							"How often the launcher looks for databases with dbopt, and the longest a scheduler sleeps.",
+							"CREATE EXTENSION dbopt in a new database is picked up within this time.",
+							&dbopt_launcher_naptime_ms,
+							10000, 100, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.job_history_retention",
+							"How long finished rows of dbopt.job_runs are kept.",
+							"The scheduler deletes older ones once an hour.",
+							&dbopt_job_history_retention_s,
+							30 * 86400, 3600, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("dbopt.job_role",
+							   "Role that job workers connect as; empty means the owner of the dbopt extension.",
+							   "A job's work then runs with the privileges of the role that scheduled it.",
+							   &dbopt_job_role,
+							   "",
+							   PGC_SIGHUP,
 							   0,
 							   NULL, NULL, NULL);
 

@@ -20,6 +20,13 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "parser/analyze.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+#include "common/pg_prng.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -35,6 +42,8 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
+#include "dbopt/jobs.h"
+#include "dbopt/retention.h"
 #include "dbopt/schedule.h"
 #include "dbopt/util.h"
 
@@ -43,8 +52,8 @@ static const char *const job_kinds[] = {
 	"partition_maintenance", "integrity_check", "sql", NULL
 };
 
-/* One row of dbopt.jobs. */
-typedef struct Job
+/* One row of dbopt.jobs (DboptJob in jobs.h). */
+typedef struct DboptJob
 {
 	int64		job_id;
 	char	   *name;
@@ -56,7 +65,9 @@ typedef struct Job
 	bool		enabled;
 	char	   *run_as;
 	int			consecutive_failures;
-} Job;
+} DboptJob;
+
+typedef DboptJob Job;
 
 /* to_regclass() or to_regprocedure() on a name: InvalidOid when there is none. */
 static Oid
@@ -83,18 +94,18 @@ no_such_job(const char *name)
 }
 
 static Job *
-load_job(const char *name)
+load_job_where(const char *where, Oid argtype, Datum arg)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(name)};
+	Oid			argtypes[1] = {argtype};
+	Datum		values[1] = {arg};
 	MemoryContext cxt = CurrentMemoryContext;
 	Job		   *j = NULL;
 	DboptSavedUser saved;
 
 	dbopt_become_extension_owner(&saved);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT job_id, job_name, kind, schedule, command, max_runtime, max_retries,"
-							  " enabled, run_as, consecutive_failures FROM dbopt.jobs WHERE job_name = $1",
+	if (SPI_execute_with_args(psprintf("SELECT job_id, job_name, kind, schedule, command, max_runtime, max_retries,"
+									   " enabled, run_as, consecutive_failures FROM dbopt.jobs WHERE %s", where),
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read dbopt.jobs");
 	if (SPI_processed == 1)
@@ -120,6 +131,12 @@ load_job(const char *name)
 	SPI_finish();
 	dbopt_restore_user(&saved);
 	return j;
+}
+
+static Job *
+load_job(const char *name)
+{
+	return load_job_where("job_name = $1", TEXTOID, CStringGetTextDatum(name));
 }
 
 /* Changing or running a job needs the privileges of the role it runs as. */
@@ -377,6 +394,8 @@ dbopt_unschedule_job(PG_FUNCTION_ARGS)
 
 /* ---------- running a job ---------- */
 
+typedef DboptJobOutcome JobOutcome;
+
 typedef struct JobUnit
 {
 	Job		   *job;
@@ -467,65 +486,134 @@ runtime_ms(const Interval *iv)
 	return ms >= INT_MAX ? INT_MAX : (int) Max(ms, 1);
 }
 
-/*
- * Run one job in this session and record it.  Returns the run row.  The
- * run is written as 'running' first, then finished; next_run_at is left
- * to the caller (the scheduler moves it; a manual run does not).
- */
-static HeapTuple
-execute_job(Job *j)
+/* Write the run as 'running' (with our pid, so a dead run can be told apart); returns run_id. */
+static int64
+job_run_begin(Job *j)
 {
-	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	HeapTuple	row;
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2] = {Int64GetDatum(j->job_id), Int32GetDatum(MyProcPid)};
 	TupleDesc	desc;
 	bool		isnull;
-	int64		run_id;
+	HeapTuple	row = dbopt_register("INSERT INTO dbopt.job_runs (job_id, status, pid) VALUES ($1, 'running', $2)"
+									 " RETURNING run_id", 2, argtypes, values, NULL, &desc);
+
+	return DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+}
+
+/* Do the job's work in a subtransaction under max_runtime, as the role it runs as. */
+static void
+job_run_work(Job *j, JobOutcome *out)
+{
 	JobUnit		u;
 	DboptUnitError err;
-	const char *status;
-	const char *sqlstate = NULL;
-	const char *message = NULL;
+	Oid			role = get_role_oid(j->run_as, true);
+	Oid			save_userid;
+	int			save_sec;
+	bool		ok;
 
-	values[0] = Int64GetDatum(j->job_id);
-	row = dbopt_register("INSERT INTO dbopt.job_runs (job_id, status) VALUES ($1, 'running') RETURNING run_id",
-						 1, argtypes, values, nulls, &desc);
-	run_id = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
-
+	memset(out, 0, sizeof(*out));
+	if (!OidIsValid(role))
+	{
+		out->status = "failed";
+		out->sqlstate = "42704";
+		out->message = psprintf("role \"%s\" that the job runs as does not exist", j->run_as);
+		return;
+	}
 	memset(&u, 0, sizeof(u));
 	u.job = j;
-	if (dbopt_run_isolated(job_unit, &u, runtime_ms(&j->max_runtime), &err))
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	ok = dbopt_run_isolated(job_unit, &u, runtime_ms(&j->max_runtime), &err);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (ok)
 	{
-		status = u.failure ? "failed" : "succeeded";
-		message = u.failure ? u.failure : u.summary;
+		out->status = u.failure ? "failed" : "succeeded";
+		out->message = u.failure ? u.failure : u.summary;
 	}
 	else
 	{
-		status = err.timed_out ? "timed_out" : "failed";
-		sqlstate = unpack_sql_state(err.sqlerrcode);
-		message = err.timed_out ?
+		out->status = err.timed_out ? "timed_out" : "failed";
+		out->sqlstate = unpack_sql_state(err.sqlerrcode);
+		out->message = err.timed_out ?
 			psprintf("cancelled after max_runtime %s",
 					 DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&j->max_runtime)))) :
 			err.message;
 	}
+}
+
+/*
+ * When a scheduled job runs next: on its schedule after a success; after
+ * the n-th failure in a row, its interval times 2^(n-1) (n capped at
+ * max_retries), plus up to 10% jitter, at most a day.
+ */
+static TimestampTz
+job_next_after(Job *j, const JobOutcome *out)
+{
+	DboptSchedule s;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz normal;
+	TimestampTz first;
+	int64		gap;
+	int			n;
+	double		delay;
+
+	dbopt_parse_schedule(j->schedule, &s);
+	normal = dbopt_schedule_next(&s, now);
+	if (strcmp(out->status, "succeeded") == 0 || j->max_retries == 0)
+		return normal;
+	first = normal;
+	gap = s.is_cron ? dbopt_schedule_next(&s, first) - first : normal - now;
+	n = Min(j->consecutive_failures + 1, j->max_retries);
+	delay = (double) gap * (double) (INT64CONST(1) << Min(n - 1, 30));
+	delay *= 1.0 + 0.1 * pg_prng_double(&pg_global_prng_state);
+	delay = Min(delay, (double) USECS_PER_DAY);
+	return now + (int64) delay;
+}
+
+/*
+ * Record a run's end on dbopt.job_runs and dbopt.jobs.  A scheduled run
+ * also moves next_run_at (backing off after failures); a manual one
+ * leaves the schedule alone.  Returns the run row.
+ */
+static HeapTuple
+job_run_finish(Job *j, int64 run_id, const JobOutcome *out, bool scheduled)
+{
+	Oid			argtypes[6] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, BOOLOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	row;
 
 	values[0] = Int64GetDatum(run_id);
-	values[1] = CStringGetTextDatum(status);
-	values[2] = sqlstate ? CStringGetTextDatum(sqlstate) : (Datum) 0;
-	nulls[2] = sqlstate ? ' ' : 'n';
-	values[3] = message ? CStringGetTextDatum(message) : (Datum) 0;
-	nulls[3] = message ? ' ' : 'n';
+	values[1] = CStringGetTextDatum(out->status);
+	values[2] = out->sqlstate ? CStringGetTextDatum(out->sqlstate) : (Datum) 0;
+	nulls[2] = out->sqlstate ? ' ' : 'n';
+	values[3] = out->message ? CStringGetTextDatum(out->message) : (Datum) 0;
+	nulls[3] = out->message ? ' ' : 'n';
+	values[4] = scheduled ? TimestampTzGetDatum(job_next_after(j, out)) : (Datum) 0;
+	nulls[4] = scheduled ? ' ' : 'n';
+	values[5] = BoolGetDatum(scheduled);
 	row = dbopt_register("WITH r AS (UPDATE dbopt.job_runs SET finished_at = clock_timestamp(), status = $2,"
 						 " sqlstate = $3, message = $4 WHERE run_id = $1 RETURNING *),"
 						 " j AS (UPDATE dbopt.jobs SET last_run_at = (SELECT started_at FROM r), last_status = $2,"
 						 " last_success_at = CASE WHEN $2 = 'succeeded' THEN (SELECT finished_at FROM r) ELSE last_success_at END,"
-						 " consecutive_failures = CASE WHEN $2 = 'succeeded' THEN 0 ELSE consecutive_failures + 1 END"
+						 " consecutive_failures = CASE WHEN $2 = 'succeeded' THEN 0 ELSE consecutive_failures + 1 END,"
+						 " next_run_at = CASE WHEN $6 THEN $5 ELSE next_run_at END"
 						 " WHERE job_id = (SELECT job_id FROM r))"
 						 " SELECT * FROM r",
-						 4, argtypes, values, nulls, NULL);
-	dbopt_log_action("run_job", j->name, status, -1, -1, message);
+						 6, argtypes, values, nulls, NULL);
+	dbopt_log_action(scheduled ? "scheduled job" : "run_job", j->name, out->status, -1, -1, out->message);
 	return row;
+}
+
+/* Run one job in this session and transaction (run_job). */
+static HeapTuple
+execute_job(Job *j)
+{
+	int64		run_id = job_run_begin(j);
+	JobOutcome	out;
+
+	job_run_work(j, &out);
+	return job_run_finish(j, run_id, &out, false);
 }
 
 PG_FUNCTION_INFO_V1(dbopt_run_job);
@@ -599,4 +687,130 @@ dbopt_set_refresh_schedule(PG_FUNCTION_ARGS)
 	(void) next_run(text_to_cstring(PG_GETARG_TEXT_PP(1)), GetCurrentTransactionStartTimestamp());
 	PG_RETURN_INT64(insert_job(name, "refresh_materialized_views", text_to_cstring(PG_GETARG_TEXT_PP(1)),
 							   view, &hour, 3, true));
+}
+
+/* ---------- for the background worker (worker.c) ---------- */
+
+/*
+ * Run a CALL as a top-level statement through its own portal, as a client
+ * session would, so that the procedure may commit: SPI would run it
+ * atomically, and a background worker has no portal of its own.
+ */
+static void
+run_top_level_call(const char *sql)
+{
+	List	   *raw = pg_parse_query(sql);
+	RawStmt    *stmt = linitial_node(RawStmt, raw);
+	bool		snap = analyze_requires_snapshot(stmt);
+	List	   *queries;
+	List	   *plans;
+	Portal		portal;
+	DestReceiver *dest = CreateDestReceiver(DestNone);
+	QueryCompletion qc;
+
+	if (snap)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	queries = dbopt_analyze_and_rewrite(stmt, sql);
+	plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	if (snap)
+		PopActiveSnapshot();
+	portal = CreatePortal("", true, true);
+	portal->visible = false;
+	PortalDefineQuery(portal, NULL, sql, CreateCommandTag(stmt->stmt), plans, NULL);
+	PortalStart(portal, NULL, 0, InvalidSnapshot);
+	InitializeQueryCompletion(&qc);
+	(void) PortalRun(portal, FETCH_ALL, true, true, dest, dest, &qc);
+	PortalDrop(portal, false);
+}
+
+DboptJob *
+dbopt_job_load(int64 job_id)
+{
+	return load_job_where("job_id = $1", INT8OID, Int64GetDatum(job_id));
+}
+
+const char *
+dbopt_job_name(const DboptJob *j)
+{
+	return j->name;
+}
+
+bool
+dbopt_job_enabled(const DboptJob *j)
+{
+	return j->enabled;
+}
+
+bool
+dbopt_job_commits(const DboptJob *j)
+{
+	return strcmp(j->kind, "retention") == 0;
+}
+
+char *
+dbopt_job_activity(const DboptJob *j)
+{
+	return psprintf("dbopt job %s: %s", j->name, j->command ? j->command : j->kind);
+}
+
+int64
+dbopt_job_begin(DboptJob *j)
+{
+	return job_run_begin(j);
+}
+
+/*
+ * The work of a scheduled run.  Retention runs as CALL run_data_retention()
+ * without a surrounding atomic context, so that it commits batch by batch
+ * and stops at max_runtime; the caller must be in a transaction that this
+ * may commit and replace.  Other kinds run like run_job().
+ */
+void
+dbopt_job_work(DboptJob *j, DboptJobOutcome *out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			role = get_role_oid(j->run_as, true);
+	Oid			save_userid;
+	int			save_sec;
+
+	if (strcmp(j->kind, "retention") != 0 || !OidIsValid(role))
+	{
+		job_run_work(j, out);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	PG_TRY();
+	{
+		SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		run_top_level_call(psprintf("CALL dbopt.run_data_retention(%s)",
+									quote_literal_cstr(DatumGetCString(DirectFunctionCall1(interval_out,
+																						   IntervalPGetDatum(&j->max_runtime))))));
+		SetUserIdAndSecContext(save_userid, save_sec);
+		MemoryContextSwitchTo(cxt);
+		out->status = "succeeded";
+		out->message = "retention policies applied, committing after every batch, stopping at max_runtime";
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		SetUserIdAndSecContext(save_userid, save_sec);
+		StartTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+		out->status = "failed";
+		out->sqlstate = unpack_sql_state(edata->sqlerrcode);
+		out->message = edata->message;
+	}
+	PG_END_TRY();
+}
+
+void
+dbopt_job_finish(DboptJob *j, int64 run_id, const DboptJobOutcome *out)
+{
+	(void) job_run_finish(j, run_id, out, true);
 }

@@ -64,6 +64,7 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
 #include "dbopt/partitions.h"
+#include "dbopt/retention.h"
 #include "dbopt/util.h"
 
 /* One row of dbopt.retention_policies. */
@@ -1314,55 +1315,29 @@ dbopt_apply_data_retention_policies(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(dbopt_run_data_retention);
-
 /*
- * CALL dbopt.run_data_retention(max_duration): the same work, committing
- * after every batch and partition so no transaction holds locks or an xmin
- * for long.  Progress needs no bookkeeping: the next call computes a new
- * cutoff and finds whatever old rows are left.
+ * The committing run behind CALL run_data_retention() and the worker's
+ * retention jobs: each batch and partition commits on its own.  The
+ * caller must be in a transaction that may be committed (not atomic, not
+ * in a subtransaction, holding no snapshot); deadline 0 means no limit.
  */
-Datum
-dbopt_run_data_retention(PG_FUNCTION_ARGS)
+void
+dbopt_retention_run_committing(TimestampTz deadline)
 {
-	CallContext *call = (fcinfo->context && IsA(fcinfo->context, CallContext)) ?
-		(CallContext *) fcinfo->context : NULL;
 	Runner		r;
 	List	   *policies;
 	ListCell   *lc;
 	MemoryContext itemcxt;
 	MemoryContext caller = CurrentMemoryContext;
-	TimestampTz started = GetCurrentTimestamp();
 	int			done = 0;
-
-	if (call == NULL || call->atomic)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("run_data_retention must be called with CALL outside a transaction block"),
-				 errdetail("It commits after every batch, which is not possible inside BEGIN ... COMMIT, a multi-statement query string or a function."),
-				 errhint("Run CALL dbopt.run_data_retention() on its own, or SELECT dbopt.apply_data_retention_policies() for one transaction.")));
 
 	memset(&r, 0, sizeof(r));
 	r.commit = true;
 	r.operation = "run_data_retention";
+	r.deadline = deadline;
 	r.cxt = AllocSetContextCreate(PortalContext ? PortalContext : TopMemoryContext,
 								  "dbopt run_data_retention", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(r.cxt);
-	if (!PG_ARGISNULL(0))
-	{
-		Interval   *limit = PG_GETARG_INTERVAL_P(0);
-
-		r.deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-															 TimestampTzGetDatum(started),
-															 IntervalPGetDatum(limit)));
-		if (r.deadline <= started)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("max_duration must be positive"),
-					 errdetail("It is how long this call may run before it stops cleanly."),
-					 errhint("Pass NULL to run until every policy is done.")));
-	}
-
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	MemoryContextSwitchTo(r.cxt);
 	policies = load_policies();
@@ -1410,5 +1385,42 @@ dbopt_run_data_retention(PG_FUNCTION_ARGS)
 	SPI_finish();
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(r.cxt);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_run_data_retention);
+
+/*
+ * CALL dbopt.run_data_retention(max_duration): the same work as the
+ * function, committing after every batch and partition so no transaction
+ * holds locks or an xmin for long.  Progress needs no bookkeeping: the
+ * next call computes a new cutoff and finds whatever old rows are left.
+ */
+Datum
+dbopt_run_data_retention(PG_FUNCTION_ARGS)
+{
+	CallContext *call = (fcinfo->context && IsA(fcinfo->context, CallContext)) ?
+		(CallContext *) fcinfo->context : NULL;
+	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz deadline = 0;
+
+	if (call == NULL || call->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("run_data_retention must be called with CALL outside a transaction block"),
+				 errdetail("It commits after every batch, which is not possible inside BEGIN ... COMMIT, a multi-statement query string or a function."),
+				 errhint("Run CALL dbopt.run_data_retention() on its own, or SELECT dbopt.apply_data_retention_policies() for one transaction.")));
+	if (!PG_ARGISNULL(0))
+	{
+		deadline = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+														   TimestampTzGetDatum(started),
+														   PG_GETARG_DATUM(0)));
+		if (deadline <= started)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_duration must be positive"),
+					 errdetail("It is how long this call may run before it stops cleanly."),
+					 errhint("Pass NULL to run until every policy is done.")));
+	}
+	dbopt_retention_run_committing(deadline);
 	PG_RETURN_VOID();
 }

@@ -89,8 +89,8 @@ dbopt_extension_schema(const char *extname)
 	return result;
 }
 
-void
-dbopt_become_extension_owner(DboptSavedUser *saved)
+Oid
+dbopt_extension_owner(void)
 {
 	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
 	SysScanDesc scan;
@@ -101,6 +101,13 @@ dbopt_become_extension_owner(DboptSavedUser *saved)
 		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+void
+dbopt_become_extension_owner(DboptSavedUser *saved)
+{
+	Oid			owner = dbopt_extension_owner();
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);

@@ -85,4 +85,9 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 /* Unique indexes that treat NULL keys as equal (NULLS NOT DISTINCT, 15+). */
 #define dbopt_index_nulls_not_distinct(indexform) ((indexform)->indnullsnotdistinct)
 
+/* Parse analysis of one raw statement without parameters (renamed in 15). */
+#include "tcop/tcopprot.h"
+#define dbopt_analyze_and_rewrite(raw, sql) \
+	pg_analyze_and_rewrite_fixedparams((raw), (sql), NULL, 0, NULL)
+
 #endif							/* DBOPT_COMPAT_H */

@@ -23,6 +23,14 @@ extern double dbopt_index_bloat_threshold;
 extern int	dbopt_check_timeout_ms;
 extern int	dbopt_retention_batch_delay_ms;
 extern char *dbopt_timezone;
+extern bool dbopt_enable_worker;
+extern int	dbopt_max_concurrent_jobs;
+extern int	dbopt_launcher_naptime_ms;
+extern int	dbopt_job_history_retention_s;
+extern char *dbopt_job_role;
+
+/* Register the launcher (worker.c); only while preloading. */
+extern void dbopt_register_launcher(void);
 
 extern void dbopt_define_gucs(void);
 extern int	dbopt_guc_count(void);

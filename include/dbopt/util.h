@@ -33,6 +33,8 @@ typedef struct DboptSavedUser
 } DboptSavedUser;
 
 extern void dbopt_become_extension_owner(DboptSavedUser *saved);
+/* Owner of the dbopt extension in this database (bootstrap superuser if none). */
+extern Oid	dbopt_extension_owner(void);
 extern void dbopt_restore_user(const DboptSavedUser *saved);
 
 /* Whether the server has a control file for the extension. */

@@ -1,0 +1,526 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  dbopt's background workers: one launcher per server, one scheduler
+ *	  per database that has dbopt installed, and one short-lived worker per
+ *	  job run.
+ *
+ * The launcher starts after recovery (never on a standby) and, every
+ * dbopt.launcher_naptime, starts a scheduler in each database that has
+ * none; a scheduler in a database without dbopt exits at once, so
+ * CREATE EXTENSION is picked up on the next round.  A scheduler marks the
+ * runs its predecessor left 'running' as 'crashed', then starts a job
+ * worker for each due job, at most dbopt.max_concurrent_jobs at a time,
+ * moving the job's next_run_at first so that a worker that dies cannot
+ * make it run again at once.  A job worker holds an advisory lock on its
+ * job for its life (the same job never runs twice at once), records the
+ * run as 'running' and commits, does the work, and records the end.
+ * When a scheduler stops, its job workers are stopped too.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_database.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/dbopt.h"
+#include "dbopt/jobs.h"
+#include "utils/acl.h"
+#include "dbopt/util.h"
+
+PGDLLEXPORT void dbopt_launcher_main(Datum arg);
+PGDLLEXPORT void dbopt_scheduler_main(Datum arg);
+PGDLLEXPORT void dbopt_job_main(Datum arg);
+
+/* "dbop": the first key of the advisory lock a job worker holds. */
+#define DBOPT_LOCK_CLASS 0x64626f70
+
+typedef struct Child
+{
+	int64		key;			/* database OID (launcher) or job_id (scheduler) */
+	BackgroundWorkerHandle *handle;
+} Child;
+
+static List *children = NIL;	/* in TopMemoryContext */
+
+/* ---------- registration ---------- */
+
+void
+dbopt_register_launcher(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 10;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "dbopt");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "dbopt_launcher_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "dbopt launcher");
+	snprintf(w.bgw_type, BGW_MAXLEN, "dbopt launcher");
+	RegisterBackgroundWorker(&w);
+}
+
+/* Start a dynamic worker that tells us when it ends; NULL when no slot is free. */
+static BackgroundWorkerHandle *
+start_child(const char *function, const char *type, const char *name, Datum arg,
+			const void *extra, Size extralen, bool complain)
+{
+	BackgroundWorker w;
+	BackgroundWorkerHandle *handle;
+	MemoryContext old;
+	bool		ok;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "dbopt");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(w.bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(w.bgw_type, BGW_MAXLEN, "%s", type);
+	w.bgw_main_arg = arg;
+	w.bgw_notify_pid = MyProcPid;
+	if (extra)
+		memcpy(w.bgw_extra, extra, Min(extralen, BGW_EXTRALEN));
+	/* The handle outlives this loop's memory. */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	ok = RegisterDynamicBackgroundWorker(&w, &handle);
+	MemoryContextSwitchTo(old);
+	if (!ok)
+	{
+		if (complain)
+			ereport(LOG,
+				(errmsg("dbopt: could not start %s: no background worker slot is free", name),
+				 errhint("Raise max_worker_processes.")));
+		return NULL;
+	}
+	return handle;
+}
+
+/* Forget children that have ended; whether key still has a live one. */
+static bool
+child_running(int64 key)
+{
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, children)
+	{
+		Child	   *c = lfirst(lc);
+		pid_t		pid;
+
+		if (GetBackgroundWorkerPid(c->handle, &pid) == BGWH_STOPPED)
+		{
+			children = foreach_delete_current(children, lc);
+			pfree(c->handle);
+			pfree(c);
+			continue;
+		}
+		if (c->key == key)
+			found = true;
+	}
+	return found;
+}
+
+static void
+add_child(int64 key, BackgroundWorkerHandle *handle)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	Child	   *c = palloc(sizeof(Child));
+
+	c->key = key;
+	c->handle = handle;
+	children = lappend(children, c);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+stop_children(int code, Datum arg)
+{
+	ListCell   *lc;
+
+	foreach(lc, children)
+		TerminateBackgroundWorker(((Child *) lfirst(lc))->handle);
+}
+
+static void
+worker_sleep(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 Max(ms, 10), PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/* ---------- launcher ---------- */
+
+void
+dbopt_launcher_main(Datum arg)
+{
+	MemoryContext loopcxt;
+	TimestampTz last_scan = 0;
+	int			round = 0;
+	int			i;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("dbopt launcher");
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "dbopt launcher loop", ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		long		since;
+
+		CHECK_FOR_INTERRUPTS();
+		/* Children ending set our latch: look for databases only once per naptime. */
+		since = (long) ((GetCurrentTimestamp() - last_scan) / 1000);
+		if (last_scan != 0 && since < dbopt_launcher_naptime_ms)
+		{
+			worker_sleep(dbopt_launcher_naptime_ms - since);
+			continue;
+		}
+		last_scan = GetCurrentTimestamp();
+		if (dbopt_enable_worker)
+		{
+			List	   *dbs = NIL;
+			Relation	rel;
+			SysScanDesc scan;
+			HeapTuple	tup;
+			MemoryContext old = MemoryContextSwitchTo(loopcxt);
+
+			pgstat_report_activity(STATE_RUNNING, "dbopt launcher: looking for databases");
+			StartTransactionCommand();
+			rel = table_open(DatabaseRelationId, AccessShareLock);
+			scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+				if (db->datallowconn && !db->datistemplate)
+				{
+					MemoryContext xcxt = MemoryContextSwitchTo(loopcxt);
+
+					dbs = lappend_oid(dbs, db->oid);
+					MemoryContextSwitchTo(xcxt);
+				}
+			}
+			systable_endscan(scan);
+			table_close(rel, AccessShareLock);
+			CommitTransactionCommand();
+			MemoryContextSwitchTo(loopcxt);
+
+			/*
+			 * Schedulers in databases without dbopt exit at once, freeing
+			 * their slot: when none is free, wait a little for them rather
+			 * than leave a database out.  Each round starts one database
+			 * further on, so none is always last.
+			 */
+			for (i = 0; i < list_length(dbs); i++)
+			{
+				Oid			dboid = list_nth_oid(dbs, (i + round) % list_length(dbs));
+				BackgroundWorkerHandle *h = NULL;
+				int			tries;
+
+				if (child_running(dboid))
+					continue;
+				for (tries = 0; tries < 40 && h == NULL; tries++)
+				{
+					h = start_child("dbopt_scheduler_main", "dbopt scheduler",
+									psprintf("dbopt scheduler for database %u", dboid),
+									ObjectIdGetDatum(dboid), NULL, 0, tries == 39);
+					if (h == NULL)
+					{
+						worker_sleep(25);
+						(void) child_running(-1);
+					}
+				}
+				if (h)
+					add_child(dboid, h);
+			}
+			round++;
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(loopcxt);
+		}
+		pgstat_report_activity(STATE_IDLE, NULL);
+		worker_sleep(dbopt_launcher_naptime_ms);
+	}
+}
+
+/* ---------- scheduler ---------- */
+
+/* dbopt is installed here, at a version that has jobs. */
+static bool
+jobs_table_exists(void)
+{
+	Oid			nsp;
+
+	if (!OidIsValid(get_extension_oid("dbopt", true)))
+		return false;
+	nsp = get_namespace_oid("dbopt", true);
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("job_runs", nsp));
+}
+
+/* Runs left 'running' by processes that are gone. */
+static void
+mark_crashed(void)
+{
+	SPI_execute("WITH c AS (UPDATE dbopt.job_runs r SET status = 'crashed', finished_at = clock_timestamp(),"
+				" message = 'the process running it ended before it finished'"
+				" WHERE status = 'running' AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a"
+				" WHERE a.pid = r.pid AND a.backend_type = 'dbopt job')"
+				" RETURNING job_id)"
+				" UPDATE dbopt.jobs j SET last_status = 'crashed',"
+				" consecutive_failures = j.consecutive_failures + 1"
+				" FROM c WHERE c.job_id = j.job_id",
+				false, 0);
+}
+
+typedef struct JobExtra
+{
+	Oid			dboid;
+	Oid			roleoid;
+} JobExtra;
+
+void
+dbopt_scheduler_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	MemoryContext loopcxt;
+	TimestampTz last_prune = 0;
+	bool		installed;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("dbopt scheduler");
+
+	StartTransactionCommand();
+	installed = jobs_table_exists();
+	CommitTransactionCommand();
+	if (!installed || !dbopt_enable_worker)
+		proc_exit(0);
+
+	before_shmem_exit(stop_children, (Datum) 0);
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "dbopt scheduler loop", ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		List	   *due = NIL;
+		ListCell   *lc;
+		long		sleep_ms = dbopt_launcher_naptime_ms;
+		int			running = 0;
+		Oid			jobrole = InvalidOid;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!dbopt_enable_worker)
+			proc_exit(0);
+		old = MemoryContextSwitchTo(loopcxt);
+		(void) child_running(-1);	/* reap */
+		running = list_length(children);
+
+		pgstat_report_activity(STATE_RUNNING, "dbopt scheduler: looking for due jobs");
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (!jobs_table_exists())
+		{
+			/* DROP EXTENSION, or a version without jobs (ALTER EXTENSION UPDATE brings them). */
+			PopActiveSnapshot();
+			SPI_finish();
+			CommitTransactionCommand();
+			proc_exit(0);
+		}
+		if (last_prune == 0)
+			mark_crashed();
+		if (GetCurrentTimestamp() - last_prune > USECS_PER_HOUR)
+		{
+			char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < now() - interval '%d seconds'",
+									   dbopt_job_history_retention_s);
+
+			SPI_execute(sql, false, 0);
+			last_prune = GetCurrentTimestamp();
+		}
+		/* The session role of job workers: dbopt.job_role, or the extension owner. */
+		jobrole = dbopt_extension_owner();
+		if (dbopt_job_role && dbopt_job_role[0] != '\0')
+		{
+			Oid			r = get_role_oid(dbopt_job_role, true);
+
+			if (OidIsValid(r))
+				jobrole = r;
+			else
+				ereport(LOG,
+						(errmsg("dbopt: role \"%s\" named by dbopt.job_role does not exist; jobs connect as the extension owner",
+								dbopt_job_role)));
+		}
+
+		/* Due jobs, oldest first; each one's next run moves before it starts. */
+		if (SPI_execute("SELECT job_id, schedule FROM dbopt.jobs WHERE enabled AND next_run_at <= clock_timestamp()"
+						" ORDER BY next_run_at, job_id", false, 0) == SPI_OK_SELECT)
+		{
+			uint64		i;
+			uint64		n = SPI_processed;
+			SPITupleTable *tt = SPI_tuptable;
+
+			for (i = 0; i < n; i++)
+			{
+				bool		isnull;
+				int64		job_id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+				Oid			argtypes[1] = {INT8OID};
+				Datum		values[1] = {Int64GetDatum(job_id)};
+
+				if (child_running(job_id) || running >= dbopt_max_concurrent_jobs)
+					continue;
+				SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = dbopt.schedule_next_run(schedule, clock_timestamp())"
+									  " WHERE job_id = $1", 1, argtypes, values, NULL, false, 0);
+				{
+					/* SPI's memory ends with the transaction; the list must not. */
+					MemoryContext spicxt = MemoryContextSwitchTo(loopcxt);
+					int64	   *idp = palloc(sizeof(int64));
+
+					*idp = job_id;
+					due = lappend(due, idp);
+					MemoryContextSwitchTo(spicxt);
+				}
+				running++;
+			}
+		}
+		/* Sleep until the next job is due, or the naptime. */
+		if (SPI_execute("SELECT (extract(epoch FROM min(next_run_at) - clock_timestamp()) * 1000)::float8"
+						" FROM dbopt.jobs WHERE enabled", false, 0) == SPI_OK_SELECT && SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				sleep_ms = (long) Max(Min(DatumGetFloat8(d), (double) dbopt_launcher_naptime_ms), 10.0);
+		}
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(loopcxt);
+
+		/* Start the claimed jobs only now, so that their workers see the claim. */
+		foreach(lc, due)
+		{
+			int64		job_id = *(int64 *) lfirst(lc);
+			JobExtra	extra = {MyDatabaseId, jobrole};
+			BackgroundWorkerHandle *h;
+
+			h = start_child("dbopt_job_main", "dbopt job",
+							psprintf("dbopt job " INT64_FORMAT " in database %u", job_id, MyDatabaseId),
+							Int64GetDatum(job_id), &extra, sizeof(extra), true);
+			if (h)
+				add_child(job_id, h);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(loopcxt);
+		pgstat_report_activity(STATE_IDLE, NULL);
+		if (due != NIL)
+			sleep_ms = Min(sleep_ms, 100);
+		worker_sleep(sleep_ms);
+	}
+}
+
+/* ---------- job worker ---------- */
+
+void
+dbopt_job_main(Datum arg)
+{
+	int64		job_id = DatumGetInt64(arg);
+	JobExtra	extra;
+	DboptJob   *job;
+	int64		run_id;
+	bool		locked;
+	DboptJobOutcome out;
+	MemoryContext jobcxt;
+
+	memcpy(&extra, MyBgworkerEntry->bgw_extra, sizeof(extra));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(extra.dboid, extra.roleoid, 0);
+	pgstat_report_appname("dbopt job");
+	/* The job and its outcome live across the three transactions below. */
+	jobcxt = AllocSetContextCreate(TopMemoryContext, "dbopt job", ALLOCSET_DEFAULT_SIZES);
+
+	/* Claim the job for our life, then record the run and commit it. */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(jobcxt);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	locked = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
+											  Int32GetDatum(DBOPT_LOCK_CLASS),
+											  Int32GetDatum((int32) job_id)));
+	job = locked ? dbopt_job_load(job_id) : NULL;
+	if (job == NULL || !dbopt_job_enabled(job))
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		proc_exit(0);
+	}
+	run_id = dbopt_job_begin(job);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	/* The work, in its own transaction (retention commits batch by batch). */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(jobcxt);
+	pgstat_report_activity(STATE_RUNNING, dbopt_job_activity(job));
+	if (dbopt_job_commits(job))
+		dbopt_job_work(job, &out);
+	else
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		dbopt_job_work(job, &out);
+		PopActiveSnapshot();
+	}
+	CommitTransactionCommand();
+
+	/* The end, and the next run. */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(jobcxt);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	job = dbopt_job_load(job_id);
+	if (job != NULL)
+		dbopt_job_finish(job, run_id, &out);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
