@@ -1,0 +1,104 @@
+# Perl TAP: the background worker.  Launcher and scheduler start; a job
+# every second runs again and again; a failing job is recorded with its
+# SQLSTATE and backs off; max_runtime cancels a job as timed_out; a
+# scheduler stopped with SIGTERM comes back and marks its interrupted run
+# crashed; a database that gets dbopt after start-up is picked up; a
+# settings reload turns the worker off and on.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('worker');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'dbopt, pg_stat_statements'
+search_path = public
+max_worker_processes = 20
+dbopt.launcher_naptime = '1s'
+dbopt.timezone = 'UTC'
+});
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION dbopt CASCADE;
+	CREATE TABLE ticks (at timestamptz DEFAULT clock_timestamp());
+});
+
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('dbopt launcher', 'dbopt scheduler')}),
+	'the launcher and a scheduler for the database run');
+
+# A job every second.
+$node->safe_psql('postgres', q{SELECT dbopt.schedule_job('tick', 'sql', '1 second', 'INSERT INTO ticks DEFAULT VALUES')});
+ok($node->poll_query_until('postgres', q{SELECT count(*) >= 3 FROM ticks}), 'a job every second runs several times');
+is($node->safe_psql('postgres',
+	q{SELECT count(*) FILTER (WHERE status <> 'succeeded') FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
+	   WHERE j.job_name = 'tick' AND r.status <> 'running'}),
+	'0', 'and every run succeeded');
+like($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.job_runs WHERE status = 'succeeded'}),
+	qr/^[3-9]|\d\d/, 'each run is recorded');
+
+# A failing job: recorded with its SQLSTATE, and retried later and later.
+$node->safe_psql('postgres', q{SELECT dbopt.schedule_job('fail', 'sql', '1 second', 'SELECT 1 / 0', max_retries => 3)});
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) >= 4 FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'fail'}, 't'),
+	'the failing job ran four times');
+is($node->safe_psql('postgres',
+	q{SELECT DISTINCT status || ' ' || sqlstate FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
+	   WHERE j.job_name = 'fail' AND status <> 'running'}),
+	'failed 22012', 'each failure is recorded with its SQLSTATE');
+my ($g1, $g3) = split /\|/, $node->safe_psql('postgres', q{
+	SELECT extract(epoch FROM min(gap) FILTER (WHERE n = 2)), extract(epoch FROM min(gap) FILTER (WHERE n = 4))
+	  FROM (SELECT row_number() OVER (ORDER BY started_at) AS n,
+	               started_at - lag(started_at) OVER (ORDER BY started_at) AS gap
+	          FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'fail') s});
+cmp_ok($g3, '>=', 3.5, "the retries back off: the third gap is ${g3}s (the first ${g1}s)");
+$node->safe_psql('postgres', q{SELECT dbopt.alter_job('fail', enabled => false)});
+
+# max_runtime.
+$node->safe_psql('postgres', q{SELECT dbopt.schedule_job('slow', 'sql', '1 hour', 'SELECT pg_sleep(30)', max_runtime => '2 seconds');
+	UPDATE dbopt.jobs SET next_run_at = now() WHERE job_name = 'slow'});
+ok($node->poll_query_until('postgres',
+	q{SELECT status FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'slow' ORDER BY run_id DESC LIMIT 1},
+	'timed_out'), 'a job past max_runtime is cancelled and recorded as timed_out');
+
+# A scheduler stopped with SIGTERM takes its running job with it; its
+# successor marks that run crashed.
+$node->safe_psql('postgres', q{SELECT dbopt.alter_job('tick', enabled => false);
+	SELECT dbopt.schedule_job('long', 'sql', '1 hour', 'SELECT pg_sleep(60)');
+	UPDATE dbopt.jobs SET next_run_at = now() WHERE job_name = 'long'});
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'dbopt job' AND query LIKE 'dbopt job long%'}),
+	'the long job runs, named in pg_stat_activity');
+my $sched = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler'});
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sched)");
+ok($node->poll_query_until('postgres',
+	qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler' AND pid <> $sched}),
+	'the scheduler comes back');
+ok($node->poll_query_until('postgres',
+	q{SELECT status FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'long' ORDER BY run_id DESC LIMIT 1},
+	'crashed'), 'the interrupted run is marked crashed');
+is($node->safe_psql('postgres', q{SELECT last_status FROM dbopt.jobs WHERE job_name = 'long'}), 'crashed',
+	'and so is the job');
+
+# A database that gets dbopt after start-up.
+$node->safe_psql('postgres', 'CREATE DATABASE later');
+$node->safe_psql('later', q{CREATE EXTENSION dbopt CASCADE;
+	CREATE TABLE ticks (at timestamptz DEFAULT clock_timestamp());
+	SELECT dbopt.schedule_job('tick', 'sql', '1 second', 'INSERT INTO ticks DEFAULT VALUES')});
+ok($node->poll_query_until('later', q{SELECT count(*) >= 2 FROM ticks}),
+	'a database where dbopt is created after start-up is picked up');
+
+# Settings reload: off stops the schedulers, on brings them back.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET dbopt.enable_worker = off; SELECT pg_reload_conf()});
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler'}),
+	'dbopt.enable_worker = off stops the schedulers on reload');
+$node->safe_psql('postgres', q{ALTER SYSTEM SET dbopt.enable_worker = on; SELECT pg_reload_conf()});
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler'}),
+	'and on starts them again');
+
+$node->stop;
+done_testing();
