@@ -36,6 +36,7 @@ static const DboptCheckDef known_checks[] = {
 	{"pg_stat_statements_deallocations", "status", "Entries evicted from pg_stat_statements since its last reset."},
 	{"companion_extension", "status", "Optional companion extensions: installed, available or absent."},
 	{"setting", "status", "Current value of a dbopt.* setting."},
+	{"worker", "status", "The background worker: launcher and this database's scheduler running, jobs failing or overdue."},
 	{"unused", "analyze_index_usage", "Index never scanned since statistics started, backing no constraint, with statistics at least min_stats_age old."},
 	{"unused_recent_stats", "analyze_index_usage", "Index never scanned, but statistics are younger than min_stats_age."},
 	{"duplicate", "analyze_index_usage", "Another valid index on the table has the same definition; this is the one to drop."},

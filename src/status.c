@@ -223,6 +223,55 @@ report_settings(DboptFindings *f)
 	}
 }
 
+/* The worker in this database: is it running, and are jobs failing or overdue? */
+static void
+report_worker(DboptFindings *f)
+{
+	int64		launcher,
+				scheduler,
+				failing,
+				overdue;
+	bool		isnull;
+
+	if (!dbopt_preloaded)
+		return;					/* library_preloaded already says the worker cannot run */
+	if (!dbopt_enable_worker)
+	{
+		add_row(f, DBOPT_INFO, "worker", "dbopt",
+				"dbopt.enable_worker is off: scheduled jobs do not run.",
+				"Turn it on to run dbopt.jobs on their schedules.",
+				"ALTER SYSTEM SET dbopt.enable_worker = on; SELECT pg_reload_conf();", "disabled");
+		return;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	launcher = dbopt_spi_int8("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'dbopt launcher'",
+							  &isnull);
+	scheduler = dbopt_spi_int8("SELECT count(*) FROM pg_catalog.pg_stat_activity"
+							   " WHERE backend_type = 'dbopt scheduler' AND datid = (SELECT oid FROM pg_catalog.pg_database"
+							   " WHERE datname = pg_catalog.current_database())", &isnull);
+	failing = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE enabled AND consecutive_failures > 0", &isnull);
+	overdue = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_status WHERE overdue", &isnull);
+	SPI_finish();
+
+	if (launcher == 0 || scheduler == 0)
+		add_row(f, DBOPT_WARNING, "worker", "dbopt",
+				launcher == 0 ? "The dbopt launcher is not running, so no job runs." :
+				"No dbopt scheduler runs in this database yet; the launcher starts one within dbopt.launcher_naptime.",
+				"Check the server log for dbopt messages, and that max_worker_processes leaves room for the launcher, one scheduler per database and the jobs.",
+				NULL, launcher == 0 ? "launcher not running" : "scheduler not running");
+	else if (failing > 0 || overdue > 0)
+		add_row(f, DBOPT_WARNING, "worker", "dbopt",
+				psprintf("The worker runs; %lld enabled job(s) failed last time and %lld are overdue.",
+						 (long long) failing, (long long) overdue),
+				"See dbopt.job_status and the messages in dbopt.job_runs.",
+				NULL, psprintf("%lld failing, %lld overdue", (long long) failing, (long long) overdue));
+	else
+		add_row(f, DBOPT_OK, "worker", "dbopt",
+				"The launcher and this database's scheduler run; no enabled job is failing or overdue.",
+				NULL, NULL, "running");
+}
+
 PG_FUNCTION_INFO_V1(dbopt_status);
 
 Datum
@@ -235,6 +284,7 @@ dbopt_status(PG_FUNCTION_ARGS)
 	report_preload(&f);
 	report_pg_stat_statements(&f);
 	report_companions(&f);
+	report_worker(&f);
 	report_settings(&f);
 	return (Datum) 0;
 }

@@ -29,6 +29,9 @@ ok($node->poll_query_until('postgres',
 	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type IN ('dbopt launcher', 'dbopt scheduler')}),
 	'the launcher and a scheduler for the database run');
 
+is($node->safe_psql('postgres', q{SELECT severity || ' ' || value FROM dbopt.status() WHERE check_name = 'worker'}),
+	'ok running', 'dbopt.status() reports the worker running');
+
 # A job every second.
 $node->safe_psql('postgres', q{SELECT dbopt.schedule_job('tick', 'sql', '1 second', 'INSERT INTO ticks DEFAULT VALUES')});
 ok($node->poll_query_until('postgres', q{SELECT count(*) >= 3 FROM ticks}), 'a job every second runs several times');
@@ -81,6 +84,9 @@ ok($node->poll_query_until('postgres',
 	'crashed'), 'the interrupted run is marked crashed');
 is($node->safe_psql('postgres', q{SELECT last_status FROM dbopt.jobs WHERE job_name = 'long'}), 'crashed',
 	'and so is the job');
+
+like($node->safe_psql('postgres', q{SELECT severity || ' ' || value FROM dbopt.status() WHERE check_name = 'worker'}),
+	qr/^warning 2 failing/, 'dbopt.status() reports the failing jobs (slow timed out, long crashed)');
 
 # A database that gets dbopt after start-up.
 $node->safe_psql('postgres', 'CREATE DATABASE later');
