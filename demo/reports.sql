@@ -106,3 +106,25 @@ SELECT matview, method, round(duration_ms::numeric, 1) AS ms, status, detail
   FROM dbopt.refresh_materialized_views();
 SELECT matview, last_refresh::timestamp(0) AS last_refresh, last_method, last_status
   FROM dbopt.matview_freshness ORDER BY matview::text;
+
+\echo
+\echo '== The background worker: jobs scheduled here run on their own from now on =='
+SELECT dbopt.set_refresh_schedule('app.mv_monthly_revenue', '*/5 * * * *') AS job_id;
+SELECT dbopt.schedule_job('refresh every view', 'refresh_materialized_views', '1 minute') AS job_id;
+SELECT dbopt.schedule_job('nightly integrity', 'integrity_check', '0 3 * * *') AS job_id;
+SELECT dbopt.schedule_job('retention', 'retention', '@daily', max_runtime => '50 minutes') AS job_id;
+SELECT status, message FROM dbopt.run_job('refresh every view');
+SELECT job_name, kind, schedule, enabled, next_run_at::timestamp(0) AS next_run, last_status, overdue
+  FROM dbopt.job_status ORDER BY job_id;
+-- The launcher starts this database's scheduler within dbopt.launcher_naptime.
+DO $$
+BEGIN
+  FOR i IN 1..40 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN EXISTS (SELECT FROM pg_stat_activity
+                       WHERE backend_type = 'dbopt scheduler' AND datname = current_database());
+    PERFORM pg_sleep(0.5);
+  END LOOP;
+END $$;
+SELECT backend_type, datname, state FROM pg_stat_activity WHERE backend_type LIKE 'dbopt%' ORDER BY 1;
+SELECT severity, check_name, value FROM dbopt.status() WHERE check_name = 'worker';

@@ -572,7 +572,8 @@ job_next_after(Job *j, const JobOutcome *out)
 
 /*
  * Record a run's end on dbopt.job_runs and dbopt.jobs.  A scheduled run
- * also moves next_run_at (backing off after failures); a manual one
+ * that failed moves next_run_at to its backoff time (the scheduler already
+ * moved it to the next regular time when the run started); a manual run
  * leaves the schedule alone.  Returns the run row.
  */
 static HeapTuple
@@ -597,7 +598,7 @@ job_run_finish(Job *j, int64 run_id, const JobOutcome *out, bool scheduled)
 						 " j AS (UPDATE dbopt.jobs SET last_run_at = (SELECT started_at FROM r), last_status = $2,"
 						 " last_success_at = CASE WHEN $2 = 'succeeded' THEN (SELECT finished_at FROM r) ELSE last_success_at END,"
 						 " consecutive_failures = CASE WHEN $2 = 'succeeded' THEN 0 ELSE consecutive_failures + 1 END,"
-						 " next_run_at = CASE WHEN $6 THEN $5 ELSE next_run_at END"
+						 " next_run_at = CASE WHEN $6 AND $2 <> 'succeeded' THEN $5 ELSE next_run_at END"
 						 " WHERE job_id = (SELECT job_id FROM r))"
 						 " SELECT * FROM r",
 						 6, argtypes, values, nulls, NULL);
