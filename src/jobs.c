@@ -630,6 +630,15 @@ dbopt_run_job(PG_FUNCTION_ARGS)
 	if (j == NULL)
 		no_such_job(name);
 	require_job_role(j, "run_job");
+	/* The lock a job worker holds while it runs this job. */
+	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+										  Int32GetDatum(DBOPT_JOB_LOCK_CLASS),
+										  Int32GetDatum((int32) j->job_id))))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("job \"%s\" is running now", name),
+				 errdetail("The same job never runs twice at once."),
+				 errhint("See pg_stat_activity (backend_type 'dbopt job') and try again when it ends.")));
 	row = execute_job(j);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "run_job must return a composite type");

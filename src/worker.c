@@ -54,9 +54,6 @@ PGDLLEXPORT void dbopt_launcher_main(Datum arg);
 PGDLLEXPORT void dbopt_scheduler_main(Datum arg);
 PGDLLEXPORT void dbopt_job_main(Datum arg);
 
-/* "dbop": the first key of the advisory lock a job worker holds. */
-#define DBOPT_LOCK_CLASS 0x64626f70
-
 typedef struct Child
 {
 	int64		key;			/* database OID (launcher) or job_id (scheduler) */
@@ -483,7 +480,7 @@ dbopt_job_main(Datum arg)
 	MemoryContextSwitchTo(jobcxt);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	locked = DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
-											  Int32GetDatum(DBOPT_LOCK_CLASS),
+											  Int32GetDatum(DBOPT_JOB_LOCK_CLASS),
 											  Int32GetDatum((int32) job_id)));
 	job = locked ? dbopt_job_load(job_id) : NULL;
 	if (job == NULL || !dbopt_job_enabled(job))

@@ -11,13 +11,14 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('worker');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'dbopt, pg_stat_statements'
 search_path = public
 max_worker_processes = 20
 dbopt.launcher_naptime = '1s'
 dbopt.timezone = 'UTC'
+dbopt.job_history_retention = '1h'
 });
 $node->start;
 $node->safe_psql('postgres', q{
@@ -74,6 +75,11 @@ $node->safe_psql('postgres', q{SELECT dbopt.alter_job('tick', enabled => false);
 ok($node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'dbopt job' AND query LIKE 'dbopt job long%'}),
 	'the long job runs, named in pg_stat_activity');
+my ($ret, $stdout, $stderr) = $node->psql('postgres', q{SELECT * FROM dbopt.run_job('long')});
+like($stderr, qr/job "long" is running now/, 'run_job() refuses a job that is running: never twice at once');
+# A finished run older than dbopt.job_history_retention, for the next scheduler to prune.
+$node->safe_psql('postgres', q{INSERT INTO dbopt.job_runs (job_id, started_at, finished_at, status)
+	SELECT job_id, now() - interval '3 hours', now() - interval '3 hours', 'succeeded' FROM dbopt.jobs WHERE job_name = 'tick'});
 my $sched = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler'});
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($sched)");
 ok($node->poll_query_until('postgres',
@@ -84,6 +90,8 @@ ok($node->poll_query_until('postgres',
 	'crashed'), 'the interrupted run is marked crashed');
 is($node->safe_psql('postgres', q{SELECT last_status FROM dbopt.jobs WHERE job_name = 'long'}), 'crashed',
 	'and so is the job');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.job_runs WHERE finished_at < now() - interval '2 hours'}),
+	'0', 'history older than dbopt.job_history_retention is pruned');
 
 like($node->safe_psql('postgres', q{SELECT severity || ' ' || value FROM dbopt.status() WHERE check_name = 'worker'}),
 	qr/^warning 2 failing/, 'dbopt.status() reports the failing jobs (slow timed out, long crashed)');
@@ -105,6 +113,17 @@ $node->safe_psql('postgres', q{ALTER SYSTEM SET dbopt.enable_worker = on; SELECT
 ok($node->poll_query_until('postgres',
 	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler'}),
 	'and on starts them again');
+
+# Nothing runs on a standby: the launcher starts only once recovery is over.
+$node->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'b', has_streaming => 1);
+$standby->start;
+$node->wait_for_catchup($standby);
+sleep 3;
+is($standby->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'dbopt%'}),
+	'0', 'no dbopt worker runs on a standby');
+$standby->stop;
 
 $node->stop;
 done_testing();

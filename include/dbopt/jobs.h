@@ -12,6 +12,9 @@
 
 typedef struct DboptJob DboptJob;
 
+/* "dbop": first key of the advisory lock held on a job while it runs. */
+#define DBOPT_JOB_LOCK_CLASS 0x64626f70
+
 typedef struct DboptJobOutcome
 {
 	const char *status;			/* succeeded, failed, timed_out */
