@@ -104,6 +104,27 @@ $node->safe_psql('later', q{CREATE EXTENSION dbopt CASCADE;
 ok($node->poll_query_until('later', q{SELECT count(*) >= 2 FROM ticks}),
 	'a database where dbopt is created after start-up is picked up');
 
+# A retention job runs the committing procedure: its batches are separate
+# transactions, seen here through the xids a statement trigger records.
+$node->safe_psql('later', q{
+	CREATE TABLE ev (id int PRIMARY KEY, at timestamptz NOT NULL);
+	INSERT INTO ev SELECT g, now() - g * interval '1 hour' FROM generate_series(1, 1000) g;
+	CREATE INDEX ON ev (at);
+	CREATE TABLE xids (x bigint);
+	CREATE FUNCTION note_xid() RETURNS trigger LANGUAGE plpgsql AS
+	  $$BEGIN INSERT INTO xids VALUES (txid_current()); RETURN NULL; END$$;
+	CREATE TRIGGER note_xid AFTER DELETE ON ev FOR EACH STATEMENT EXECUTE FUNCTION note_xid();
+	SELECT dbopt.add_retention_policy('ev', 'at', '10 days', batch_size => 100);
+	SELECT dbopt.schedule_job('retention', 'retention', '1 hour');
+	UPDATE dbopt.jobs SET next_run_at = now() WHERE job_name = 'retention'});
+ok($node->poll_query_until('later',
+	q{SELECT status FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'retention'},
+	'succeeded'), 'the retention job succeeds in the worker');
+is($node->safe_psql('later', q{SELECT count(*) FROM ev WHERE at < now() - interval '10 days'}), '0',
+	'and removed every old row');
+cmp_ok($node->safe_psql('later', q{SELECT count(DISTINCT x) FROM xids}), '>=', 7,
+	'in one transaction per batch (760 rows, batches of 100)');
+
 # Settings reload: off stops the schedulers, on brings them back.
 $node->safe_psql('postgres', q{ALTER SYSTEM SET dbopt.enable_worker = off; SELECT pg_reload_conf()});
 ok($node->poll_query_until('postgres',
