@@ -664,18 +664,8 @@ dbopt_set_refresh_schedule(PG_FUNCTION_ARGS)
 				 errdetail("The schedule belongs to one materialized view."),
 				 errhint("For example: dbopt.set_refresh_schedule('app.mv_daily', '*/30 * * * *').")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is not a materialized view", dbopt_qualified_relname(relid)),
-				 errdetail("Only materialized views have a refresh schedule."),
-				 errhint("Schedule other work with dbopt.schedule_job().")));
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
-				 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
-				 errhint("Run it as the owner, or as a member of the owning role.")));
+	dbopt_require_own_matview(relid, "Only materialized views have a refresh schedule.",
+							  "Schedule other work with dbopt.schedule_job().");
 	view = dbopt_qualified_relname(relid);
 	name = psprintf("refresh %s", view);
 	j = load_job(name);

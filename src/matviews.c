@@ -44,6 +44,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
+#include "dbopt/jobs.h"
 #include "dbopt/util.h"
 
 /* One materialized view in the refresh graph. */
@@ -205,28 +206,26 @@ refresh_order(MatView *views, int n)
 	return order;
 }
 
+/*
+ * Whether REFRESH ... CONCURRENTLY can run: the view is populated and has
+ * a unique, valid, non-partial index on plain columns.  *why says what is
+ * missing.
+ */
 static bool
-is_populated(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		populated = false;
-
-	if (HeapTupleIsValid(tup))
-	{
-		populated = ((Form_pg_class) GETSTRUCT(tup))->relispopulated;
-		ReleaseSysCache(tup);
-	}
-	return populated;
-}
-
-/* A unique, valid, non-partial index on plain columns: what CONCURRENTLY needs. */
-static bool
-has_concurrent_key(Oid relid)
+can_refresh_concurrently(Oid relid, char **why)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
 	bool		found = false;
+
+	if (!rel->rd_rel->relispopulated)
+	{
+		*why = pstrdup("not populated yet, so CONCURRENTLY is not possible");
+		list_free(indexes);
+		relation_close(rel, AccessShareLock);
+		return false;
+	}
 
 	foreach(lc, indexes)
 	{
@@ -251,6 +250,8 @@ has_concurrent_key(Oid relid)
 	}
 	list_free(indexes);
 	relation_close(rel, AccessShareLock);
+	if (!found)
+		*why = pstrdup("no unique index on plain columns, so CONCURRENTLY is not possible; readers wait for the refresh");
 	return found;
 }
 
@@ -318,6 +319,24 @@ put_row(ReturnSetInfo *rsinfo, MatView *v)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+void
+dbopt_require_own_matview(Oid relid, const char *detail, const char *hint)
+{
+	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a materialized view",
+						OidIsValid(relid) ? dbopt_qualified_relname(relid) : "NULL"),
+				 errdetail("%s", detail),
+				 errhint("%s", hint)));
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
+				 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
+				 errhint("Run it as the owner, or as a member of the owning role.")));
+}
+
 PG_FUNCTION_INFO_V1(dbopt_refresh_materialized_views);
 
 /* refresh_materialized_views(views regclass[], concurrently boolean, dry_run boolean) */
@@ -351,19 +370,8 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 		{
 			Oid			relid = enulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
 
-			if (get_rel_relkind(relid) != RELKIND_MATVIEW)
-				ereport(ERROR,
-						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						 errmsg("%s is not a materialized view",
-								OidIsValid(relid) ? dbopt_qualified_relname(relid) : "NULL"),
-						 errdetail("Only materialized views can be refreshed."),
-						 errhint("Pass NULL to refresh every materialized view in user schemas.")));
-			if (!dbopt_relation_ownercheck(relid, GetUserId()))
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
-						 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
-						 errhint("Run it as the owner, or as a member of the owning role.")));
+			dbopt_require_own_matview(relid, "Only materialized views can be refreshed.",
+									  "Pass NULL to refresh every materialized view in user schemas.");
 			listed = list_append_unique_oid(listed, relid);
 			all = list_append_unique_oid(all, relid);	/* a view in a non-user schema */
 		}
@@ -436,13 +444,8 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 			TimestampTz began;
 
 			u.v = v;
-			u.concurrently = concurrently && is_populated(v->relid) &&
-				has_concurrent_key(v->relid);
+			u.concurrently = concurrently && can_refresh_concurrently(v->relid, &v->detail);
 			v->method = u.concurrently ? "concurrently" : "plain";
-			if (!u.concurrently)
-				v->detail = !concurrently ? NULL :
-					!is_populated(v->relid) ? pstrdup("not populated yet, so CONCURRENTLY is not possible") :
-					pstrdup("no unique index on plain columns, so CONCURRENTLY is not possible; readers wait for the refresh");
 			if (dry_run)
 				v->status = "dry_run";
 			else
