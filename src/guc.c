@@ -12,6 +12,7 @@
 
 #include <limits.h>
 
+#include "pgtime.h"
 #include "utils/guc.h"
 
 #include "dbopt/dbopt.h"
@@ -39,6 +40,17 @@ static const char *const guc_names[] = {
 	"dbopt.retention_batch_delay",
 	"dbopt.timezone",
 };
+
+/* A time zone pg_tzset() knows, or empty: a bad one must not stop the schedulers. */
+static bool
+check_timezone(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' || pg_tzset(*newval) != NULL)
+		return true;
+	GUC_check_errdetail("\"%s\" is not a time zone name known to the server.", *newval);
+	GUC_check_errhint("Use a name from pg_timezone_names, or an empty string for the server's TimeZone.");
+	return false;
+}
 
 void
 dbopt_define_gucs(void)
@@ -89,7 +101,7 @@ dbopt_define_gucs(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_timezone, NULL, NULL);
 
 	DefineCustomBoolVariable("dbopt.enable_worker",
 							 "Whether dbopt's background worker runs scheduled jobs.",
