@@ -356,6 +356,7 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 				nerr = 0,
 				nskip = 0;
 	ListCell   *lc;
+	MemoryContext itemcxt;
 
 	/* Named views: each must be a materialized view the caller owns. */
 	if (!PG_ARGISNULL(0))
@@ -410,15 +411,19 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 	order = refresh_order(views, n);
 
 	dbopt_init_materialized_srf(fcinfo);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt refresh item", ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < n; i++)
 	{
 		MatView    *v = &views[order[i]];
 		ListCell   *ic;
 		MatView    *bad = NULL;
+		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!v->wanted)
 			continue;
+		/* Per view; v->status and the names it is checked against live outside. */
+		old = MemoryContextSwitchTo(itemcxt);
 		foreach(ic, v->inputs)
 		{
 			MatView    *in = &views[lfirst_int(ic)];
@@ -470,7 +475,11 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 		else
 			nskip++;
 		put_row(rsinfo, v);
+		v->detail = NULL;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(itemcxt);
 	}
+	MemoryContextDelete(itemcxt);
 	ereport(NOTICE,
 			(errmsg("refresh_materialized_views%s: %d %s, %d failed, %d skipped",
 					dry_run ? " dry run" : "", nok, dry_run ? "would refresh" : "refreshed", nerr, nskip)));
