@@ -399,6 +399,7 @@ typedef DboptJobOutcome JobOutcome;
 typedef struct JobUnit
 {
 	Job		   *job;
+	MemoryContext cxt;			/* outlives the unit's SPI memory */
 	char	   *failure;		/* set when the job ran but part of it failed */
 	char	   *summary;
 } JobUnit;
@@ -418,10 +419,10 @@ run_report(JobUnit *u, const char *sql, const char *what)
 	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	if (bad > 0)
-		u->failure = psprintf(INT64_FORMAT " of " INT64_FORMAT " %s failed; first: %s", bad, total, what,
-							  first ? first : "?");
+		u->failure = MemoryContextStrdup(u->cxt, psprintf(INT64_FORMAT " of " INT64_FORMAT " %s failed; first: %s",
+														  bad, total, what, first ? first : "?"));
 	else
-		u->summary = psprintf(INT64_FORMAT " %s", total, what);
+		u->summary = MemoryContextStrdup(u->cxt, psprintf(INT64_FORMAT " %s", total, what));
 }
 
 static void
@@ -430,12 +431,13 @@ job_unit(void *arg)
 	JobUnit    *u = arg;
 	Job		   *j = u->job;
 
+	u->cxt = CurrentMemoryContext;
 	SPI_connect();
 	if (strcmp(j->kind, "sql") == 0)
 	{
 		if (SPI_execute(j->command, false, 0) < 0)
 			elog(ERROR, "could not run the job's command");
-		u->summary = psprintf("%s, " UINT64_FORMAT " row(s)", "command ran", SPI_processed);
+		u->summary = MemoryContextStrdup(u->cxt, psprintf("command ran, " UINT64_FORMAT " row(s)", SPI_processed));
 	}
 	else if (strcmp(j->kind, "refresh_materialized_views") == 0)
 		run_report(u, j->command ?
@@ -470,9 +472,11 @@ job_unit(void *arg)
 					 errmsg("dbopt.take_snapshot() does not exist in this version"),
 					 errdetail("Snapshot jobs run dbopt.take_snapshot(), which the snapshot capability provides."),
 					 errhint("Keep the job disabled until the extension is updated to a version with snapshots.")));
-		if (SPI_execute("SELECT dbopt.take_snapshot()", false, 0) != SPI_OK_SELECT)
+		if (SPI_execute("SELECT dbopt.take_snapshot(), dbopt.purge_snapshots()", false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not run dbopt.take_snapshot()");
-		u->summary = pstrdup("snapshot taken");
+		u->summary = MemoryContextStrdup(u->cxt, psprintf("snapshot %s taken, %s old snapshot(s) purged",
+														  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+														  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)));
 	}
 	SPI_finish();
 }

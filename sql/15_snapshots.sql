@@ -1,0 +1,49 @@
+-- take_snapshot() and purge_snapshots(): what a snapshot records, that
+-- pg_stat_statements is never reset, that texts are kept once, and that
+-- the default snapshot job is on.
+CREATE SCHEMA "snap ""s"";";
+SET search_path = "snap ""s"";", public;
+CREATE TABLE "t;" (id int PRIMARY KEY, v text);
+CREATE INDEX "t; v" ON "t;" (v);
+SELECT dbopt.take_snapshot() AS first \gset
+INSERT INTO "t;" SELECT g, 'v' || g FROM generate_series(1, 100) g;
+SELECT count(*) FROM "t;" WHERE id = 5;
+SELECT count(*) FROM "t;" WHERE id = 6;
+ANALYZE "t;";
+-- Table counters reach the statistics system when the backend flushes them.
+SELECT pg_stat_force_next_flush();
+SELECT dbopt.take_snapshot() AS second \gset
+SELECT :second > :first AS later_id;
+SELECT pgss_available, pgss_dealloc IS NOT NULL AS has_dealloc,
+       server ? 'bgwriter' AND server ? 'archiver' AND server ? 'activity' AND server ? 'replication'
+       AND server ? 'max_connections' AND server ? 'role_limits' AS server_parts
+  FROM dbopt.snapshots WHERE snap_id = :second;
+-- The statement run twice between the snapshots: calls grew by exactly 2
+-- and never went down (no reset).
+SELECT s2.calls - coalesce(s1.calls, 0) AS calls_between, s2.calls >= coalesce(s1.calls, 0) AS monotonic
+  FROM dbopt.snapshot_statements s2
+  JOIN dbopt.query_texts t ON t.dbid = s2.dbid AND t.queryid = s2.queryid
+  LEFT JOIN dbopt.snapshot_statements s1 ON s1.snap_id = :first AND s1.dbid = s2.dbid AND s1.queryid = s2.queryid
+       AND s1.userid = s2.userid AND s1.toplevel = s2.toplevel
+ WHERE s2.snap_id = :second AND t.query LIKE 'SELECT count(*) FROM "t;" WHERE id = $1';
+SELECT count(*) = count(DISTINCT (dbid, queryid)) AS texts_once FROM dbopt.query_texts;
+SELECT relation, n_tup_ins, bytes > 0 AS sized FROM dbopt.snapshot_tables
+ WHERE snap_id = :second AND relid = '"t;"'::regclass;
+SELECT index_name FROM dbopt.snapshot_indexes WHERE snap_id = :second AND relid = '"t;"'::regclass ORDER BY 1;
+SELECT count(*) > 0 AS has_this_database FROM dbopt.snapshot_databases
+ WHERE snap_id = :second AND datname = current_database();
+-- The default job takes snapshots now.
+SELECT job_name, kind, schedule, enabled, next_run_at > now() AS scheduled FROM dbopt.jobs WHERE is_default;
+-- Purging.
+SELECT dbopt.purge_snapshots('-1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.purge_snapshots('1 day') AS purged_recent;
+SELECT dbopt.purge_snapshots('0') >= 2 AS purged_all;
+SELECT count(*) AS snapshots_left FROM dbopt.snapshots;
+SELECT count(*) AS texts_left FROM dbopt.query_texts;
+
+RESET search_path;
+DELETE FROM dbopt.maintenance_log;
+SET client_min_messages = warning;
+DROP SCHEMA "snap ""s"";" CASCADE;
+RESET client_min_messages;

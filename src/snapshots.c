@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * snapshots.c
+ *	  take_snapshot() and purge_snapshots(): cumulative statistics recorded
+ *	  into dbopt.snapshot_* tables for later comparison.
+ *
+ * pg_stat_statements is read, never reset, so other tools keep their
+ * numbers; its eviction count and reset time go with each snapshot so a
+ * comparison can tell a window it cannot trust.  Statement texts are read
+ * only when a statement is new (reading them loads the whole texts file)
+ * and kept once per (dbid, queryid).  Sizes come from pg_class (pages and
+ * the block size), not from a file-system call per relation, so a
+ * snapshot of a database with hundreds of thousands of indexes stays one
+ * set-based statement per view.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/dbopt.h"
+#include "dbopt/util.h"
+
+static void
+run(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not run %s", sql);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_take_snapshot);
+
+Datum
+dbopt_take_snapshot(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = dbopt_extension_schema("pg_stat_statements");
+	bool		pgss = OidIsValid(nsp) && dbopt_library_preloaded("pg_stat_statements");
+	const char *q = pgss ? quote_identifier(get_namespace_name(nsp)) : NULL;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	int64		snap_id;
+	bool		isnull;
+	char	   *sql;
+	DboptSavedUser saved;
+
+	if (!pgss)
+		ereport(NOTICE,
+				(errmsg("take_snapshot: pg_stat_statements is not available, so no statement statistics are recorded"),
+				 errdetail("Everything else is recorded."),
+				 errhint("Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.")));
+
+	/* dbopt's tables are written as the extension owner; the statistics views are read as well. */
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	sql = psprintf(
+		"INSERT INTO dbopt.snapshots (pgss_available, pgss_dealloc, pgss_stats_reset, server)"
+		" SELECT %s, %s, %s, jsonb_build_object("
+		"  'bgwriter', (SELECT to_jsonb(b) FROM pg_catalog.pg_stat_bgwriter b),"
+		"  'archiver', (SELECT to_jsonb(a) FROM pg_catalog.pg_stat_archiver a),"
+		"  'replication', (SELECT coalesce(jsonb_agg(jsonb_build_object('application_name', application_name,"
+		"      'state', state, 'write_lag', write_lag, 'flush_lag', flush_lag, 'replay_lag', replay_lag,"
+		"      'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery()"
+		"        THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END, replay_lsn))), '[]')"
+		"      FROM pg_catalog.pg_stat_replication),"
+		"  'activity', (SELECT coalesce(jsonb_object_agg(k, n), '{}') FROM (SELECT coalesce(state, 'background')"
+		"      || '/' || coalesce(wait_event_type, 'none') AS k, count(*) AS n FROM pg_catalog.pg_stat_activity GROUP BY 1) s),"
+		"  'oldest_xact_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - xact_start))"
+		"      FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
+		"  'oldest_query_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - query_start))"
+		"      FROM pg_catalog.pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'),"
+		"  'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
+		"  'max_connections', pg_catalog.current_setting('max_connections')::int,"
+		"  'role_limits', (SELECT coalesce(jsonb_agg(jsonb_build_object('role', r.rolname, 'limit', r.rolconnlimit,"
+		"      'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid))), '[]')"
+		"      FROM pg_catalog.pg_roles r WHERE r.rolconnlimit >= 0))"
+		" RETURNING snap_id",
+		pgss ? "true" : "false",
+		pgss ? psprintf("(SELECT dealloc FROM %s.pg_stat_statements_info)", q) : "NULL",
+		pgss ? psprintf("(SELECT stats_reset FROM %s.pg_stat_statements_info)", q) : "NULL");
+	if (SPI_execute(sql, false, 0) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "could not write dbopt.snapshots");
+	snap_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	values[0] = Int64GetDatum(snap_id);
+
+	if (pgss)
+	{
+		/* Texts only for statements not seen before: showtext reads the whole file. */
+		run(psprintf("INSERT INTO dbopt.query_texts (dbid, queryid, query)"
+					 " SELECT DISTINCT ON (s.dbid, s.queryid) s.dbid, s.queryid, s.query"
+					 "   FROM %s.pg_stat_statements(true) s"
+					 "  WHERE s.queryid IS NOT NULL AND EXISTS (SELECT FROM %s.pg_stat_statements(false) n"
+					 "        WHERE NOT EXISTS (SELECT FROM dbopt.query_texts t WHERE t.dbid = n.dbid AND t.queryid = n.queryid))"
+					 "    AND NOT EXISTS (SELECT FROM dbopt.query_texts t WHERE t.dbid = s.dbid AND t.queryid = s.queryid)"
+					 " ON CONFLICT DO NOTHING", q, q), 0, NULL, NULL);
+		run(psprintf("INSERT INTO dbopt.snapshot_statements"
+					 " SELECT $1, userid, dbid, queryid, toplevel, calls, total_exec_time, mean_exec_time,"
+					 "        stddev_exec_time, plans, total_plan_time, rows, shared_blks_hit, shared_blks_read,"
+					 "        shared_blks_dirtied, shared_blks_written, temp_blks_read, temp_blks_written, wal_bytes"
+					 "   FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL", q), 1, types, values);
+	}
+	run("INSERT INTO dbopt.snapshot_databases"
+		" SELECT $1, datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,"
+		"        tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks,"
+		"        blk_read_time, blk_write_time, stats_reset"
+		"   FROM pg_catalog.pg_stat_database WHERE datid <> 0", 1, types, values);
+	run("INSERT INTO dbopt.snapshot_tables"
+		" SELECT $1, s.relid, pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.relname),"
+		"        seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd,"
+		"        n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count,"
+		"        last_vacuum, last_autovacuum, last_analyze, last_autoanalyze,"
+		"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
+		"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid", 1, types, values);
+	run("INSERT INTO dbopt.snapshot_indexes"
+		" SELECT $1, s.indexrelid, s.relid,"
+		"        pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.indexrelname),"
+		"        idx_scan, idx_tup_read, idx_tup_fetch,"
+		"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
+		"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid", 1, types, values);
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	PG_RETURN_INT64(snap_id);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_purge_snapshots);
+
+Datum
+dbopt_purge_snapshots(PG_FUNCTION_ARGS)
+{
+	Oid			types[1] = {INTERVALOID};
+	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	Interval	zero;
+	int64		n;
+	bool		isnull;
+	DboptSavedUser saved;
+
+	memset(&zero, 0, sizeof(zero));
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, values[0], IntervalPGetDatum(&zero))) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep must not be negative"),
+				 errdetail("Snapshots older than now() minus keep are deleted."),
+				 errhint("Use '0' to delete every snapshot, or for example '14 days'.")));
+	dbopt_become_extension_owner(&saved);
+	SPI_connect();
+	if (SPI_execute_with_args("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING 1)"
+							  " SELECT count(*) FROM d", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not purge dbopt.snapshots");
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	run("DELETE FROM dbopt.query_texts t WHERE NOT EXISTS (SELECT FROM dbopt.snapshot_statements s"
+		" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
+	SPI_finish();
+	dbopt_restore_user(&saved);
+	if (n > 0)
+		dbopt_log_action("purge_snapshots", "dbopt.snapshots", "deleted", n, -1,
+						 psprintf("snapshots older than %s",
+								  DatumGetCString(DirectFunctionCall1(interval_out, values[0]))));
+	PG_RETURN_INT64(n);
+}
