@@ -32,6 +32,44 @@ SELECT relation, n_tup_ins, bytes > 0 AS sized FROM dbopt.snapshot_tables
 SELECT index_name FROM dbopt.snapshot_indexes WHERE snap_id = :second AND relid = '"t;"'::regclass ORDER BY 1;
 SELECT count(*) > 0 AS has_this_database FROM dbopt.snapshot_databases
  WHERE snap_id = :second AND datname = current_database();
+-- compare_snapshots(): the workload between two snapshots, exact calls.
+SELECT calls, rows, 'new' = ANY (flags) AS is_new, mean_ms >= 0 AS timed
+  FROM dbopt.compare_snapshots(:first, :second)
+ WHERE query = 'SELECT count(*) FROM "t;" WHERE id = $1';
+SELECT * FROM dbopt.compare_snapshots(:second, :first);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM dbopt.compare_snapshots(:first, 999999);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Welch's t-test agrees with a hand computation (numerical integration of
+-- Student's t: p = 0.0018806 and 0.1384674).
+SELECT round(dbopt.welch_p_value(10, 4, 30, 12, 9, 30)::numeric, 7) AS p1,
+       round(dbopt.welch_p_value(5, 1, 10, 5.5, 1.2, 12)::numeric, 7) AS p2,
+       dbopt.welch_p_value(12, 9, 30, 10, 4, 30) > 0.99 AS faster_is_not_slower,
+       dbopt.welch_p_value(1, 1, 1, 2, 1, 5) IS NULL AS needs_two_values;
+
+-- detect_regressions(): pg_sleep(1 ms) 30 times, then pg_sleep(10 ms) 30
+-- times; a statement whose time did not change stays silent.
+\set ECHO none
+\o /dev/null
+SELECT dbopt.take_snapshot() AS b0 \gset
+SELECT 'SELECT pg_sleep(0.001)' FROM generate_series(1, 30) \gexec
+SELECT 'SELECT count(*) FROM "t;" WHERE id = 7' FROM generate_series(1, 30) \gexec
+SELECT dbopt.take_snapshot() AS b1 \gset
+SELECT 'SELECT pg_sleep(0.010)' FROM generate_series(1, 30) \gexec
+SELECT 'SELECT count(*) FROM "t;" WHERE id = 8' FROM generate_series(1, 30) \gexec
+SELECT dbopt.take_snapshot() AS c1 \gset
+\o
+\set ECHO all
+SELECT query, baseline_calls, current_calls, ratio > 2 AS much_slower, p_value < 0.001 AS significant
+  FROM dbopt.detect_regressions(:b0, :b1, :b1, :c1);
+SELECT count(*) AS with_looser_ratio FROM dbopt.detect_regressions(:b0, :b1, :b1, :c1, min_ratio => 1.01)
+ WHERE query LIKE 'SELECT count(*)%';
+SELECT count(*) AS too_few_calls FROM dbopt.detect_regressions(:b0, :b1, :b1, :c1, min_calls => 31);
+-- By time: the windows need snapshots at both ends.
+SELECT count(*) FROM dbopt.detect_regressions(interval '1 day', interval '1 day');
+\echo :LAST_ERROR_SQLSTATE
+
 -- The default job takes snapshots now.
 SELECT job_name, kind, schedule, enabled, next_run_at > now() AS scheduled FROM dbopt.jobs WHERE is_default;
 -- Purging.

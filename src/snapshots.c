@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -162,4 +164,101 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 						 psprintf("snapshots older than %s",
 								  DatumGetCString(DirectFunctionCall1(interval_out, values[0]))));
 	PG_RETURN_INT64(n);
+}
+
+/* ---------- Welch's t-test ---------- */
+
+/*
+ * Continued fraction of the regularized incomplete beta function, by the
+ * modified Lentz method.
+ */
+static double
+beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double		c = 1.0,
+				d = 1.0 - (a + b) * x / (a + 1.0),
+				h;
+	int			m;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1.0 / d;
+	h = d;
+	for (m = 1; m <= 300; m++)
+	{
+		int			m2 = 2 * m;
+		double		num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+		double		del;
+
+		d = 1.0 + num * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1.0 + num / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1.0 / d;
+		h *= d * c;
+		num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+		d = 1.0 + num * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1.0 + num / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1.0 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1.0) < 1e-14)
+			break;
+	}
+	return h;
+}
+
+/* Regularized incomplete beta I_x(a, b). */
+static double
+incomplete_beta(double a, double b, double x)
+{
+	double		front;
+
+	if (x <= 0.0)
+		return 0.0;
+	if (x >= 1.0)
+		return 1.0;
+	front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(1.0 - x));
+	if (x < (a + 1.0) / (a + b + 2.0))
+		return front * beta_cf(a, b, x) / a;
+	return 1.0 - front * beta_cf(b, a, 1.0 - x) / b;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_welch_p_value);
+
+/*
+ * welch_p_value(mean1, var1, n1, mean2, var2, n2): the one-sided p-value of
+ * Welch's t-test that the second sample's mean is greater than the first's
+ * (sample variances).  NULL when a sample has fewer than two values.
+ */
+Datum
+dbopt_welch_p_value(PG_FUNCTION_ARGS)
+{
+	double		m1 = PG_GETARG_FLOAT8(0),
+				v1 = PG_GETARG_FLOAT8(1),
+				n1 = PG_GETARG_FLOAT8(2),
+				m2 = PG_GETARG_FLOAT8(3),
+				v2 = PG_GETARG_FLOAT8(4),
+				n2 = PG_GETARG_FLOAT8(5);
+	double		se1,
+				se2,
+				t,
+				df,
+				p;
+
+	if (n1 < 2 || n2 < 2 || v1 < 0 || v2 < 0)
+		PG_RETURN_NULL();
+	se1 = v1 / n1;
+	se2 = v2 / n2;
+	if (se1 + se2 <= 0)
+		PG_RETURN_FLOAT8(m2 > m1 ? 0.0 : 1.0);	/* no spread: any difference is certain */
+	t = (m2 - m1) / sqrt(se1 + se2);
+	df = (se1 + se2) * (se1 + se2) /
+		(se1 * se1 / (n1 - 1) + se2 * se2 / (n2 - 1));
+	/* P(T > t) for Student's t with df degrees of freedom. */
+	p = 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+	PG_RETURN_FLOAT8(t > 0 ? p : 1.0 - p);
 }
