@@ -20,7 +20,7 @@ COMMENT ON TABLE dbopt.snapshots IS
 -- Cumulative pg_stat_statements counters per snapshot; texts are kept once
 -- per (dbid, queryid) in dbopt.query_texts.
 CREATE TABLE dbopt.snapshot_statements (
-    snap_id             bigint NOT NULL REFERENCES dbopt.snapshots ON DELETE CASCADE,
+    snap_id             bigint NOT NULL,
     userid              oid NOT NULL,
     dbid                oid NOT NULL,
     queryid             bigint NOT NULL,
@@ -38,8 +38,7 @@ CREATE TABLE dbopt.snapshot_statements (
     shared_blks_written bigint NOT NULL,
     temp_blks_read      bigint NOT NULL,
     temp_blks_written   bigint NOT NULL,
-    wal_bytes           numeric NOT NULL,
-    PRIMARY KEY (snap_id, userid, dbid, queryid, toplevel)
+    wal_bytes           numeric NOT NULL
 );
 CREATE TABLE dbopt.query_texts (
     dbid       oid NOT NULL,
@@ -49,32 +48,35 @@ CREATE TABLE dbopt.query_texts (
     PRIMARY KEY (dbid, queryid)
 );
 CREATE TABLE dbopt.snapshot_databases (
-    snap_id bigint NOT NULL REFERENCES dbopt.snapshots ON DELETE CASCADE,
+    snap_id bigint NOT NULL,
     datid oid NOT NULL, datname name, numbackends integer,
     xact_commit bigint, xact_rollback bigint, blks_read bigint, blks_hit bigint,
     tup_returned bigint, tup_fetched bigint, tup_inserted bigint, tup_updated bigint, tup_deleted bigint,
     conflicts bigint, temp_files bigint, temp_bytes bigint, deadlocks bigint,
-    blk_read_time double precision, blk_write_time double precision, stats_reset timestamptz,
-    PRIMARY KEY (snap_id, datid)
+    blk_read_time double precision, blk_write_time double precision, stats_reset timestamptz
 );
+CREATE INDEX ON dbopt.snapshot_databases (snap_id);
 CREATE TABLE dbopt.snapshot_tables (
-    snap_id bigint NOT NULL REFERENCES dbopt.snapshots ON DELETE CASCADE,
+    snap_id bigint NOT NULL,
     relid oid NOT NULL, relation text NOT NULL,
     seq_scan bigint, seq_tup_read bigint, idx_scan bigint, idx_tup_fetch bigint,
     n_tup_ins bigint, n_tup_upd bigint, n_tup_del bigint, n_tup_hot_upd bigint,
     n_live_tup bigint, n_dead_tup bigint,
     vacuum_count bigint, autovacuum_count bigint, analyze_count bigint, autoanalyze_count bigint,
     last_vacuum timestamptz, last_autovacuum timestamptz, last_analyze timestamptz, last_autoanalyze timestamptz,
-    bytes bigint,
-    PRIMARY KEY (snap_id, relid)
+    bytes bigint
 );
+CREATE INDEX ON dbopt.snapshot_tables (snap_id, relid);
 CREATE TABLE dbopt.snapshot_indexes (
-    snap_id bigint NOT NULL REFERENCES dbopt.snapshots ON DELETE CASCADE,
+    snap_id bigint NOT NULL,
     indexrelid oid NOT NULL, relid oid NOT NULL, index_name text NOT NULL,
-    idx_scan bigint, idx_tup_read bigint, idx_tup_fetch bigint, bytes bigint,
-    PRIMARY KEY (snap_id, indexrelid)
+    idx_scan bigint, idx_tup_read bigint, idx_tup_fetch bigint, bytes bigint
 );
-CREATE INDEX ON dbopt.snapshot_statements (dbid, queryid);
+CREATE INDEX ON dbopt.snapshot_indexes (snap_id, indexrelid);
+-- No foreign keys and one index per table: a snapshot writes thousands of
+-- rows, and per-row checks would cost more than the copy.  purge_snapshots()
+-- deletes children with their snapshot.
+CREATE INDEX ON dbopt.snapshot_statements (snap_id, dbid, queryid);
 COMMENT ON TABLE dbopt.snapshot_statements IS
     'pg_stat_statements counters per snapshot and (userid, dbid, queryid, toplevel); cumulative, as read';
 COMMENT ON TABLE dbopt.query_texts IS

@@ -93,19 +93,27 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 
 	if (pgss)
 	{
-		/* Texts only for statements not seen before: showtext reads the whole file. */
-		run(psprintf("INSERT INTO dbopt.query_texts (dbid, queryid, query)"
-					 " SELECT DISTINCT ON (s.dbid, s.queryid) s.dbid, s.queryid, s.query"
-					 "   FROM %s.pg_stat_statements(true) s"
-					 "  WHERE s.queryid IS NOT NULL AND EXISTS (SELECT FROM %s.pg_stat_statements(false) n"
-					 "        WHERE NOT EXISTS (SELECT FROM dbopt.query_texts t WHERE t.dbid = n.dbid AND t.queryid = n.queryid))"
-					 "    AND NOT EXISTS (SELECT FROM dbopt.query_texts t WHERE t.dbid = s.dbid AND t.queryid = s.queryid)"
-					 " ON CONFLICT DO NOTHING", q, q), 0, NULL, NULL);
 		run(psprintf("INSERT INTO dbopt.snapshot_statements"
 					 " SELECT $1, userid, dbid, queryid, toplevel, calls, total_exec_time, mean_exec_time,"
 					 "        stddev_exec_time, plans, total_plan_time, rows, shared_blks_hit, shared_blks_read,"
 					 "        shared_blks_dirtied, shared_blks_written, temp_blks_read, temp_blks_written, wal_bytes"
 					 "   FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL", q), 1, types, values);
+
+		/*
+		 * Texts only when a statement is new: reading them loads the whole
+		 * texts file.  The check is a hashed set difference, not one index
+		 * probe per statement.
+		 */
+		if (SPI_execute_with_args("SELECT EXISTS (SELECT dbid, queryid FROM dbopt.snapshot_statements WHERE snap_id = $1"
+								  " EXCEPT SELECT dbid, queryid FROM dbopt.query_texts)",
+								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not compare statements with dbopt.query_texts");
+		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			run(psprintf("INSERT INTO dbopt.query_texts (dbid, queryid, query)"
+						 " SELECT DISTINCT ON (s.dbid, s.queryid) s.dbid, s.queryid, s.query"
+						 "   FROM %s.pg_stat_statements(true) s"
+						 "  WHERE s.queryid IS NOT NULL"
+						 " ON CONFLICT DO NOTHING", q), 0, NULL, NULL);
 	}
 	run("INSERT INTO dbopt.snapshot_databases"
 		" SELECT $1, datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,"
@@ -151,7 +159,11 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 				 errhint("Use '0' to delete every snapshot, or for example '14 days'.")));
 	dbopt_become_extension_owner(&saved);
 	SPI_connect();
-	if (SPI_execute_with_args("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING 1)"
+	if (SPI_execute_with_args("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING snap_id),"
+							  " s AS (DELETE FROM dbopt.snapshot_statements WHERE snap_id IN (SELECT snap_id FROM d)),"
+							  " b AS (DELETE FROM dbopt.snapshot_databases WHERE snap_id IN (SELECT snap_id FROM d)),"
+							  " t AS (DELETE FROM dbopt.snapshot_tables WHERE snap_id IN (SELECT snap_id FROM d)),"
+							  " i AS (DELETE FROM dbopt.snapshot_indexes WHERE snap_id IN (SELECT snap_id FROM d))"
 							  " SELECT count(*) FROM d", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not purge dbopt.snapshots");
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

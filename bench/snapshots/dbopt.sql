@@ -1,0 +1,1 @@
+SELECT dbopt.take_snapshot();
