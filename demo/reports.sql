@@ -128,3 +128,11 @@ BEGIN
 END $$;
 SELECT backend_type, datname, state FROM pg_stat_activity WHERE backend_type LIKE 'dbopt%' ORDER BY 1;
 SELECT severity, check_name, value FROM dbopt.status() WHERE check_name = 'worker';
+
+\echo
+\echo '== dbopt.compare_snapshots(): what the workload ran, from the snapshots taken around it =='
+SELECT queryid, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls,
+       round(total_ms::numeric, 1) AS total_ms, round(mean_ms::numeric, 3) AS mean_ms,
+       round(hit_ratio::numeric, 3) AS hit_ratio, round(share_of_total_pct::numeric, 1) AS share_pct, flags
+  FROM dbopt.compare_snapshots((SELECT min(snap_id) FROM dbopt.snapshots), (SELECT max(snap_id) FROM dbopt.snapshots))
+ LIMIT 10;
