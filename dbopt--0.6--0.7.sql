@@ -55,7 +55,7 @@ CREATE TABLE dbopt.snapshot_databases (
     conflicts bigint, temp_files bigint, temp_bytes bigint, deadlocks bigint,
     blk_read_time double precision, blk_write_time double precision, stats_reset timestamptz
 );
-CREATE INDEX ON dbopt.snapshot_databases (snap_id);
+CREATE INDEX ON dbopt.snapshot_databases USING brin (snap_id);
 CREATE TABLE dbopt.snapshot_tables (
     snap_id bigint NOT NULL,
     relid oid NOT NULL, relation text NOT NULL,
@@ -66,17 +66,19 @@ CREATE TABLE dbopt.snapshot_tables (
     last_vacuum timestamptz, last_autovacuum timestamptz, last_analyze timestamptz, last_autoanalyze timestamptz,
     bytes bigint
 );
-CREATE INDEX ON dbopt.snapshot_tables (snap_id, relid);
+CREATE INDEX ON dbopt.snapshot_tables USING brin (snap_id);
 CREATE TABLE dbopt.snapshot_indexes (
     snap_id bigint NOT NULL,
     indexrelid oid NOT NULL, relid oid NOT NULL, index_name text NOT NULL,
     idx_scan bigint, idx_tup_read bigint, idx_tup_fetch bigint, bytes bigint
 );
-CREATE INDEX ON dbopt.snapshot_indexes (snap_id, indexrelid);
--- No foreign keys and one index per table: a snapshot writes thousands of
--- rows, and per-row checks would cost more than the copy.  purge_snapshots()
--- deletes children with their snapshot.
-CREATE INDEX ON dbopt.snapshot_statements (snap_id, dbid, queryid);
+CREATE INDEX ON dbopt.snapshot_indexes USING brin (snap_id);
+-- No foreign keys, and BRIN indexes on snap_id: a snapshot appends
+-- thousands of rows with one snap_id, which a BRIN range finds again at
+-- almost no cost per insert, where per-row key checks and btree entries
+-- would cost more than the copy.  purge_snapshots() deletes children with
+-- their snapshot.
+CREATE INDEX ON dbopt.snapshot_statements USING brin (snap_id);
 COMMENT ON TABLE dbopt.snapshot_statements IS
     'pg_stat_statements counters per snapshot and (userid, dbid, queryid, toplevel); cumulative, as read';
 COMMENT ON TABLE dbopt.query_texts IS
