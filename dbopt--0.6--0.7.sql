@@ -184,13 +184,19 @@ END $$;
 COMMENT ON FUNCTION dbopt.compare_snapshots(bigint, bigint) IS
     'Per statement of this database: calls, time, rows and hit ratio between two snapshots, ordered by total time; flags new and evicted_or_reset';
 
+-- The row both forms of detect_regressions() return.
+CREATE TYPE dbopt.regression AS (
+    queryid bigint, query text, baseline_calls bigint, current_calls bigint,
+    baseline_mean_ms double precision, current_mean_ms double precision,
+    ratio double precision, p_value double precision);
+COMMENT ON TYPE dbopt.regression IS
+    'A statement that got slower: calls and mean time in each window, their ratio and Welch''s p-value';
+
 CREATE FUNCTION dbopt.detect_regressions(
     baseline_from bigint, baseline_to bigint, current_from bigint, current_to bigint,
     min_calls integer DEFAULT 20, min_ratio double precision DEFAULT 1.5,
     max_p_value double precision DEFAULT 0.01)
-RETURNS TABLE (queryid bigint, query text, baseline_calls bigint, current_calls bigint,
-               baseline_mean_ms double precision, current_mean_ms double precision,
-               ratio double precision, p_value double precision)
+RETURNS SETOF dbopt.regression
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM dbopt.check_snapshot_window(baseline_from, baseline_to);
@@ -228,9 +234,7 @@ CREATE FUNCTION dbopt.detect_regressions(
     baseline interval, current interval,
     min_calls integer DEFAULT 20, min_ratio double precision DEFAULT 1.5,
     max_p_value double precision DEFAULT 0.01)
-RETURNS TABLE (queryid bigint, query text, baseline_calls bigint, current_calls bigint,
-               baseline_mean_ms double precision, current_mean_ms double precision,
-               ratio double precision, p_value double precision)
+RETURNS SETOF dbopt.regression
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ct bigint; cf bigint; bf bigint;
