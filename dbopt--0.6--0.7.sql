@@ -98,12 +98,12 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION dbopt.take_snapshot() IS
     'Record pg_stat_statements (never reset), pg_stat_database, user tables and indexes, activity, connections, bgwriter, archiver and replication into dbopt.snapshot_*; returns the snapshot id';
 
-CREATE FUNCTION dbopt.purge_snapshots(keep interval DEFAULT '14 days')
+CREATE FUNCTION dbopt.purge_snapshots(keep interval DEFAULT '14 days', dry_run boolean DEFAULT false)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dbopt_purge_snapshots'
 LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION dbopt.purge_snapshots(interval) IS
-    'Delete snapshots older than keep, and query texts no snapshot refers to any more; returns the number of snapshots deleted';
+COMMENT ON FUNCTION dbopt.purge_snapshots(interval, boolean) IS
+    'Delete snapshots older than keep, and query texts no snapshot refers to any more; returns the number of snapshots deleted (or, in a dry run, that would be)';
 
 
 CREATE FUNCTION dbopt.welch_p_value(mean1 double precision, var1 double precision, n1 double precision,
@@ -280,7 +280,7 @@ COMMENT ON FUNCTION dbopt.slow_queries(double precision, bigint) IS
     'Statements of this database whose mean time is at least min_mean_ms over at least min_calls calls, from the live pg_stat_statements';
 
 REVOKE ALL ON FUNCTION dbopt.take_snapshot() FROM PUBLIC;
-REVOKE ALL ON FUNCTION dbopt.purge_snapshots(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.purge_snapshots(interval, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.welch_p_value(double precision, double precision, double precision, double precision, double precision, double precision) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.snapshot_totals(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.check_snapshot_window(bigint, bigint) FROM PUBLIC;

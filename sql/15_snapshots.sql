@@ -78,7 +78,12 @@ SELECT job_name, kind, schedule, enabled, next_run_at > now() AS scheduled FROM 
 SELECT dbopt.purge_snapshots('-1 day');
 \echo :LAST_ERROR_SQLSTATE
 SELECT dbopt.purge_snapshots('1 day') AS purged_recent;
-SELECT dbopt.purge_snapshots('0') >= 2 AS purged_all;
+SELECT count(*) AS snapshots FROM dbopt.snapshots \gset
+SELECT dbopt.purge_snapshots('0', dry_run => true) = :snapshots AS dry_run_counts_all;
+SELECT count(*) = :snapshots AS dry_run_kept_them FROM dbopt.snapshots;
+SELECT dbopt.purge_snapshots('0') = :snapshots AS purged_all;
+SELECT action, rows = :snapshots AS all_counted FROM dbopt.maintenance_log
+ WHERE operation = 'purge_snapshots' ORDER BY logged_at;
 SELECT count(*) AS snapshots_left FROM dbopt.snapshots;
 SELECT count(*) AS texts_left FROM dbopt.query_texts;
 

@@ -37,6 +37,17 @@ run(const char *sql, int nargs, Oid *types, Datum *values)
 		elog(ERROR, "could not run %s", sql);
 }
 
+/* The first column of the one row a statement returns. */
+static Datum
+spi_value(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	bool		isnull;
+
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) < 0 || SPI_processed != 1)
+		elog(ERROR, "could not run %s", sql);
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+}
+
 PG_FUNCTION_INFO_V1(dbopt_take_snapshot);
 
 Datum
@@ -145,9 +156,9 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 {
 	Oid			types[1] = {INTERVALOID};
 	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	bool		dry_run = PG_GETARG_BOOL(1);
 	Interval	zero;
 	int64		n;
-	bool		isnull;
 	DboptSavedUser saved;
 
 	memset(&zero, 0, sizeof(zero));
@@ -159,22 +170,26 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 				 errhint("Use '0' to delete every snapshot, or for example '14 days'.")));
 	dbopt_become_extension_owner(&saved);
 	SPI_connect();
-	if (SPI_execute_with_args("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING snap_id),"
-							  " s AS (DELETE FROM dbopt.snapshot_statements WHERE snap_id IN (SELECT snap_id FROM d)),"
-							  " b AS (DELETE FROM dbopt.snapshot_databases WHERE snap_id IN (SELECT snap_id FROM d)),"
-							  " t AS (DELETE FROM dbopt.snapshot_tables WHERE snap_id IN (SELECT snap_id FROM d)),"
-							  " i AS (DELETE FROM dbopt.snapshot_indexes WHERE snap_id IN (SELECT snap_id FROM d))"
-							  " SELECT count(*) FROM d", 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not purge dbopt.snapshots");
-	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	run("DELETE FROM dbopt.query_texts t WHERE NOT EXISTS (SELECT FROM dbopt.snapshot_statements s"
-		" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
+	if (dry_run)
+		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1",
+									1, types, values));
+	else
+	{
+		n = DatumGetInt64(spi_value("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING snap_id),"
+									" s AS (DELETE FROM dbopt.snapshot_statements WHERE snap_id IN (SELECT snap_id FROM d)),"
+									" b AS (DELETE FROM dbopt.snapshot_databases WHERE snap_id IN (SELECT snap_id FROM d)),"
+									" t AS (DELETE FROM dbopt.snapshot_tables WHERE snap_id IN (SELECT snap_id FROM d)),"
+									" i AS (DELETE FROM dbopt.snapshot_indexes WHERE snap_id IN (SELECT snap_id FROM d))"
+									" SELECT count(*) FROM d", 1, types, values));
+		run("DELETE FROM dbopt.query_texts t WHERE NOT EXISTS (SELECT FROM dbopt.snapshot_statements s"
+			" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
+	}
 	SPI_finish();
 	dbopt_restore_user(&saved);
-	if (n > 0)
-		dbopt_log_action("purge_snapshots", "dbopt.snapshots", "deleted", n, -1,
-						 psprintf("snapshots older than %s",
-								  DatumGetCString(DirectFunctionCall1(interval_out, values[0]))));
+	/* Every run is logged, a dry run and one that found nothing too. */
+	dbopt_log_action("purge_snapshots", "dbopt.snapshots", dry_run ? "would delete" : "deleted", n, -1,
+					 psprintf("snapshots older than %s",
+							  DatumGetCString(DirectFunctionCall1(interval_out, values[0]))));
 	PG_RETURN_INT64(n);
 }
 
