@@ -1079,6 +1079,8 @@ policy_targets(Policy *p, char relkind, List *dropped)
 		Oid			relid = lfirst_oid(lc);
 		Target	   *t;
 
+		CHECK_FOR_INTERRUPTS();	/* a table may have thousands of partitions */
+
 		if (get_rel_relkind(relid) != RELKIND_RELATION || in_or_under(relid, dropped))
 			continue;
 		t = palloc0(sizeof(Target));
