@@ -40,8 +40,8 @@ is($node->safe_psql('postgres',
 	q{SELECT count(*) FILTER (WHERE status <> 'succeeded') FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
 	   WHERE j.job_name = 'tick' AND r.status <> 'running'}),
 	'0', 'and every run succeeded');
-like($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.job_runs WHERE status = 'succeeded'}),
-	qr/^[3-9]|\d\d/, 'each run is recorded');
+cmp_ok($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.job_runs WHERE status = 'succeeded'}),
+	'>=', 3, 'each run is recorded');
 
 # A failing job: recorded with its SQLSTATE, and retried later and later.
 $node->safe_psql('postgres', q{SELECT dbopt.schedule_job('fail', 'sql', '1 second', 'SELECT 1 / 0', max_retries => 3)});
