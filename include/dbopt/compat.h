@@ -90,4 +90,16 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 #define dbopt_analyze_and_rewrite(raw, sql) \
 	pg_analyze_and_rewrite_fixedparams((raw), (sql), NULL, 0, NULL)
 
+/*
+ * Timed and requested checkpoint counts, with the time their statistics
+ * were reset: pg_stat_bgwriter up to 16, pg_stat_checkpointer from 17.
+ */
+#if PG_VERSION_NUM >= 170000
+#define DBOPT_SQL_CHECKPOINT_COUNTS \
+	"SELECT num_timed AS timed, num_requested AS req, stats_reset FROM pg_catalog.pg_stat_checkpointer"
+#else
+#define DBOPT_SQL_CHECKPOINT_COUNTS \
+	"SELECT checkpoints_timed AS timed, checkpoints_req AS req, stats_reset FROM pg_catalog.pg_stat_bgwriter"
+#endif
+
 #endif							/* DBOPT_COMPAT_H */

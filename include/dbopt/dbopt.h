@@ -28,6 +28,20 @@ extern int	dbopt_max_concurrent_jobs;
 extern int	dbopt_launcher_naptime_ms;
 extern int	dbopt_job_history_retention_s;
 extern char *dbopt_job_role;
+extern double dbopt_health_cache_hit_ratio;
+extern double dbopt_health_connection_utilization;
+extern int	dbopt_health_idle_in_transaction_s;
+extern int	dbopt_health_long_running_query_s;
+extern int	dbopt_health_slow_queries;
+extern int	dbopt_health_slow_query_time_ms;
+extern int	dbopt_health_replication_lag_mb;
+extern int	dbopt_health_xid_wraparound;
+extern int	dbopt_health_archive_lag_s;
+extern double dbopt_health_dead_tuple_ratio;
+extern double dbopt_health_table_bloat;
+extern int	dbopt_health_autovacuum_stale_s;
+extern double dbopt_health_checkpoints_requested;
+extern int	dbopt_health_temp_file_usage_mb;
 
 /* Register the launcher (worker.c); only while preloading. */
 extern void dbopt_register_launcher(void);

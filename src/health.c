@@ -1,0 +1,571 @@
+/*-------------------------------------------------------------------------
+ *
+ * health.c
+ *	  health_check(): the server's health as findings, each with its
+ *	  measured value and the threshold it was held against, optionally
+ *	  sent to listeners with NOTIFY dbopt_alerts.
+ *
+ * Every check is one read-only query over the statistics views, because
+ * that is what SQL is for; each runs isolated, so one that fails (a
+ * privilege, a time limit) becomes a check_failed row and the others
+ * still run.  A query returns its rows worst first, ok ones included: the
+ * rows that are not ok are reported, and when there are none the worst ok
+ * row stands for the check, so every check appears once with a value.
+ * Thresholds are the dbopt.health_* settings, named after their checks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/findings.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+/* Where @pgss@ stands in a query, pg_stat_statements' schema goes. */
+#define PGSS_TOKEN "@pgss@"
+#define ALERT_CHANNEL "dbopt_alerts"
+
+/*
+ * Each query returns (severity, object_name, detail, remediation, fix_sql,
+ * value), worst first.  $1 is the check's threshold in the value's unit,
+ * $2 the slow-statement time in ms.
+ */
+typedef struct HealthCheck
+{
+	const char *name;
+	const char *sql;
+	const int  *ivar;			/* threshold setting, integer ... */
+	const double *rvar;			/* ... or real; neither means 0 */
+	double		scale;			/* setting unit to value unit */
+	bool		needs_pgss;
+	const char *none;			/* detail of the ok row when no row comes back */
+} HealthCheck;
+
+/* Sessions, and the sessions that block others (computed once, not per row). */
+#define SESSIONS(state_cond, age_expr, remediation, fix) \
+	"WITH blockers AS (SELECT DISTINCT pg_catalog.unnest(pg_catalog.pg_blocking_pids(pid)) AS pid" \
+	"                    FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock')" \
+	" SELECT CASE WHEN a.age <= $1 THEN 'ok' WHEN b.pid IS NOT NULL THEN 'critical' ELSE 'warning' END," \
+	"  pg_catalog.format('pid %s (%s on %s)', a.pid, pg_catalog.quote_ident(a.usename), pg_catalog.quote_ident(a.datname))," \
+	"  pg_catalog.format('%s for %s s%s; %s: %s', a.state, round(a.age::numeric)," \
+	"    CASE WHEN b.pid IS NOT NULL THEN ', blocking other sessions' ELSE '' END," \
+	"    CASE WHEN a.state = 'active' THEN 'statement' ELSE 'last statement' END, left(a.query, 200))," \
+	"  " remediation ", " fix ", a.age" \
+	" FROM (SELECT *, extract(epoch FROM pg_catalog.clock_timestamp() - " age_expr ")::float8 AS age" \
+	"         FROM pg_catalog.pg_stat_activity WHERE " state_cond \
+	"          AND backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()) a" \
+	" LEFT JOIN blockers b ON b.pid = a.pid" \
+	" ORDER BY a.age DESC"
+
+static const HealthCheck checks[] = {
+	{"cache_hit_ratio",
+		"SELECT CASE WHEN r < $1 THEN 'warning' ELSE 'ok' END, pg_catalog.quote_ident(datname),"
+		" pg_catalog.format('%s%% of %s block requests were found in shared buffers, since %s',"
+		"   round(r::numeric, 2), req, coalesce('statistics were reset at ' || stats_reset, 'statistics started')),"
+		" 'Find the statements that read the most blocks (shared_blks_read in dbopt.compare_snapshots()); raise shared_buffers if the working set should fit in memory.',"
+		" NULL, r::float8"
+		" FROM (SELECT datname, stats_reset, blks_hit + blks_read AS req, 100.0 * blks_hit / (blks_hit + blks_read) AS r"
+		"        FROM pg_catalog.pg_stat_database WHERE datname IS NOT NULL AND blks_hit + blks_read >= 1000) s"
+		" ORDER BY r",
+	NULL, &dbopt_health_cache_hit_ratio, 1, false, "no database has made 1000 block requests yet"},
+
+	{"connection_utilization",
+		"SELECT CASE WHEN u >= greatest($1, 95) THEN 'critical' WHEN u > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" pg_catalog.format('%s client connections of %s available (max_connections %s less %s superuser_reserved_connections)',"
+		"   n, mc - res, mc, res),"
+		" 'Put a connection pooler such as PgBouncer in front of the server, and look for idle sessions that hold connections in pg_stat_activity.',"
+		" NULL, u::float8"
+		" FROM (SELECT n, mc, res, 100.0 * n / greatest(mc - res, 1) AS u"
+		"        FROM (SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend') a,"
+		"             (SELECT pg_catalog.current_setting('max_connections')::int AS mc,"
+		"                     pg_catalog.current_setting('superuser_reserved_connections')::int AS res) s) x",
+	NULL, &dbopt_health_connection_utilization, 1, false, NULL},
+
+	{"role_connection_limit",
+		"SELECT CASE WHEN n >= rolconnlimit THEN 'critical' WHEN u > $1 THEN 'warning' ELSE 'ok' END,"
+		" pg_catalog.quote_ident(rolname),"
+		" pg_catalog.format('%s of the %s connections the role may open', n, rolconnlimit),"
+		" 'Raise the limit with ALTER ROLE ... CONNECTION LIMIT, or pool the role''s connections: at the limit its next login fails.',"
+		" NULL, u::float8"
+		" FROM (SELECT r.rolname, r.rolconnlimit, coalesce(c.n, 0) AS n, 100.0 * coalesce(c.n, 0) / r.rolconnlimit AS u"
+		"        FROM pg_catalog.pg_roles r"
+		"        LEFT JOIN (SELECT usesysid, count(*) AS n FROM pg_catalog.pg_stat_activity"
+		"                    WHERE backend_type = 'client backend' GROUP BY usesysid) c ON c.usesysid = r.oid"
+		"       WHERE r.rolconnlimit > 0 AND r.rolcanlogin AND NOT r.rolsuper) x"
+		" ORDER BY u DESC",
+	NULL, &dbopt_health_connection_utilization, 1, false, "no login role has a CONNECTION LIMIT"},
+
+	{"idle_in_transaction",
+		SESSIONS("state IN ('idle in transaction', 'idle in transaction (aborted)')", "state_change",
+				 "'End the transaction in the application. It holds its locks and keeps vacuum from removing dead rows; idle_in_transaction_session_timeout makes the server end such sessions.'",
+				 "pg_catalog.format('SELECT pg_catalog.pg_terminate_backend(%s)', a.pid)"),
+	&dbopt_health_idle_in_transaction_s, NULL, 1, false, "no session is idle in a transaction"},
+
+	{"long_running_query",
+		SESSIONS("state = 'active'", "query_start",
+				 "'Read its plan with EXPLAIN; statement_timeout bounds how long a statement may run.'",
+				 "pg_catalog.format('SELECT pg_catalog.pg_cancel_backend(%s)', a.pid)"),
+	&dbopt_health_long_running_query_s, NULL, 1, false, "no other statement is running"},
+
+	{"slow_queries",
+		"SELECT CASE WHEN n > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" pg_catalog.format('%s statements of this database have a mean execution time of at least %s ms%s', n, $2,"
+		"   CASE WHEN n > 0 THEN pg_catalog.format('; the slowest, queryid %s, averages %s ms over %s calls',"
+		"     wq, round(worst::numeric, 1), wc) ELSE '' END),"
+		" 'List them with SELECT * FROM dbopt.slow_queries(), then read their plans with EXPLAIN (ANALYZE, BUFFERS).',"
+		" NULL, n::float8"
+		" FROM (SELECT count(*) AS n, max(mean_exec_time) AS worst,"
+		"              (array_agg(queryid ORDER BY mean_exec_time DESC))[1] AS wq,"
+		"              (array_agg(calls ORDER BY mean_exec_time DESC))[1] AS wc"
+		"         FROM " PGSS_TOKEN ".pg_stat_statements(false)"
+		"        WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+		"          AND mean_exec_time >= $2) s",
+	&dbopt_health_slow_queries, NULL, 1, true, NULL},
+
+	{"replication_lag",
+		"WITH cur AS (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+		"                         ELSE pg_catalog.pg_current_wal_lsn() END AS lsn)"
+		" SELECT CASE WHEN lag > $1 THEN 'warning' ELSE 'ok' END, obj, det,"
+		"  'Find what holds the standby back (network, its disk, a long query with hot_standby_feedback), or drop a slot nobody uses: WAL it keeps cannot be removed from pg_wal.',"
+		"  fix, lag"
+		" FROM (SELECT pg_catalog.format('standby %s', pg_catalog.quote_ident(coalesce(nullif(r.application_name, ''), 'pid ' || r.pid))) AS obj,"
+		"              pg_catalog.format('%s of WAL not yet replayed; state %s, replay_lag %s, from %s',"
+		"                pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(cur.lsn, r.replay_lsn)), r.state,"
+		"                coalesce(r.replay_lag::text, 'unknown'), coalesce(r.client_addr::text, 'a local socket')) AS det,"
+		"              NULL AS fix, pg_catalog.pg_wal_lsn_diff(cur.lsn, r.replay_lsn)::float8 AS lag"
+		"         FROM pg_catalog.pg_stat_replication r, cur"
+		"       UNION ALL"
+		"       SELECT pg_catalog.format('replication slot %s', pg_catalog.quote_ident(s.slot_name)),"
+		"              pg_catalog.format('inactive %s slot keeps %s of WAL', s.slot_type,"
+		"                pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(cur.lsn, s.restart_lsn))),"
+		"              pg_catalog.format('SELECT pg_catalog.pg_drop_replication_slot(%L)', s.slot_name),"
+		"              pg_catalog.pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::float8"
+		"         FROM pg_catalog.pg_replication_slots s, cur"
+		"        WHERE NOT s.active AND s.restart_lsn IS NOT NULL) x"
+		" ORDER BY lag DESC NULLS LAST",
+	&dbopt_health_replication_lag_mb, NULL, 1024.0 * 1024.0, false, "no standby is connected and no replication slot is inactive"},
+
+	{"xid_wraparound",
+		"SELECT CASE WHEN a > greatest($1, pg_catalog.current_setting('vacuum_failsafe_age')::float8) THEN 'critical'"
+		"            WHEN a > $1 THEN 'warning' ELSE 'ok' END,"
+		" pg_catalog.quote_ident(datname),"
+		" pg_catalog.format('transaction ID age %s, multixact age %s: %s%% of the way to wraparound; autovacuum_freeze_max_age is %s',"
+		"   xa, ma, round((100 * a / 2147483648)::numeric, 1), pg_catalog.current_setting('autovacuum_freeze_max_age')),"
+		" 'Make sure autovacuum keeps up there and that no old transaction, prepared transaction or replication slot holds the horizon back; then VACUUM (FREEZE) its oldest tables, which dbopt.check_data_integrity() in that database lists.',"
+		" NULL, a"
+		" FROM (SELECT datname, pg_catalog.age(datfrozenxid) AS xa, pg_catalog.mxid_age(datminmxid) AS ma,"
+		"              greatest(pg_catalog.age(datfrozenxid), pg_catalog.mxid_age(datminmxid))::float8 AS a"
+		"         FROM pg_catalog.pg_database) d"
+		" ORDER BY a DESC",
+	&dbopt_health_xid_wraparound, NULL, 1, false, NULL},
+
+	{"archiving_failing",
+		"SELECT CASE WHEN off THEN 'info'"
+		"            WHEN last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time > last_archived_time)"
+		"            THEN 'critical' ELSE 'ok' END, NULL,"
+		" CASE WHEN off THEN 'archive_mode is off: WAL is not archived, so this server cannot be recovered to a point in time'"
+		"      ELSE pg_catalog.format('%s WAL files archived and %s failures since %s; last archived %s at %s; last failed %s at %s',"
+		"        archived_count, failed_count, coalesce('statistics were reset at ' || stats_reset, 'statistics started'),"
+		"        coalesce(last_archived_wal, 'none'), coalesce(last_archived_time::text, 'never'),"
+		"        coalesce(last_failed_wal, 'none'), coalesce(last_failed_time::text, 'never')) END,"
+		" CASE WHEN off THEN 'Set archive_mode and archive_command, or use a backup tool such as pgBackRest or WAL-G, if backups must recover to a point in time.'"
+		"      ELSE 'Read the server log for the archive_command error and fix it: WAL piles up in pg_wal until archiving succeeds, and the disk can fill.' END,"
+		" NULL, CASE WHEN NOT off THEN failed_count::float8 END"
+		" FROM (SELECT *, pg_catalog.current_setting('archive_mode') = 'off' AS off FROM pg_catalog.pg_stat_archiver) a",
+	NULL, NULL, 1, false, NULL},
+
+	{"archive_lag",
+		"SELECT CASE WHEN off THEN 'info' WHEN n > 0 AND lag > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" CASE WHEN off THEN 'archive_mode is off: there is no archive to lag'"
+		"      WHEN n = 0 THEN pg_catalog.format('no WAL file waits to be archived; the last was archived at %s', coalesce(last_archived_time::text, 'no time yet'))"
+		"      ELSE pg_catalog.format('%s WAL files wait to be archived; the newest archived recovery point, %s, is %s s old',"
+		"        n, coalesce(last_archived_wal, 'none'), round(lag::numeric)) END,"
+		" 'Until waiting WAL is archived, a restore from the archive loses everything after the last archived file: fix archiving (see archiving_failing) or its throughput, and set archive_timeout for a bounded recovery point.',"
+		" NULL, CASE WHEN off THEN NULL WHEN n = 0 THEN 0 ELSE lag END"
+		" FROM (SELECT a.*, w.n, pg_catalog.current_setting('archive_mode') = 'off' AS off,"
+		"              extract(epoch FROM pg_catalog.clock_timestamp() - coalesce(a.last_archived_time, w.oldest))::float8 AS lag"
+		"         FROM pg_catalog.pg_stat_archiver a,"
+		"              (SELECT count(*) AS n, min(modification) AS oldest FROM pg_catalog.pg_ls_archive_statusdir()"
+		"                WHERE name LIKE '%.ready') w) x",
+	&dbopt_health_archive_lag_s, NULL, 1, false, NULL},
+
+	{"dead_tuple_ratio",
+		"SELECT CASE WHEN r > $1 THEN 'warning' ELSE 'ok' END,"
+		" pg_catalog.quote_ident(schemaname) || '.' || pg_catalog.quote_ident(relname),"
+		" pg_catalog.format('%s dead of %s tuples (%s%%); last vacuum %s',"
+		"   n_dead_tup, n_live_tup + n_dead_tup, round(r::numeric, 1),"
+		"   coalesce(greatest(last_vacuum, last_autovacuum)::text, 'never')),"
+		" 'VACUUM it; if this recurs, lower its autovacuum_vacuum_scale_factor so autovacuum comes sooner.',"
+		" pg_catalog.format('VACUUM (ANALYZE) %I.%I', schemaname, relname), r::float8"
+		" FROM (SELECT *, 100.0 * n_dead_tup / (n_live_tup + n_dead_tup) AS r"
+		"         FROM pg_catalog.pg_stat_user_tables WHERE n_dead_tup >= 1000) t"
+		" ORDER BY r DESC",
+	NULL, &dbopt_health_dead_tuple_ratio, 1, false, "no table has 1000 dead tuples"},
+
+	/*
+	 * Expected pages from the planner's statistics: rows times the tuple
+	 * width (aligned header, null bitmap, average column widths) plus a
+	 * line pointer, packed to the fillfactor.  Padding between columns is
+	 * ignored, so the estimate errs towards more bloat.  NULL when there
+	 * is nothing to estimate from.
+	 */
+	{"table_bloat",
+		"WITH t AS ("
+		"  SELECT c.oid, n.nspname, c.relname, c.reltuples,"
+		"         CASE WHEN c.reltuples < 0 THEN pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int"
+		"              ELSE c.relpages END AS relpages,"
+		"         coalesce((SELECT o.option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions) o"
+		"                    WHERE o.option_name = 'fillfactor'), 100) AS ff"
+		"    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		"   WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
+		"     AND (c.relpages >= 128 OR (c.reltuples < 0 AND pg_catalog.pg_relation_size(c.oid) >= 128 * pg_catalog.current_setting('block_size')::int))"
+		"     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'),"
+		" a AS ("
+		"  SELECT t.oid, count(*) AS natts, count(s.attname) AS nstats,"
+		"         sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) AS width,"
+		"         bool_or(coalesce(s.null_frac, 0) > 0) AS nulls"
+		"    FROM t JOIN pg_catalog.pg_attribute att ON att.attrelid = t.oid AND att.attnum > 0 AND NOT att.attisdropped"
+		"    LEFT JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname"
+		"         AND s.attname = att.attname AND NOT s.inherited"
+		"   GROUP BY t.oid),"
+		" e AS ("
+		"  SELECT t.*, a.natts, a.nstats, round(a.width) AS width,"
+		"         CASE WHEN t.reltuples >= 0 AND a.nstats = a.natts THEN"
+		"           ceil(t.reltuples * (8 * ceil((8 * ceil((23 + CASE WHEN a.nulls THEN (a.natts + 7) / 8 ELSE 0 END) / 8.0) + a.width) / 8.0) + 4)"
+		"                / ((pg_catalog.current_setting('block_size')::int - 24) * t.ff / 100.0)) END AS expected"
+		"    FROM t JOIN a ON a.oid = t.oid)"
+		" SELECT CASE WHEN expected IS NULL THEN 'info' WHEN b > $1 THEN 'warning' ELSE 'ok' END,"
+		"  pg_catalog.quote_ident(nspname) || '.' || pg_catalog.quote_ident(relname),"
+		"  CASE WHEN expected IS NULL THEN pg_catalog.format('%s pages; bloat cannot be estimated: %s', relpages,"
+		"         CASE WHEN reltuples < 0 THEN 'the table was never vacuumed or analyzed'"
+		"              ELSE pg_catalog.format('%s of its %s columns have statistics you may read', nstats, natts) END)"
+		"       ELSE pg_catalog.format('about %s of %s pages (%s) are bloat, estimated from %s rows of about %s bytes of data',"
+		"         greatest(relpages - expected, 0), relpages,"
+		"         pg_catalog.pg_size_pretty(greatest(relpages - expected, 0)::bigint * pg_catalog.current_setting('block_size')::int),"
+		"         reltuples::bigint, width) END,"
+		"  CASE WHEN expected IS NULL THEN 'ANALYZE it, so that its bloat can be estimated.'"
+		"       ELSE 'Rewrite it without a long lock with pg_repack, or with VACUUM FULL in a maintenance window (it holds an ACCESS EXCLUSIVE lock throughout).' END,"
+		"  CASE WHEN expected IS NULL THEN pg_catalog.format('ANALYZE %I.%I', nspname, relname) END,"
+		"  b"
+		" FROM (SELECT e.*, CASE WHEN expected IS NOT NULL THEN greatest(100.0 * (relpages - expected) / relpages, 0)::float8 END AS b"
+		"         FROM e) x"
+		" ORDER BY b DESC NULLS FIRST",
+	NULL, &dbopt_health_table_bloat, 1, false, "no table of 1 MB or more"},
+
+	{"autovacuum_stale",
+		"SELECT CASE WHEN NOT av OR age IS NULL OR age > $1 THEN 'warning' ELSE 'ok' END,"
+		" pg_catalog.quote_ident(schemaname) || '.' || pg_catalog.quote_ident(relname),"
+		" pg_catalog.format('%s dead tuples, past its autovacuum trigger of %s; %s', n_dead_tup, round(trig),"
+		"   CASE WHEN NOT table_av THEN 'autovacuum is disabled for this table'"
+		"        WHEN NOT av THEN 'autovacuum is off'"
+		"        WHEN age IS NULL THEN 'never vacuumed since statistics started'"
+		"        ELSE pg_catalog.format('last vacuumed %s s ago', round(age::numeric)) END),"
+		" 'VACUUM it now, then find what keeps autovacuum away: disabled for the table, every autovacuum worker busy on big tables, or locks that cancel it (the server log says \"canceling autovacuum task\").',"
+		" pg_catalog.format('VACUUM (ANALYZE) %I.%I', schemaname, relname), age"
+		" FROM (SELECT t.*, table_av AND pg_catalog.current_setting('autovacuum')::boolean AS av"
+		"         FROM (SELECT s.schemaname, s.relname, s.n_dead_tup,"
+		"                      extract(epoch FROM pg_catalog.clock_timestamp() - greatest(s.last_vacuum, s.last_autovacuum))::float8 AS age,"
+		"                      coalesce(o.av, 'true')::boolean AS table_av,"
+		"                      coalesce(o.thr::float8, pg_catalog.current_setting('autovacuum_vacuum_threshold')::float8)"
+		"                      + coalesce(o.sf::float8, pg_catalog.current_setting('autovacuum_vacuum_scale_factor')::float8)"
+		"                        * greatest(c.reltuples, 0) AS trig"
+		"                 FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid"
+		"                 LEFT JOIN LATERAL (SELECT max(option_value) FILTER (WHERE option_name = 'autovacuum_enabled') AS av,"
+		"                                           max(option_value) FILTER (WHERE option_name = 'autovacuum_vacuum_threshold') AS thr,"
+		"                                           max(option_value) FILTER (WHERE option_name = 'autovacuum_vacuum_scale_factor') AS sf"
+		"                                      FROM pg_catalog.pg_options_to_table(c.reloptions)) o ON true) t"
+		"        WHERE n_dead_tup > trig) x"
+		" ORDER BY (CASE WHEN NOT av OR age IS NULL THEN 1 ELSE 0 END) DESC, age DESC",
+	&dbopt_health_autovacuum_stale_s, NULL, 1, false, "no table has more dead tuples than its autovacuum trigger"},
+
+	{"checkpoints_requested",
+		"SELECT CASE WHEN r > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" pg_catalog.format('%s of %s checkpoints since %s were requested (WAL past max_wal_size, or CHECKPOINT) rather than timed;"
+		" max_wal_size is %s, checkpoint_timeout %s', req, req + timed,"
+		"   coalesce('statistics were reset at ' || stats_reset, 'statistics started'),"
+		"   pg_catalog.current_setting('max_wal_size'), pg_catalog.current_setting('checkpoint_timeout')),"
+		" 'Raise max_wal_size so that checkpoint_timeout paces checkpoints: fewer full-page writes and steadier I/O.',"
+		" NULL, r"
+		" FROM (SELECT *, CASE WHEN req + timed > 0 THEN 100.0 * req / (req + timed) END::float8 AS r"
+		"         FROM (" DBOPT_SQL_CHECKPOINT_COUNTS ") c) b",
+	NULL, &dbopt_health_checkpoints_requested, 1, false, NULL},
+
+	/* Since the last snapshot at least a minute old, else since statistics started. */
+	{"temp_file_usage",
+		"WITH base AS (SELECT snap_id, taken_at FROM dbopt.snapshots"
+		"               WHERE taken_at < pg_catalog.clock_timestamp() - interval '1 minute'"
+		"               ORDER BY taken_at DESC LIMIT 1)"
+		" SELECT CASE WHEN b > $1 THEN 'warning' ELSE 'ok' END, pg_catalog.quote_ident(datname),"
+		"  pg_catalog.format('%s in %s temporary files since %s', pg_catalog.pg_size_pretty(b::bigint), f, since),"
+		"  'Find the statements that spill (temp_blks_written in dbopt.compare_snapshots()) and give them more work_mem, or an index that spares the sort or hash.',"
+		"  NULL, b"
+		" FROM (SELECT d.datname, (d.temp_bytes - coalesce(p.temp_bytes, 0))::float8 AS b,"
+		"              d.temp_files - coalesce(p.temp_files, 0) AS f,"
+		"              CASE WHEN p.datid IS NOT NULL THEN pg_catalog.format('snapshot %s at %s', base.snap_id, base.taken_at)"
+		"                   ELSE coalesce('statistics were reset at ' || d.stats_reset, 'statistics started') END AS since"
+		"         FROM pg_catalog.pg_stat_database d"
+		"         LEFT JOIN base ON true"
+		"         LEFT JOIN dbopt.snapshot_databases p ON p.snap_id = base.snap_id AND p.datid = d.datid"
+		"              AND p.stats_reset IS NOT DISTINCT FROM d.stats_reset"
+		"        WHERE d.datname IS NOT NULL) x"
+		" ORDER BY b DESC",
+	&dbopt_health_temp_file_usage_mb, NULL, 1024.0 * 1024.0, false, NULL},
+
+	{"pg_stat_statements_full",
+		"SELECT CASE WHEN i.dealloc > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" pg_catalog.format('%s entries evicted since %s; %s of pg_stat_statements.max = %s in use', i.dealloc,"
+		"   coalesce('the reset at ' || i.stats_reset, 'statistics started'), c.n, pg_catalog.current_setting('pg_stat_statements.max')),"
+		" 'Raise pg_stat_statements.max (it takes a restart): evicted statements lose their counters, and snapshot windows with evictions are flagged evicted_or_reset.',"
+		" CASE WHEN i.dealloc > $1 THEN pg_catalog.format('ALTER SYSTEM SET pg_stat_statements.max = %s',"
+		"   2 * pg_catalog.current_setting('pg_stat_statements.max')::int) END,"
+		" i.dealloc::float8"
+		" FROM " PGSS_TOKEN ".pg_stat_statements_info i, (SELECT count(*) AS n FROM " PGSS_TOKEN ".pg_stat_statements(false)) c",
+	NULL, NULL, 1, true, NULL},
+};
+
+/* One row as a check's query returned it. */
+typedef struct HealthRow
+{
+	DboptSeverity severity;
+	char	   *object_name;
+	char	   *detail;
+	char	   *remediation;
+	char	   *fix_sql;
+	bool		value_null;
+	double		value;
+} HealthRow;
+
+typedef struct HealthUnit
+{
+	const HealthCheck *check;
+	const char *sql;
+	double		threshold;
+	List	   *rows;			/* HealthRow *, worst first */
+} HealthUnit;
+
+static DboptSeverity
+severity_from_text(const char *s)
+{
+	if (strcmp(s, "critical") == 0)
+		return DBOPT_CRITICAL;
+	if (strcmp(s, "warning") == 0)
+		return DBOPT_WARNING;
+	if (strcmp(s, "info") == 0)
+		return DBOPT_INFO;
+	if (strcmp(s, "ok") == 0)
+		return DBOPT_OK;
+	elog(ERROR, "health check returned severity \"%s\"", s);
+	return DBOPT_OK;			/* keep the compiler quiet */
+}
+
+/* Runs inside dbopt_run_isolated(); rows land in the caller's context. */
+static void
+health_unit(void *arg)
+{
+	HealthUnit *u = (HealthUnit *) arg;
+	MemoryContext outer = CurrentMemoryContext;
+	Oid			types[2] = {FLOAT8OID, FLOAT8OID};
+	Datum		values[2];
+
+	values[0] = Float8GetDatum(u->threshold);
+	values[1] = Float8GetDatum((double) dbopt_health_slow_query_time_ms);
+	SPI_connect();
+	if (SPI_execute_with_args(u->sql, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "health check %s did not run", u->check->name);
+	MemoryContextSwitchTo(outer);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HealthRow  *r = palloc0(sizeof(HealthRow));
+		Datum		v;
+
+		r->severity = severity_from_text(SPI_getvalue(tup, desc, 1));
+		r->object_name = SPI_getvalue(tup, desc, 2);
+		r->detail = SPI_getvalue(tup, desc, 3);
+		r->remediation = SPI_getvalue(tup, desc, 4);
+		r->fix_sql = SPI_getvalue(tup, desc, 5);
+		v = SPI_getbinval(tup, desc, 6, &r->value_null);
+		r->value = r->value_null ? 0 : DatumGetFloat8(v);
+		u->rows = lappend(u->rows, r);
+	}
+	SPI_finish();
+}
+
+static char *
+replace_token(const char *sql, const char *token, const char *with)
+{
+	StringInfoData buf;
+	const char *p = sql;
+	const char *hit;
+
+	initStringInfo(&buf);
+	while ((hit = strstr(p, token)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, with);
+		p = hit + strlen(token);
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+/*
+ * NOTIFY dbopt_alerts with the finding as JSON.  Long details are clipped
+ * so the payload stays under the server's limit.
+ */
+static void
+send_alert(const char *check, const HealthRow *r, double threshold)
+{
+	StringInfoData buf;
+	char	   *detail = r->detail ? r->detail : "";
+	int			len = pg_mbcliplen(detail, strlen(detail), 2000);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"database\":");
+	escape_json(&buf, get_database_name(MyDatabaseId));
+	appendStringInfo(&buf, ",\"severity\":\"%s\",\"check_name\":", dbopt_severity_name(r->severity));
+	escape_json(&buf, check);
+	appendStringInfoString(&buf, ",\"object_name\":");
+	if (r->object_name)
+		escape_json(&buf, r->object_name);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoString(&buf, ",\"detail\":");
+	escape_json(&buf, pnstrdup(detail, len));
+	if (r->value_null)
+		appendStringInfoString(&buf, ",\"value\":null");
+	else
+		appendStringInfo(&buf, ",\"value\":%.15g", r->value);
+	appendStringInfo(&buf, ",\"threshold\":%.15g,\"at\":", threshold);
+	escape_json(&buf, timestamptz_to_str(GetCurrentTimestamp()));
+	appendStringInfoChar(&buf, '}');
+	Async_Notify(ALERT_CHANNEL, buf.data);
+}
+
+static bool
+emit(DboptFindings *f, const char *check, const HealthRow *r, double threshold, bool notify)
+{
+	DboptFinding row;
+	Datum		extra[2];
+	bool		extra_null[2] = {r->value_null, false};
+
+	row.severity = r->severity;
+	row.check_name = check;
+	row.object_name = r->object_name;
+	row.detail = r->detail;
+	row.remediation = r->remediation;
+	row.fix_sql = r->fix_sql;
+	extra[0] = Float8GetDatum(r->value);
+	extra[1] = Float8GetDatum(threshold);
+	/* Suppressed findings are not alerted, even when shown. */
+	if (notify && r->severity != DBOPT_OK &&
+		dbopt_suppression_match(f->supp, check, r->object_name) == NULL)
+		send_alert(check, r, threshold);
+	return dbopt_findings_add(f, &row, extra, extra_null);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_health_check);
+
+Datum
+dbopt_health_check(PG_FUNCTION_ARGS)
+{
+	bool		notify = PG_GETARG_BOOL(0);
+	bool		include_suppressed = PG_GETARG_BOOL(1);
+	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
+	bool		pgss = OidIsValid(pgss_nsp) && dbopt_library_preloaded("pg_stat_statements");
+	DboptFindings f;
+	MemoryContext checkcxt;
+	MemoryContext oldcxt;
+
+	if (notify && RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("health_check cannot notify on a standby"),
+				 errdetail("NOTIFY is not possible during recovery."),
+				 errhint("Run it with notify => false here, or with notify => true on the primary.")));
+
+	dbopt_findings_begin(&f, fcinfo, include_suppressed);
+	checkcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt health check",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < lengthof(checks); i++)
+	{
+		const HealthCheck *c = &checks[i];
+		HealthUnit	u;
+		DboptUnitError err;
+		bool		reported = false;
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(checkcxt);
+		memset(&u, 0, sizeof(u));
+		u.check = c;
+		u.threshold = (c->ivar ? (double) *c->ivar : c->rvar ? *c->rvar : 0.0) * c->scale;
+
+		if (c->needs_pgss && !pgss)
+		{
+			HealthRow	r = {DBOPT_INFO, NULL,
+				"pg_stat_statements is not available, so this check cannot run",
+				"Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.",
+			NULL, true, 0};
+
+			emit(&f, c->name, &r, u.threshold, notify);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(checkcxt);
+			continue;
+		}
+		u.sql = c->needs_pgss
+			? replace_token(c->sql, PGSS_TOKEN, quote_identifier(get_namespace_name(pgss_nsp)))
+			: c->sql;
+
+		if (!dbopt_run_isolated(health_unit, &u, dbopt_check_timeout_ms, &err))
+		{
+			HealthRow	r = {DBOPT_WARNING, (char *) c->name, dbopt_unit_error_text(&err),
+				"Run health_check() as a superuser or a member of pg_monitor; if a time limit stopped it, raise dbopt.check_timeout.",
+			NULL, true, 0};
+
+			emit(&f, "check_failed", &r, u.threshold, notify);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(checkcxt);
+			continue;
+		}
+
+		foreach(lc, u.rows)
+		{
+			HealthRow  *r = lfirst(lc);
+
+			if (r->severity != DBOPT_OK)
+			{
+				emit(&f, c->name, r, u.threshold, notify);
+				reported = true;
+			}
+		}
+		if (!reported)
+		{
+			HealthRow	none = {DBOPT_OK, NULL, (char *) c->none, NULL, NULL, true, 0};
+
+			emit(&f, c->name, u.rows != NIL ? linitial(u.rows) : &none, u.threshold, false);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(checkcxt);
+	}
+	MemoryContextDelete(checkcxt);
+	return (Datum) 0;
+}
