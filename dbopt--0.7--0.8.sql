@@ -11,3 +11,12 @@ COMMENT ON FUNCTION dbopt.health_check(boolean, boolean) IS
     'Server health as findings with the measured value and its threshold (dbopt.health_* settings): cache hit ratio, connections, idle and long transactions, slow statements, replication, wraparound, archiving, dead tuples, bloat, autovacuum, checkpoints, temp files, pg_stat_statements evictions; notify => true also sends each non-ok finding as JSON with NOTIFY dbopt_alerts';
 REVOKE ALL ON FUNCTION dbopt.health_check(boolean, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.health_check(boolean, boolean) TO pg_monitor;
+
+CREATE FUNCTION dbopt.report_html(from_id bigint, to_id bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_report_html'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.report_html(bigint, bigint) IS
+    'A self-contained HTML page over a snapshot window: summary, top statements, regressions between its halves, health findings, and inline SVG charts of transactions per second, cache hit ratio, connections and the top statements'' mean times; write it with psql -Atc';
+REVOKE ALL ON FUNCTION dbopt.report_html(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.report_html(bigint, bigint) TO pg_monitor;

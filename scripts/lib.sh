@@ -18,6 +18,7 @@ DBOPT_PACKAGES=(
   "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
   libipc-run-perl
   "postgresql-$PG_MAJOR-hypopg" "postgresql-$PG_MAJOR-partman"
+  libxml2-utils chromium      # report_html(): xmllint parses it, Chromium renders it
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
