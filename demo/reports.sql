@@ -136,3 +136,10 @@ SELECT queryid, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls
        round(hit_ratio::numeric, 3) AS hit_ratio, round(share_of_total_pct::numeric, 1) AS share_pct, flags
   FROM dbopt.compare_snapshots((SELECT min(snap_id) FROM dbopt.snapshots), (SELECT max(snap_id) FROM dbopt.snapshots))
  LIMIT 10;
+
+\echo
+\echo '== dbopt.health_check(): what is not ok on this server right now (every check appears once when it is) =='
+SELECT severity, check_name, object_name, round(value::numeric, 1) AS value, round(threshold::numeric, 1) AS threshold,
+       left(detail, 90) AS detail
+  FROM dbopt.health_check()
+ ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, check_name;

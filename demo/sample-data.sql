@@ -419,5 +419,14 @@ CREATE INDEX idx_api_request_log_requested_at ON app.api_request_log (requested_
 ANALYZE app.organizations, app.users, app.clients, app.documents, app.invoices,
         app.events, app.api_request_log, app.mv_monthly_revenue, app.mv_org_revenue_summary;
 
+-- Deliberate problem for health_check(): a queue table that autovacuum may
+-- not touch, with four rows in five already processed and deleted
+-- (dead_tuple_ratio, autovacuum_stale, and table_bloat once analyzed).
+CREATE TABLE app.job_queue (id bigserial PRIMARY KEY, payload text NOT NULL, done boolean NOT NULL DEFAULT false)
+  WITH (autovacuum_enabled = off);
+INSERT INTO app.job_queue (payload, done) SELECT repeat('x', 200), true FROM generate_series(1, 50000);
+DELETE FROM app.job_queue WHERE id % 5 <> 0;
+
 \set QUIET off
 \echo 'dbopt demo data loaded into schema app'
+

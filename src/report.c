@@ -495,7 +495,10 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 			for (int i = 0; i < n; i++)
 				if (snap_ids[i] == snap)
 					at = i;
-			if (at > 0 && psnap == snap_ids[at - 1] && calls > pcalls && total >= ptotal)
+			/* Absent from the snapshot before: new in this interval, counted from zero. */
+			if (at > 0 && psnap != snap_ids[at - 1])
+				pcalls = ptotal = 0;
+			if (at > 0 && calls > pcalls && total >= ptotal)
 			{
 				stmt[nstmt - 1].y[at] = (total - ptotal) / (calls - pcalls);
 				stmt[nstmt - 1].isnull[at] = false;
