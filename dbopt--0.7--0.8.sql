@@ -2,6 +2,12 @@
 
 \echo Use "ALTER EXTENSION dbopt UPDATE TO '0.8'" to load this file. \quit
 
+-- How many pg_stat_statements entries a snapshot copied: with the eviction
+-- count and reset time, it tells take_snapshot() whether any statement can
+-- be new since the previous snapshot, so texts are read only then.
+ALTER TABLE dbopt.snapshots ADD COLUMN pgss_entries bigint;
+COMMENT ON COLUMN dbopt.snapshots.pgss_entries IS 'pg_stat_statements entries copied by this snapshot';
+
 CREATE FUNCTION dbopt.health_check(notify boolean DEFAULT false, include_suppressed boolean DEFAULT false)
 RETURNS TABLE (severity text, check_name text, object_name text, detail text, remediation text, fix_sql text,
                value double precision, threshold double precision)

@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "dbopt/dbopt.h"
@@ -48,6 +49,147 @@ spi_value(const char *sql, int nargs, Oid *types, Datum *values)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 }
 
+/*
+ * take_snapshot()'s statements, planned once per backend and kept: the
+ * scheduler's job workers and a DBA's session take snapshot after snapshot,
+ * and parsing and planning them each time cost a noticeable share of a
+ * snapshot.  The plan cache re-plans them after DDL on their tables; those
+ * naming pg_stat_statements' schema are prepared again if it moves.
+ */
+enum
+{
+	SNAP_START,					/* the new id, the time, pgss_info, the previous snapshot's */
+	SNAP_START_NO_PGSS,
+	SNAP_STATEMENTS,
+	SNAP_ANY_NEW_TEXT,
+	SNAP_TEXTS,
+	SNAP_HEADER,
+	SNAP_DATABASES,
+	SNAP_TABLES,
+	SNAP_INDEXES,
+	SNAP_NPLANS
+};
+
+static SPIPlanPtr snap_plans[SNAP_NPLANS];
+static char *snap_plans_pgss;	/* schema the pgss plans were made for */
+
+/* Also look for statements without a text every this many snapshots; see below. */
+#define TEXT_RECHECK_EVERY 16
+
+static SPIPlanPtr
+snap_plan(int which, const char *q)
+{
+	Oid			types[6] = {INT8OID, TIMESTAMPTZOID, BOOLOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+	int			nargs = 1;
+	char	   *sql;
+	SPIPlanPtr	plan;
+
+	if (snap_plans[which])
+		return snap_plans[which];
+	switch (which)
+	{
+		case SNAP_START:
+			nargs = 0;
+			sql = psprintf("SELECT pg_catalog.nextval('dbopt.snapshots_snap_id_seq'), pg_catalog.clock_timestamp(),"
+						   "       i.dealloc, i.stats_reset, p.pgss_entries, p.pgss_dealloc, p.pgss_stats_reset"
+						   "  FROM %s.pg_stat_statements_info i"
+						   "  LEFT JOIN LATERAL (SELECT pgss_entries, pgss_dealloc, pgss_stats_reset FROM dbopt.snapshots"
+						   "                      WHERE pgss_available ORDER BY snap_id DESC LIMIT 1) p ON true", q);
+			break;
+		case SNAP_START_NO_PGSS:
+			nargs = 0;
+			sql = "SELECT pg_catalog.nextval('dbopt.snapshots_snap_id_seq'), pg_catalog.clock_timestamp()";
+			break;
+		case SNAP_STATEMENTS:
+			sql = psprintf("INSERT INTO dbopt.snapshot_statements"
+						   " SELECT $1, userid, dbid, queryid, toplevel, calls, total_exec_time, mean_exec_time,"
+						   "        stddev_exec_time, plans, total_plan_time, rows, shared_blks_hit, shared_blks_read,"
+						   "        shared_blks_dirtied, shared_blks_written, temp_blks_read, temp_blks_written, wal_bytes"
+						   "   FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL", q);
+			break;
+		case SNAP_ANY_NEW_TEXT:
+			sql = "SELECT EXISTS (SELECT dbid, queryid FROM dbopt.snapshot_statements WHERE snap_id = $1"
+				" EXCEPT SELECT dbid, queryid FROM dbopt.query_texts)";
+			break;
+		case SNAP_TEXTS:
+			nargs = 0;
+			sql = psprintf("INSERT INTO dbopt.query_texts (dbid, queryid, query)"
+						   " SELECT DISTINCT ON (s.dbid, s.queryid) s.dbid, s.queryid, s.query"
+						   "   FROM %s.pg_stat_statements(true) s"
+						   "  WHERE s.queryid IS NOT NULL"
+						   " ON CONFLICT DO NOTHING", q);
+			break;
+		case SNAP_HEADER:
+			nargs = 6;
+			sql = "INSERT INTO dbopt.snapshots (snap_id, taken_at, pgss_available, pgss_dealloc, pgss_stats_reset, pgss_entries, server)"
+				" SELECT $1, $2, $3, $4, $5, $6, jsonb_build_object("
+				"  'bgwriter', (SELECT to_jsonb(b) FROM pg_catalog.pg_stat_bgwriter b),"
+				"  'archiver', (SELECT to_jsonb(a) FROM pg_catalog.pg_stat_archiver a),"
+				"  'replication', (SELECT coalesce(jsonb_agg(jsonb_build_object('application_name', application_name,"
+				"      'state', state, 'write_lag', write_lag, 'flush_lag', flush_lag, 'replay_lag', replay_lag,"
+				"      'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery()"
+				"        THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END, replay_lsn))), '[]')"
+				"      FROM pg_catalog.pg_stat_replication),"
+				"  'activity', (SELECT coalesce(jsonb_object_agg(k, n), '{}') FROM (SELECT coalesce(state, 'background')"
+				"      || '/' || coalesce(wait_event_type, 'none') AS k, count(*) AS n FROM pg_catalog.pg_stat_activity GROUP BY 1) s),"
+				"  'oldest_xact_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - xact_start))"
+				"      FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
+				"  'oldest_query_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - query_start))"
+				"      FROM pg_catalog.pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'),"
+				"  'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
+				"  'max_connections', pg_catalog.current_setting('max_connections')::int,"
+				"  'role_limits', (SELECT coalesce(jsonb_agg(jsonb_build_object('role', r.rolname, 'limit', r.rolconnlimit,"
+				"      'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid))), '[]')"
+				"      FROM pg_catalog.pg_roles r WHERE r.rolconnlimit >= 0))";
+			break;
+		case SNAP_DATABASES:
+			sql = "INSERT INTO dbopt.snapshot_databases"
+				" SELECT $1, datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,"
+				"        tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks,"
+				"        blk_read_time, blk_write_time, stats_reset"
+				"   FROM pg_catalog.pg_stat_database WHERE datid <> 0";
+			break;
+		case SNAP_TABLES:
+			sql = "INSERT INTO dbopt.snapshot_tables"
+				" SELECT $1, s.relid, pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.relname),"
+				"        seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd,"
+				"        n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count,"
+				"        last_vacuum, last_autovacuum, last_analyze, last_autoanalyze,"
+				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
+				"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid";
+			break;
+		default:
+			sql = "INSERT INTO dbopt.snapshot_indexes"
+				" SELECT $1, s.indexrelid, s.relid,"
+				"        pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.indexrelname),"
+				"        idx_scan, idx_tup_read, idx_tup_fetch,"
+				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
+				"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid";
+			break;
+	}
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare a take_snapshot() statement: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	snap_plans[which] = plan;
+	return plan;
+}
+
+static void
+snap_run(int which, const char *q, Datum *values, const char *nulls, int expect)
+{
+	int			rc = SPI_execute_plan(snap_plan(which, q), values, nulls, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "take_snapshot() statement %d returned %d", which, rc);
+}
+
+static Datum
+col(int c, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c, isnull);
+}
+
 PG_FUNCTION_INFO_V1(dbopt_take_snapshot);
 
 Datum
@@ -56,11 +198,9 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	Oid			nsp = dbopt_extension_schema("pg_stat_statements");
 	bool		pgss = OidIsValid(nsp) && dbopt_library_preloaded("pg_stat_statements");
 	const char *q = pgss ? quote_identifier(get_namespace_name(nsp)) : NULL;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
-	int64		snap_id;
+	Datum		hv[6];			/* snap_id, taken_at, pgss, dealloc, stats_reset, entries */
+	char		hn[7] = "      ";
 	bool		isnull;
-	char	   *sql;
 	DboptSavedUser saved;
 
 	if (!pgss)
@@ -69,84 +209,79 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 				 errdetail("Everything else is recorded."),
 				 errhint("Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.")));
 
+	/* pg_stat_statements moved to another schema: prepare its statements again. */
+	if (pgss && (snap_plans_pgss == NULL || strcmp(snap_plans_pgss, q) != 0))
+	{
+		int			pgss_plans[] = {SNAP_START, SNAP_STATEMENTS, SNAP_TEXTS};
+
+		for (int i = 0; i < lengthof(pgss_plans); i++)
+			if (snap_plans[pgss_plans[i]])
+			{
+				SPI_freeplan(snap_plans[pgss_plans[i]]);
+				snap_plans[pgss_plans[i]] = NULL;
+			}
+		if (snap_plans_pgss)
+			pfree(snap_plans_pgss);
+		snap_plans_pgss = MemoryContextStrdup(TopMemoryContext, q);
+	}
+
 	/* dbopt's tables are written as the extension owner; the statistics views are read as well. */
 	dbopt_become_extension_owner(&saved);
 	SPI_connect();
-	sql = psprintf(
-		"INSERT INTO dbopt.snapshots (pgss_available, pgss_dealloc, pgss_stats_reset, server)"
-		" SELECT %s, %s, %s, jsonb_build_object("
-		"  'bgwriter', (SELECT to_jsonb(b) FROM pg_catalog.pg_stat_bgwriter b),"
-		"  'archiver', (SELECT to_jsonb(a) FROM pg_catalog.pg_stat_archiver a),"
-		"  'replication', (SELECT coalesce(jsonb_agg(jsonb_build_object('application_name', application_name,"
-		"      'state', state, 'write_lag', write_lag, 'flush_lag', flush_lag, 'replay_lag', replay_lag,"
-		"      'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery()"
-		"        THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END, replay_lsn))), '[]')"
-		"      FROM pg_catalog.pg_stat_replication),"
-		"  'activity', (SELECT coalesce(jsonb_object_agg(k, n), '{}') FROM (SELECT coalesce(state, 'background')"
-		"      || '/' || coalesce(wait_event_type, 'none') AS k, count(*) AS n FROM pg_catalog.pg_stat_activity GROUP BY 1) s),"
-		"  'oldest_xact_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - xact_start))"
-		"      FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
-		"  'oldest_query_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - query_start))"
-		"      FROM pg_catalog.pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'),"
-		"  'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
-		"  'max_connections', pg_catalog.current_setting('max_connections')::int,"
-		"  'role_limits', (SELECT coalesce(jsonb_agg(jsonb_build_object('role', r.rolname, 'limit', r.rolconnlimit,"
-		"      'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid))), '[]')"
-		"      FROM pg_catalog.pg_roles r WHERE r.rolconnlimit >= 0))"
-		" RETURNING snap_id",
-		pgss ? "true" : "false",
-		pgss ? psprintf("(SELECT dealloc FROM %s.pg_stat_statements_info)", q) : "NULL",
-		pgss ? psprintf("(SELECT stats_reset FROM %s.pg_stat_statements_info)", q) : "NULL");
-	if (SPI_execute(sql, false, 0) != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "could not write dbopt.snapshots");
-	snap_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	values[0] = Int64GetDatum(snap_id);
-
+	snap_run(pgss ? SNAP_START : SNAP_START_NO_PGSS, q, NULL, NULL, SPI_OK_SELECT);
+	hv[0] = col(1, &isnull);
+	hv[1] = col(2, &isnull);
+	hv[2] = BoolGetDatum(pgss);
+	hn[3] = hn[4] = hn[5] = 'n';
 	if (pgss)
 	{
-		run(psprintf("INSERT INTO dbopt.snapshot_statements"
-					 " SELECT $1, userid, dbid, queryid, toplevel, calls, total_exec_time, mean_exec_time,"
-					 "        stddev_exec_time, plans, total_plan_time, rows, shared_blks_hit, shared_blks_read,"
-					 "        shared_blks_dirtied, shared_blks_written, temp_blks_read, temp_blks_written, wal_bytes"
-					 "   FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL", q), 1, types, values);
+		bool		dealloc_null,
+					reset_null,
+					prev_entries_null,
+					prev_dealloc_null,
+					prev_reset_null;
+		Datum		dealloc = col(3, &dealloc_null),
+					reset = col(4, &reset_null),
+					prev_entries = col(5, &prev_entries_null),
+					prev_dealloc = col(6, &prev_dealloc_null),
+					prev_reset = col(7, &prev_reset_null);
+		bool		same_entries;
+
+		hv[3] = dealloc;
+		hn[3] = dealloc_null ? 'n' : ' ';
+		hv[4] = reset;
+		hn[4] = reset_null ? 'n' : ' ';
+		snap_run(SNAP_STATEMENTS, q, hv, NULL, SPI_OK_INSERT);
+		hv[5] = Int64GetDatum((int64) SPI_processed);
+		hn[5] = ' ';
 
 		/*
-		 * Texts only when a statement is new: reading them loads the whole
-		 * texts file.  The check is a hashed set difference, not one index
-		 * probe per statement.
+		 * Texts are read only when a statement may be new: reading them
+		 * loads the whole texts file.  Entries are only ever added, evicted
+		 * (dealloc goes up) or reset (stats_reset moves), so the same count,
+		 * evictions and reset time as the previous snapshot mean the same
+		 * statements.  Only a reset of single entries can hide a new one;
+		 * every TEXT_RECHECK_EVERY snapshots a full comparison catches it.
 		 */
-		if (SPI_execute_with_args("SELECT EXISTS (SELECT dbid, queryid FROM dbopt.snapshot_statements WHERE snap_id = $1"
-								  " EXCEPT SELECT dbid, queryid FROM dbopt.query_texts)",
-								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not compare statements with dbopt.query_texts");
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			run(psprintf("INSERT INTO dbopt.query_texts (dbid, queryid, query)"
-						 " SELECT DISTINCT ON (s.dbid, s.queryid) s.dbid, s.queryid, s.query"
-						 "   FROM %s.pg_stat_statements(true) s"
-						 "  WHERE s.queryid IS NOT NULL"
-						 " ON CONFLICT DO NOTHING", q), 0, NULL, NULL);
+		same_entries = !prev_entries_null && DatumGetInt64(prev_entries) == (int64) SPI_processed &&
+			!dealloc_null && !prev_dealloc_null && DatumGetInt64(dealloc) == DatumGetInt64(prev_dealloc) &&
+			!reset_null && !prev_reset_null && DatumGetTimestampTz(reset) == DatumGetTimestampTz(prev_reset);
+		if (!same_entries)
+			snap_run(SNAP_TEXTS, q, NULL, NULL, SPI_OK_INSERT);
+		else if (DatumGetInt64(hv[0]) % TEXT_RECHECK_EVERY == 0)
+		{
+			snap_run(SNAP_ANY_NEW_TEXT, q, hv, NULL, SPI_OK_SELECT);
+			if (DatumGetBool(col(1, &isnull)))
+				snap_run(SNAP_TEXTS, q, NULL, NULL, SPI_OK_INSERT);
+		}
 	}
-	run("INSERT INTO dbopt.snapshot_databases"
-		" SELECT $1, datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,"
-		"        tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks,"
-		"        blk_read_time, blk_write_time, stats_reset"
-		"   FROM pg_catalog.pg_stat_database WHERE datid <> 0", 1, types, values);
-	run("INSERT INTO dbopt.snapshot_tables"
-		" SELECT $1, s.relid, pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.relname),"
-		"        seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd,"
-		"        n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count,"
-		"        last_vacuum, last_autovacuum, last_analyze, last_autoanalyze,"
-		"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
-		"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid", 1, types, values);
-	run("INSERT INTO dbopt.snapshot_indexes"
-		" SELECT $1, s.indexrelid, s.relid,"
-		"        pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.indexrelname),"
-		"        idx_scan, idx_tup_read, idx_tup_fetch,"
-		"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
-		"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid", 1, types, values);
+	snap_run(SNAP_HEADER, q, hv, hn, SPI_OK_INSERT);
+	snap_run(SNAP_DATABASES, q, hv, NULL, SPI_OK_INSERT);
+	snap_run(SNAP_TABLES, q, hv, NULL, SPI_OK_INSERT);
+	snap_run(SNAP_INDEXES, q, hv, NULL, SPI_OK_INSERT);
 	SPI_finish();
 	dbopt_restore_user(&saved);
-	PG_RETURN_INT64(snap_id);
+	PG_RETURN_DATUM(hv[0]);
 }
 
 PG_FUNCTION_INFO_V1(dbopt_purge_snapshots);
