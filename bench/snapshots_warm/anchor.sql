@@ -1,0 +1,11 @@
+-- Ten plain copies in one session.
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;
+INSERT INTO pgss_copy SELECT * FROM pg_stat_statements;

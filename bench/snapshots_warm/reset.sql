@@ -1,0 +1,1 @@
+TRUNCATE pgss_copy;
