@@ -15,6 +15,10 @@ SELECT check_name, count(*) > 0 AS answered
 SELECT count(*) AS unregistered FROM dbopt.health_check() h
  WHERE NOT EXISTS (SELECT FROM dbopt.check_names() c WHERE c.check_name = h.check_name)
     OR h.severity NOT IN ('critical', 'warning', 'info', 'ok');
+-- check_names() lists each of them under health_check.
+SELECT (SELECT array_agg(DISTINCT h.check_name ORDER BY h.check_name) FROM dbopt.health_check() h)
+     = (SELECT array_agg(c.check_name ORDER BY c.check_name) FROM dbopt.check_names() c
+         WHERE c.report = 'health_check' AND c.check_name <> 'check_failed') AS listed_under_health_check;
 -- Thresholds come from the settings, in the value's unit.
 SET dbopt.health_replication_lag = '2MB';
 SET dbopt.health_idle_in_transaction = '2min';

@@ -50,11 +50,19 @@ static const DboptCheckDef known_checks[] = {
 	{"disabled_constraint_trigger", "check_data_integrity", "Disabled trigger enforcing a foreign key or constraint trigger."},
 	{"invalid_unique_index", "check_data_integrity", "Invalid unique index, with the number of duplicated keys that block its rebuild."},
 	{"sequence_exhaustion", "check_data_integrity", "Sequence at 75% (warning) or 90% (critical) of the limit of the column it feeds, or its own."},
-	{"xid_wraparound", "check_data_integrity, health_check", "Integrity: table or database whose freeze age passed autovacuum_freeze_max_age (warning) or vacuum_failsafe_age (critical). Health: database whose transaction ID or multixact age passed dbopt.health_xid_wraparound."},
+	{"xid_wraparound", "check_data_integrity", "Table or database whose freeze age passed autovacuum_freeze_max_age (warning) or vacuum_failsafe_age (critical)."},
 	{"index_corruption", "check_data_integrity", "amcheck bt_index_check(heapallindexed) found a problem (deep, amcheck installed)."},
 	{"heap_corruption", "check_data_integrity", "amcheck verify_heapam found a problem (deep, amcheck installed)."},
 	{"collation_version_mismatch", "check_data_integrity", "Collation whose recorded version differs from the library's, with the indexes to rebuild."},
-	{"check_failed", "check_data_integrity, health_check", "A check that could not run (permission, lock or time limit, error); the others still ran."},
+	{"check_failed", "check_data_integrity", "A check that could not run (permission, lock or time limit, error); the others still ran."},
+
+	/*
+	 * health_check().  xid_wraparound and check_failed are shared with
+	 * check_data_integrity(): one row per report, so that filtering
+	 * check_names() by report keeps working.
+	 */
+	{"check_failed", "health_check", "A health check that could not run (permission, time limit, error); object_name names it, and the others still ran."},
+	{"xid_wraparound", "health_check", "Database whose transaction ID or multixact age passed dbopt.health_xid_wraparound (critical past vacuum_failsafe_age too)."},
 	{"cache_hit_ratio", "health_check", "Block requests of a database found in shared buffers, in percent, below dbopt.health_cache_hit_ratio."},
 	{"connection_utilization", "health_check", "Client connections in percent of max_connections less the superuser reserve, above dbopt.health_connection_utilization (critical from 95)."},
 	{"role_connection_limit", "health_check", "A role's connections in percent of its CONNECTION LIMIT, above dbopt.health_connection_utilization (critical at the limit)."},
