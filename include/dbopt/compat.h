@@ -91,6 +91,22 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 	pg_analyze_and_rewrite_fixedparams((raw), (sql), NULL, 0, NULL)
 
 /*
+ * Parse analysis of one raw statement whose $n parameter types are to be
+ * inferred (named so since 15).
+ */
+#define dbopt_analyze_varparams(raw, sql, types, ntypes) \
+	pg_analyze_and_rewrite_varparams((raw), (sql), (types), (ntypes), NULL)
+
+/* May the current user read every table a plan reads?  (16 added permInfos.) */
+#include "executor/executor.h"
+#if PG_VERSION_NUM >= 160000
+#define dbopt_rt_permissions_ok(pstmt) \
+	ExecCheckPermissions((pstmt)->rtable, (pstmt)->permInfos, false)
+#else
+#define dbopt_rt_permissions_ok(pstmt) ExecCheckRTPerms((pstmt)->rtable, false)
+#endif
+
+/*
  * Timed and requested checkpoint counts, with the time their statistics
  * were reset: pg_stat_bgwriter up to 16, pg_stat_checkpointer from 17.
  */

@@ -1,0 +1,980 @@
+/*-------------------------------------------------------------------------
+ *
+ * index_advisor.c
+ *	  suggest_indexes(): btree indexes that the planner says would make
+ *	  the statements in pg_stat_statements cheaper.
+ *
+ * Each statement that passes the thresholds is parsed with its $n
+ * parameters, their types inferred, and planned as a generic plan, here in
+ * the server.  The plan is walked for the columns that sequential scans
+ * filter, join or sort on, and that index scans filter after the index;
+ * those give single-column candidates and two-column ones (equality first,
+ * then a range or sort column).  With HypoPG installed, each candidate is
+ * created as a hypothetical index and the statements that gave it are
+ * planned again: the calls-weighted cost before and after is the evidence.
+ * Without it, a selectivity estimate from pg_stats stands in, and says so.
+ * A candidate is kept only if it is the cheapest for at least one
+ * statement, so (a) and (a, b) are not both suggested for the same query.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/prepare.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
+#include "parser/parsetree.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+/* Tables smaller than this many pages get no suggestion. */
+#define MIN_TABLE_PAGES 128
+/* Statements read from pg_stat_statements, at most. */
+#define MAX_STATEMENTS 5000
+#define MAX_COLS 2
+
+typedef struct Statement
+{
+	int64		queryid;
+	char	   *query;
+	int64		calls;
+	List	   *querytrees;		/* analyzed and rewritten, copied before each plan */
+	RawStmt    *raw;			/* the statement itself (inside a PREPARE) */
+	Oid		   *types;			/* its parameters' types, inferred or declared */
+	int			ntypes;
+	bool		explained;		/* cost below is EXPLAIN EXECUTE's (with hypopg) */
+	double		cost;			/* generic plan's total cost, no new index */
+	double		best_cost;		/* lowest cost any candidate gave */
+	int			best;			/* that candidate, or -1 */
+} Statement;
+
+typedef struct CandKey
+{
+	Oid			relid;
+	int16		ncols;
+	AttrNumber	cols[MAX_COLS];
+} CandKey;
+
+typedef struct Candidate
+{
+	CandKey		key;			/* hash key: first */
+	int			id;
+	bool		eq[MAX_COLS];	/* compared by equality (else range or sort) */
+	List	   *stmts;			/* int list: indexes into the statements */
+	double		before;
+	double		after;
+	int64		bytes;
+	bool		evaluated;
+} Candidate;
+
+/* Columns one statement uses on one relation. */
+typedef struct RelUse
+{
+	Oid			relid;
+	List	   *eq;				/* int lists of attnums */
+	List	   *range;
+	List	   *order;
+} RelUse;
+
+typedef struct Advisor
+{
+	Statement  *stmts;
+	int			nstmts;
+	HTAB	   *cands;
+	List	   *cand_list;		/* Candidate *, in creation order */
+	List	   *uses;			/* RelUse * of the statement being walked */
+	PlannedStmt *pstmt;
+	bool		hypopg;
+	char	   *hypopg_schema;
+	int			skipped_error;
+	int			skipped_utility;
+	int			skipped_privilege;
+} Advisor;
+
+/* ---------- the plan walk ---------- */
+
+static RelUse *
+rel_use(Advisor *a, Oid relid)
+{
+	ListCell   *lc;
+	RelUse	   *u;
+
+	foreach(lc, a->uses)
+	{
+		u = lfirst(lc);
+		if (u->relid == relid)
+			return u;
+	}
+	u = palloc0(sizeof(RelUse));
+	u->relid = relid;
+	a->uses = lappend(a->uses, u);
+	return u;
+}
+
+/*
+ * The table and column a Var stands for, following OUTER_VAR and
+ * INNER_VAR down through the children's target lists to a scan.  Only a
+ * plain table scanned by a sequential scan or an index scan counts.
+ */
+static bool
+resolve_var(Advisor *a, Plan *plan, Var *var, Oid *relid, AttrNumber *attno)
+{
+	for (int depth = 0; depth < 32 && plan != NULL; depth++)
+	{
+		Plan	   *child;
+		TargetEntry *tle;
+
+		if (var->varattno <= 0)
+			return false;
+		if (var->varno == OUTER_VAR || var->varno == INNER_VAR)
+		{
+			child = (var->varno == OUTER_VAR) ? outerPlan(plan) : innerPlan(plan);
+			if (child == NULL || var->varattno > list_length(child->targetlist))
+				return false;
+			tle = list_nth(child->targetlist, var->varattno - 1);
+			if (!IsA(tle->expr, Var))
+				return false;
+			var = (Var *) tle->expr;
+			plan = child;
+			continue;
+		}
+		if (IsA(plan, SeqScan) || IsA(plan, IndexScan) || IsA(plan, BitmapHeapScan))
+		{
+			RangeTblEntry *rte;
+
+			if (var->varno != ((Scan *) plan)->scanrelid)
+				return false;
+			rte = rt_fetch(var->varno, a->pstmt->rtable);
+			if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION)
+				return false;
+			*relid = rte->relid;
+			*attno = var->varattno;
+			return true;
+		}
+		/* Hash, Sort, Material and the like pass their child's columns through. */
+		if (outerPlan(plan) == NULL || innerPlan(plan) != NULL)
+			return false;
+		if (var->varno != OUTER_VAR)
+		{
+			/* a scan-level Var above a non-scan: not one we can follow */
+			return false;
+		}
+	}
+	return false;
+}
+
+static Var *
+strip_var(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return (n && IsA(n, Var)) ? (Var *) n : NULL;
+}
+
+/* Equality (true) or range (false) by the operator's btree strategy; -1 neither. */
+static int
+op_kind(Oid opno)
+{
+	List	   *interp = get_op_btree_interpretation(opno);
+	ListCell   *lc;
+	int			kind = -1;
+
+	foreach(lc, interp)
+	{
+		OpBtreeInterpretation *o = lfirst(lc);
+
+		if (o->strategy == BTEqualStrategyNumber)
+			return 1;
+		if (o->strategy != 0)
+			kind = 0;
+	}
+	return kind;
+}
+
+/*
+ * One qual clause: "column op something" where the something does not
+ * depend on the same relation adds the column as equality or range.
+ */
+static void
+note_clause(Advisor *a, Plan *plan, Node *clause, bool join)
+{
+	Oid			opno;
+	List	   *args;
+	int			kind;
+
+	if (IsA(clause, OpExpr))
+	{
+		opno = ((OpExpr *) clause)->opno;
+		args = ((OpExpr *) clause)->args;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
+	{
+		opno = ((ScalarArrayOpExpr *) clause)->opno;
+		args = ((ScalarArrayOpExpr *) clause)->args;
+	}
+	else
+		return;
+	if (list_length(args) != 2 || (kind = op_kind(opno)) < 0)
+		return;
+	if (IsA(clause, ScalarArrayOpExpr) && kind != 1)
+		return;
+	for (int side = 0; side < 2; side++)
+	{
+		Var		   *v = strip_var(list_nth(args, side));
+		Node	   *other = list_nth(args, 1 - side);
+		Oid			relid;
+		AttrNumber	attno;
+		RelUse	   *u;
+
+		if (v == NULL || !resolve_var(a, plan, v, &relid, &attno))
+			continue;
+		/* in a scan's own qual, the other side must not read the same row */
+		if (!join && contain_var_clause(other))
+			continue;
+		u = rel_use(a, relid);
+		if (kind == 1)
+			u->eq = list_append_unique_int(u->eq, attno);
+		else
+			u->range = list_append_unique_int(u->range, attno);
+	}
+}
+
+static void
+note_quals(Advisor *a, Plan *plan, List *quals, bool join)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+		note_clause(a, plan, lfirst(lc), join);
+}
+
+/* Does this subtree end in a sequential scan, through pass-through nodes? */
+static bool
+over_seqscan(Plan *plan)
+{
+	while (plan && !IsA(plan, SeqScan) && outerPlan(plan) && !innerPlan(plan))
+		plan = outerPlan(plan);
+	return plan && IsA(plan, SeqScan);
+}
+
+static void
+walk_plan(Advisor *a, Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	CHECK_FOR_INTERRUPTS();
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+			note_quals(a, plan, plan->qual, false);
+			break;
+		case T_IndexScan:
+		case T_BitmapHeapScan:
+			/* rows the index returned and the filter then threw away */
+			note_quals(a, plan, plan->qual, false);
+			if (plan->qual != NIL && IsA(plan, IndexScan))
+				note_quals(a, plan, ((IndexScan *) plan)->indexqualorig, false);
+			break;
+		case T_NestLoop:
+			if (over_seqscan(innerPlan(plan)))
+				note_quals(a, plan, ((Join *) plan)->joinqual, true);
+			break;
+		case T_HashJoin:
+			note_quals(a, plan, ((HashJoin *) plan)->hashclauses, true);
+			break;
+		case T_MergeJoin:
+			note_quals(a, plan, ((MergeJoin *) plan)->mergeclauses, true);
+			break;
+		case T_Sort:
+			if (over_seqscan(outerPlan(plan)) && ((Sort *) plan)->numCols > 0)
+			{
+				TargetEntry *tle = list_nth(plan->targetlist, ((Sort *) plan)->sortColIdx[0] - 1);
+				Var		   *v = strip_var((Node *) tle->expr);
+				Oid			relid;
+				AttrNumber	attno;
+
+				if (v && resolve_var(a, outerPlan(plan), v, &relid, &attno))
+				{
+					RelUse	   *u = rel_use(a, relid);
+
+					u->order = list_append_unique_int(u->order, attno);
+				}
+			}
+			break;
+		default:
+			break;
+	}
+	walk_plan(a, outerPlan(plan));
+	walk_plan(a, innerPlan(plan));
+	if (IsA(plan, Append))
+		foreach(lc, ((Append *) plan)->appendplans)
+			walk_plan(a, lfirst(lc));
+	if (IsA(plan, SubqueryScan))
+		walk_plan(a, ((SubqueryScan *) plan)->subplan);
+}
+
+static void
+add_candidate(Advisor *a, Oid relid, int ncols, AttrNumber c1, AttrNumber c2, bool eq1, bool eq2, int stmt)
+{
+	CandKey		key;
+	Candidate  *c;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.relid = relid;
+	key.ncols = ncols;
+	key.cols[0] = c1;
+	key.cols[1] = ncols > 1 ? c2 : 0;
+	c = hash_search(a->cands, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		c->id = list_length(a->cand_list);
+		c->stmts = NIL;
+		c->before = c->after = 0;
+		c->bytes = 0;
+		c->evaluated = false;
+		c->eq[0] = eq1;
+		c->eq[1] = eq2;
+		a->cand_list = lappend(a->cand_list, c);
+	}
+	c->stmts = list_append_unique_int(c->stmts, stmt);
+}
+
+/* Candidates from what one statement's plan uses: equality first, then range or sort. */
+static void
+candidates_from_uses(Advisor *a, int stmt)
+{
+	ListCell   *lc,
+			   *le,
+			   *lr;
+
+	foreach(lc, a->uses)
+	{
+		RelUse	   *u = lfirst(lc);
+
+		foreach(le, u->eq)
+		{
+			int			e = lfirst_int(le);
+
+			add_candidate(a, u->relid, 1, e, 0, true, false, stmt);
+			foreach(lr, u->eq)
+				if (lfirst_int(lr) != e)
+					add_candidate(a, u->relid, 2, e, lfirst_int(lr), true, true, stmt);
+			foreach(lr, u->range)
+				if (!list_member_int(u->eq, lfirst_int(lr)))
+					add_candidate(a, u->relid, 2, e, lfirst_int(lr), true, false, stmt);
+			foreach(lr, u->order)
+				if (!list_member_int(u->eq, lfirst_int(lr)))
+					add_candidate(a, u->relid, 2, e, lfirst_int(lr), true, false, stmt);
+		}
+		foreach(lr, u->range)
+			if (!list_member_int(u->eq, lfirst_int(lr)))
+				add_candidate(a, u->relid, 1, lfirst_int(lr), 0, false, false, stmt);
+		foreach(lr, u->order)
+			if (!list_member_int(u->eq, lfirst_int(lr)))
+				add_candidate(a, u->relid, 1, lfirst_int(lr), 0, false, false, stmt);
+	}
+}
+
+/* ---------- planning ---------- */
+
+typedef struct PlanUnit
+{
+	Advisor    *a;
+	int			stmt;
+	bool		utility;
+	bool		denied;
+} PlanUnit;
+
+/* Parse, infer parameter types, plan generically, walk.  Runs isolated. */
+static void
+plan_unit(void *arg)
+{
+	PlanUnit   *p = arg;
+	Statement  *s = &p->a->stmts[p->stmt];
+	List	   *raw = pg_parse_query(s->query);
+	RawStmt    *rs;
+	Oid		   *types = NULL;
+	int			ntypes = 0;
+	List	   *trees;
+	Query	   *q;
+	PlannedStmt *ps;
+
+	if (list_length(raw) != 1)
+	{
+		p->utility = true;
+		return;
+	}
+	rs = linitial(raw);
+	/* PREPARE name (types) AS statement: what EXECUTE runs, with its declared types */
+	if (IsA(rs->stmt, PrepareStmt))
+	{
+		PrepareStmt *prep = (PrepareStmt *) rs->stmt;
+		ListCell   *lc;
+		RawStmt    *inner = makeNode(RawStmt);
+
+		ntypes = list_length(prep->argtypes);
+		types = palloc0(sizeof(Oid) * Max(ntypes, 1));
+		foreach(lc, prep->argtypes)
+			types[foreach_current_index(lc)] = typenameTypeId(NULL, lfirst(lc));
+		inner->stmt = prep->query;
+		inner->stmt_location = rs->stmt_location;
+		inner->stmt_len = rs->stmt_len;
+		rs = inner;
+	}
+	if (!IsA(rs->stmt, SelectStmt) && !IsA(rs->stmt, InsertStmt) &&
+		!IsA(rs->stmt, UpdateStmt) && !IsA(rs->stmt, DeleteStmt))
+	{
+		p->utility = true;
+		return;
+	}
+	trees = dbopt_analyze_varparams(rs, s->query, &types, &ntypes);
+	if (list_length(trees) != 1 || ((Query *) linitial(trees))->commandType == CMD_UTILITY)
+	{
+		p->utility = true;
+		return;
+	}
+	q = copyObject(linitial(trees));
+	ps = pg_plan_query(q, s->query, CURSOR_OPT_PARALLEL_OK, NULL);
+	/* Advise only on statements the caller could run: the plan shows their tables. */
+	if (!dbopt_rt_permissions_ok(ps))
+	{
+		p->denied = true;
+		return;
+	}
+	s->querytrees = trees;
+	s->raw = rs;
+	s->types = types;
+	s->ntypes = ntypes;
+	s->cost = ps->planTree->total_cost;
+	s->best_cost = s->cost;
+	s->best = -1;
+	p->a->pstmt = ps;
+	p->a->uses = NIL;
+	walk_plan(p->a, ps->planTree);
+	candidates_from_uses(p->a, p->stmt);
+}
+
+/*
+ * The generic plan's cost as EXPLAIN EXECUTE sees it.  HypoPG shows its
+ * hypothetical indexes to the planner only inside a plain EXPLAIN, so the
+ * statement is stored as a prepared statement (the way PREPARE does) and
+ * explained with NULL parameters under plan_cache_mode =
+ * force_generic_plan, which makes the values irrelevant to the plan.  It
+ * is made afresh each time: creating a hypothetical index invalidates no
+ * cached plan, and it is a session object, so it never outlives the call.
+ */
+static double
+explain_cost(int stmt_no, Statement *s)
+{
+	char	   *name = psprintf("dbopt_advise_%d_%d", MyProcPid, stmt_no);
+	CachedPlanSource *src = CreateCachedPlan(s->raw, s->query, CreateCommandTag(s->raw->stmt));
+	StringInfoData sql;
+	double		cost = 0;
+
+	CompleteCachedPlan(src, copyObject(s->querytrees), NULL, s->types, s->ntypes,
+					   NULL, NULL, CURSOR_OPT_PARALLEL_OK, true);
+	StorePreparedStatement(name, src, false);
+	PG_TRY();
+	{
+		char	   *json,
+				   *at;
+		int			nest;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "EXPLAIN (FORMAT JSON) EXECUTE %s", name);
+		for (int i = 0; i < s->ntypes; i++)
+			appendStringInfoString(&sql, i == 0 ? "(NULL" : ", NULL");
+		if (s->ntypes > 0)
+			appendStringInfoChar(&sql, ')');
+		nest = NewGUCNestLevel();
+		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY || SPI_processed < 1)
+			elog(ERROR, "could not explain %s", name);
+		AtEOXact_GUC(true, nest);
+		json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		/* the first "Total Cost" is the top plan node's */
+		at = json ? strstr(json, "\"Total Cost\": ") : NULL;
+		if (at == NULL)
+			elog(ERROR, "EXPLAIN gave no cost for %s", name);
+		cost = strtod(at + strlen("\"Total Cost\": "), NULL);
+	}
+	PG_FINALLY();
+	{
+		DropPreparedStatement(name, false);
+	}
+	PG_END_TRY();
+	return cost;
+}
+
+/* ---------- candidates: checks, evaluation ---------- */
+
+/* Already covered: an existing valid, non-partial btree leads with these columns. */
+static bool
+already_indexed(Relation rel, const CandKey *k)
+{
+	List	   *idx = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		covered = false;
+
+	foreach(lc, idx)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ix;
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		if (ix->indisvalid && ix->indnkeyatts >= k->ncols &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			dbopt_relation_am(ix->indexrelid) == BTREE_AM_OID)
+		{
+			bool		prefix = true;
+
+			for (int i = 0; i < k->ncols; i++)
+				if (ix->indkey.values[i] != k->cols[i])
+					prefix = false;
+			covered = prefix;
+		}
+		ReleaseSysCache(tup);
+		if (covered)
+			break;
+	}
+	list_free(idx);
+	return covered;
+}
+
+static char *
+index_sql(Relation rel, const CandKey *k)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE INDEX CONCURRENTLY ON %s (",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	for (int i = 0; i < k->ncols; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "",
+						 quote_identifier(get_attname(k->relid, k->cols[i], false)));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+typedef struct HypoUnit
+{
+	Advisor    *a;
+	Candidate  *c;
+	const char *sql;
+	Oid			created;
+} HypoUnit;
+
+/* Create the hypothetical index, plan the statements again, measure it, drop it. */
+static void
+hypo_unit(void *arg)
+{
+	HypoUnit   *h = arg;
+	Advisor    *a = h->a;
+	Candidate  *c = h->c;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(h->sql)};
+	bool		isnull;
+	ListCell   *lc;
+	MemoryContext outer = CurrentMemoryContext;
+
+	SPI_connect();
+	/* Costs without the index first, once per statement, measured the same way. */
+	foreach(lc, c->stmts)
+	{
+		Statement  *s = &a->stmts[lfirst_int(lc)];
+
+		if (!s->explained)
+		{
+			s->cost = s->best_cost = explain_cost(lfirst_int(lc), s);
+			s->explained = true;
+		}
+	}
+	if (SPI_execute_with_args(psprintf("SELECT indexrelid FROM %s.hypopg_create_index($1)", a->hypopg_schema),
+							  1, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "hypopg_create_index() returned no index");
+	h->created = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	MemoryContextSwitchTo(outer);
+	c->before = c->after = 0;
+	foreach(lc, c->stmts)
+	{
+		Statement  *s = &a->stmts[lfirst_int(lc)];
+		double		cost = explain_cost(lfirst_int(lc), s);
+
+		c->before += s->calls * s->cost;
+		c->after += s->calls * Min(cost, s->cost);
+		if (cost < s->best_cost)
+		{
+			s->best_cost = cost;
+			s->best = c->id;
+		}
+	}
+	{
+		Oid			t2[1] = {OIDOID};
+		Datum		v2[1] = {ObjectIdGetDatum(h->created)};
+
+		if (SPI_execute_with_args(psprintf("SELECT %s.hypopg_relation_size($1), %s.hypopg_drop_index($1)",
+										   a->hypopg_schema, a->hypopg_schema),
+								  1, t2, v2, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "hypopg_relation_size() failed");
+		c->bytes = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		h->created = InvalidOid;
+	}
+	SPI_finish();
+}
+
+/*
+ * Without HypoPG: the cost of reading the matching rows through the index
+ * instead of the sequential scan, from pg_stats selectivities (equality
+ * 1/n_distinct, a range a third), as the planner's own defaults would.
+ */
+static void
+heuristic(Advisor *a, Candidate *c, Relation rel)
+{
+	double		ntup = Max(rel->rd_rel->reltuples, 0);
+	double		pages = Max(rel->rd_rel->relpages, 1);
+	double		sel = 1.0;
+	double		width = 0;
+	double		seqcost,
+				idxcost;
+	ListCell   *lc;
+
+	for (int i = 0; i < c->key.ncols; i++)
+	{
+		HeapTuple	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(c->key.relid),
+										 Int16GetDatum(c->key.cols[i]), BoolGetDatum(false));
+		double		nd = 200;	/* the planner's default when there are no statistics */
+
+		if (HeapTupleIsValid(st))
+		{
+			Form_pg_statistic s = (Form_pg_statistic) GETSTRUCT(st);
+
+			nd = s->stadistinct > 0 ? s->stadistinct : -s->stadistinct * ntup;
+			width += s->stawidth;
+			ReleaseSysCache(st);
+		}
+		else
+			width += 8;
+		sel *= c->eq[i] ? 1.0 / Max(nd, 1) : 1.0 / 3.0;
+	}
+	seqcost = pages + ntup * 0.0125;	/* seq_page_cost and cpu_tuple + one operator */
+	idxcost = 4.0 * Min(sel * ntup, pages) + sel * ntup * 0.0075 + log2(Max(ntup, 2)) * 0.0025 * 50;
+	c->before = c->after = 0;
+	foreach(lc, c->stmts)
+	{
+		Statement  *s = &a->stmts[lfirst_int(lc)];
+		double		cost = s->cost - seqcost + idxcost;
+
+		cost = Max(cost, idxcost);
+		c->before += s->calls * s->cost;
+		c->after += s->calls * Min(cost, s->cost);
+		if (cost < s->best_cost)
+		{
+			s->best_cost = cost;
+			s->best = c->id;
+		}
+	}
+	/* entries: a tuple header and the key, aligned, plus a line pointer; pages 90% full */
+	c->bytes = (int64) (ceil(ntup * (MAXALIGN(8 + width) + 4) / (BLCKSZ * 0.9)) + 1) * BLCKSZ;
+}
+
+/* ---------- the SQL function ---------- */
+
+static int
+cmp_savings(const ListCell *x, const ListCell *y)
+{
+	Candidate  *a = lfirst(x),
+			   *b = lfirst(y);
+	double		sa = a->before - a->after,
+				sb = b->before - b->after;
+
+	return (sa < sb) ? 1 : (sa > sb) ? -1 : 0;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_suggest_indexes);
+
+Datum
+dbopt_suggest_indexes(PG_FUNCTION_ARGS)
+{
+	int64		min_calls = PG_GETARG_INT64(0);
+	double		min_mean_ms = PG_GETARG_FLOAT8(1);
+	double		min_improvement = PG_GETARG_FLOAT8(2);
+	int32		max_suggestions = PG_GETARG_INT32(3);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
+	Oid			hypo_nsp = dbopt_extension_schema("hypopg");
+	Advisor		a;
+	HASHCTL		ctl;
+	MemoryContext cxt,
+				old;
+	Oid			types[3] = {INT8OID, FLOAT8OID, OIDOID};
+	Datum		values[3];
+	List	   *kept = NIL;
+	ListCell   *lc;
+	int			emitted = 0;
+
+	if (!OidIsValid(pgss_nsp) || !dbopt_library_preloaded("pg_stat_statements"))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("suggest_indexes needs pg_stat_statements"),
+				 errdetail("The statements to advise on come from pg_stat_statements in this database."),
+				 errhint("Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.")));
+	if (min_calls < 0 || min_mean_ms < 0 || min_improvement < 0 || min_improvement > 100 || max_suggestions < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid suggest_indexes argument"),
+				 errdetail("min_calls and min_mean_ms must not be negative, min_improvement_pct is between 0 and 100, max_suggestions at least 1."),
+				 errhint("The defaults are 50, 1, 50 and 20.")));
+
+	dbopt_init_materialized_srf(fcinfo);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt suggest_indexes", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&a, 0, sizeof(a));
+	a.hypopg = OidIsValid(hypo_nsp);
+	a.hypopg_schema = a.hypopg ? (char *) quote_identifier(get_namespace_name(hypo_nsp)) : NULL;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(CandKey);
+	ctl.entrysize = sizeof(Candidate);
+	ctl.hcxt = cxt;
+	a.cands = hash_create("dbopt index candidates", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	/* The statements of this database, busiest first, summed over users. */
+	values[0] = Int64GetDatum(min_calls);
+	values[1] = Float8GetDatum(min_mean_ms);
+	values[2] = ObjectIdGetDatum(MyDatabaseId);
+	SPI_connect();
+	if (SPI_execute_with_args(psprintf("SELECT queryid, min(query), sum(calls)::bigint"
+									   "  FROM %s.pg_stat_statements(true)"
+									   " WHERE dbid = $3 AND queryid IS NOT NULL"
+									   " GROUP BY queryid"
+									   " HAVING sum(calls) >= $1 AND sum(total_exec_time) / nullif(sum(calls), 0) >= $2"
+									   " ORDER BY sum(total_exec_time) DESC LIMIT " CppAsString2(MAX_STATEMENTS),
+									   quote_identifier(get_namespace_name(pgss_nsp))),
+							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_stat_statements");
+	MemoryContextSwitchTo(cxt);
+	a.nstmts = (int) SPI_processed;
+	a.stmts = palloc0(sizeof(Statement) * Max(a.nstmts, 1));
+	for (int i = 0; i < a.nstmts; i++)
+	{
+		bool		isnull;
+
+		a.stmts[i].queryid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		a.stmts[i].query = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		a.stmts[i].calls = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+		a.stmts[i].best = -1;
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(cxt);
+
+	/* Plan each one on its own: one that cannot be planned is counted, not fatal. */
+	for (int i = 0; i < a.nstmts; i++)
+	{
+		PlanUnit	p = {&a, i, false, false};
+		DboptUnitError err;
+
+		CHECK_FOR_INTERRUPTS();
+		if (a.stmts[i].query == NULL)
+			a.skipped_error++;
+		else if (!dbopt_run_isolated(plan_unit, &p, 0, &err))
+			a.skipped_error++;
+		else if (p.utility)
+			a.skipped_utility++;
+		else if (p.denied)
+			a.skipped_privilege++;
+	}
+
+	/* Evaluate each candidate on a big enough table that no index already covers. */
+	foreach(lc, a.cand_list)
+	{
+		Candidate  *c = lfirst(lc);
+		Relation	rel;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+		rel = try_relation_open(c->key.relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		ok = rel->rd_rel->relpages >= MIN_TABLE_PAGES && !already_indexed(rel, &c->key);
+		for (int i = 0; ok && i < c->key.ncols; i++)
+		{
+			Oid			atttype = get_atttype(c->key.relid, c->key.cols[i]);
+
+			ok = OidIsValid(GetDefaultOpClass(atttype, BTREE_AM_OID));
+		}
+		if (ok && a.hypopg)
+		{
+			HypoUnit	h = {&a, c, index_sql(rel, &c->key), InvalidOid};
+			DboptUnitError err;
+
+			/* hypopg wants a plain CREATE INDEX */
+			h.sql = psprintf("CREATE INDEX ON %s", h.sql + strlen("CREATE INDEX CONCURRENTLY ON "));
+			c->evaluated = dbopt_run_isolated(hypo_unit, &h, 0, &err);
+			if (OidIsValid(h.created))
+			{
+				/* leave no hypothetical index behind, even after an error */
+				Oid			t[1] = {OIDOID};
+				Datum		v[1] = {ObjectIdGetDatum(h.created)};
+
+				SPI_connect();
+				SPI_execute_with_args(psprintf("SELECT %s.hypopg_drop_index($1)", a.hypopg_schema),
+									  1, t, v, NULL, false, 0);
+				SPI_finish();
+				MemoryContextSwitchTo(cxt);
+			}
+		}
+		else if (ok)
+		{
+			heuristic(&a, c, rel);
+			c->evaluated = true;
+		}
+		relation_close(rel, AccessShareLock);
+	}
+
+	/* Keep the cheapest candidate of each statement, if it improves enough. */
+	foreach(lc, a.cand_list)
+	{
+		Candidate  *c = lfirst(lc);
+		bool		wins = false;
+		ListCell   *ls;
+
+		if (!c->evaluated || c->before <= 0)
+			continue;
+		foreach(ls, c->stmts)
+			if (a.stmts[lfirst_int(ls)].best == c->id)
+				wins = true;
+		if (wins && 100.0 * (1 - c->after / c->before) >= min_improvement)
+			kept = lappend(kept, c);
+	}
+	list_sort(kept, cmp_savings);
+
+	foreach(lc, kept)
+	{
+		Candidate  *c = lfirst(lc);
+		Relation	rel;
+		Datum		out[12];
+		bool		nulls[12] = {0};
+		Datum	   *cols = palloc(sizeof(Datum) * c->key.ncols);
+		Datum	   *qids = palloc(sizeof(Datum) * list_length(c->stmts));
+		int64		calls = 0;
+		int			n = 0;
+		ListCell   *ls;
+		double		entry,
+					row,
+					wo = 0;
+		int64		ins = 0,
+					upd = 0,
+					hot = 0,
+					del = 0,
+					scans = 0;
+		StringInfoData detail;
+
+		if (emitted >= max_suggestions)
+			break;
+		rel = try_relation_open(c->key.relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		for (int i = 0; i < c->key.ncols; i++)
+			cols[i] = CStringGetTextDatum(get_attname(c->key.relid, c->key.cols[i], false));
+		foreach(ls, c->stmts)
+		{
+			qids[n++] = Int64GetDatum(a.stmts[lfirst_int(ls)].queryid);
+			calls += a.stmts[lfirst_int(ls)].calls;
+		}
+
+		/* Write cost: every insert, delete and non-HOT update also writes an entry here. */
+		{
+			Oid			t[1] = {OIDOID};
+			Datum		v[1] = {ObjectIdGetDatum(c->key.relid)};
+
+			SPI_connect();
+			if (SPI_execute_with_args("SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, coalesce(seq_scan, 0) + coalesce(idx_scan, 0)"
+									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid = $1",
+									  1, t, v, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
+			{
+				bool		isnull;
+
+				ins = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+				upd = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+				hot = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+				del = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+				scans = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+			}
+			SPI_finish();
+			MemoryContextSwitchTo(cxt);
+		}
+		row = rel->rd_rel->reltuples > 0
+			? (double) rel->rd_rel->relpages * BLCKSZ / rel->rd_rel->reltuples : 100;
+		entry = rel->rd_rel->reltuples > 0 ? (double) c->bytes / rel->rd_rel->reltuples : 16;
+		if (ins + upd + del > 0)
+			wo = 100.0 * ((double) (ins + del + upd - hot) / (ins + upd + del)) * entry / Max(row, 1);
+
+		initStringInfo(&detail);
+		appendStringInfo(&detail, "%d statement(s) with %lld calls; calls-weighted plan cost %.0f now, %.0f with the index",
+						 list_length(c->stmts), (long long) calls, c->before, c->after);
+		if (!a.hypopg)
+			appendStringInfoString(&detail, "; hypopg is not installed in this database, so this is a pg_stats selectivity estimate, not verified by the planner (CREATE EXTENSION hypopg to verify)");
+		/* as PgHero counts it: each row written is one write, each scan one read */
+		if (ins + upd + del > scans)
+			appendStringInfo(&detail, "; write-heavy table: %lld rows written against %lld scans since statistics started, and every insert, delete and non-HOT update would also write this index",
+							 (long long) (ins + upd + del), (long long) scans);
+
+		out[0] = ObjectIdGetDatum(c->key.relid);
+		out[1] = PointerGetDatum(construct_array(cols, c->key.ncols, TEXTOID, -1, false, TYPALIGN_INT));
+		out[2] = CStringGetTextDatum(index_sql(rel, &c->key));
+		out[3] = PointerGetDatum(construct_array(qids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		out[4] = Int64GetDatum(calls);
+		out[5] = Float8GetDatum(c->before);
+		out[6] = Float8GetDatum(c->after);
+		out[7] = Float8GetDatum(100.0 * (1 - c->after / c->before));
+		out[8] = Int64GetDatum(c->bytes);
+		out[9] = Float8GetDatum(wo);
+		out[10] = CStringGetTextDatum(a.hypopg ? "hypopg" : "heuristic");
+		out[11] = CStringGetTextDatum(detail.data);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+		relation_close(rel, AccessShareLock);
+		emitted++;
+	}
+
+	ereport(NOTICE,
+			(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
+					a.nstmts - a.skipped_error - a.skipped_utility - a.skipped_privilege,
+					a.skipped_error + a.skipped_utility + a.skipped_privilege,
+					a.skipped_error, a.skipped_utility, a.skipped_privilege)));
+	MemoryContextSwitchTo(old);
+	return (Datum) 0;
+}
