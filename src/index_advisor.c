@@ -496,9 +496,9 @@ plan_unit(void *arg)
  * cached plan, and it is a session object, so it never outlives the call.
  */
 static double
-explain_cost(int stmt_no, Statement *s)
+explain_cost(Statement *s)
 {
-	char	   *name = psprintf("dbopt_advise_%d_%d", MyProcPid, stmt_no);
+	const char *name = "dbopt_advise";
 	CachedPlanSource *src = CreateCachedPlan(s->raw, s->query, CreateCommandTag(s->raw->stmt));
 	StringInfoData sql;
 	double		cost = 0;
@@ -521,6 +521,10 @@ explain_cost(int stmt_no, Statement *s)
 		nest = NewGUCNestLevel();
 		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+		/* our EXPLAINs must not crowd the users' statements out of pg_stat_statements */
+		if (GetConfigOption("pg_stat_statements.track_utility", true, false) != NULL)
+			(void) set_config_option("pg_stat_statements.track_utility", "off", PGC_SUSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY || SPI_processed < 1)
 			elog(ERROR, "could not explain %s", name);
 		AtEOXact_GUC(true, nest);
@@ -620,7 +624,7 @@ hypo_unit(void *arg)
 
 		if (!s->explained)
 		{
-			s->cost = s->best_cost = explain_cost(lfirst_int(lc), s);
+			s->cost = s->best_cost = explain_cost(s);
 			s->explained = true;
 		}
 	}
@@ -633,7 +637,7 @@ hypo_unit(void *arg)
 	foreach(lc, c->stmts)
 	{
 		Statement  *s = &a->stmts[lfirst_int(lc)];
-		double		cost = explain_cost(lfirst_int(lc), s);
+		double		cost = explain_cost(s);
 
 		c->before += s->calls * s->cost;
 		c->after += s->calls * Min(cost, s->cost);
