@@ -39,3 +39,81 @@ COMMENT ON FUNCTION dbopt.suggest_indexes(bigint, double precision, double preci
     'Btree indexes for the busiest statements of pg_stat_statements: each planned generically in the server, candidates from the columns its scans filter, join or sort on, verified with hypothetical indexes when hypopg is installed (otherwise a pg_stats estimate), with size and write overhead';
 REVOKE ALL ON FUNCTION dbopt.suggest_indexes(bigint, double precision, double precision, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.suggest_indexes(bigint, double precision, double precision, integer) TO pg_monitor;
+
+-- Audit: rows written by dbopt.audit_trigger() straight into the heap and
+-- index; append-only (dbopt.audit_log_guard), removed only by
+-- purge_audit_log().  Its rows are dumped by pg_dump.
+CREATE TABLE dbopt.audit_log (
+    id               bigserial NOT NULL,
+    logged_at        timestamptz NOT NULL,
+    txid             bigint NOT NULL,
+    relation_name    text NOT NULL,
+    relation         oid NOT NULL,
+    operation        text NOT NULL,
+    row_key          jsonb,
+    old_data         jsonb,
+    new_data         jsonb,
+    changed_columns  text[],
+    db_user          text NOT NULL,
+    application_name text,
+    client_addr      inet,
+    tenant           text
+);
+CREATE INDEX audit_log_relation_logged_at ON dbopt.audit_log (relation, logged_at);
+COMMENT ON TABLE dbopt.audit_log IS
+    'Audit rows written by dbopt.audit_trigger(): one per INSERT, DELETE, UPDATE that changed something (changed columns only) and TRUNCATE; append-only';
+SELECT pg_catalog.pg_extension_config_dump('dbopt.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('dbopt.audit_log_id_seq', '');
+REVOKE ALL ON dbopt.audit_log FROM PUBLIC;
+
+CREATE FUNCTION dbopt.audit_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'dbopt_audit_trigger'
+LANGUAGE C;
+COMMENT ON FUNCTION dbopt.audit_trigger() IS
+    'The audit trigger installed by dbopt.enable_audit(); its arguments are the columns left out';
+CREATE FUNCTION dbopt.audit_log_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'dbopt_audit_log_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION dbopt.audit_log_guard() IS
+    'Keeps dbopt.audit_log append-only: refuses UPDATE, DELETE and TRUNCATE outside dbopt.purge_audit_log()';
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON dbopt.audit_log
+    FOR EACH ROW EXECUTE FUNCTION dbopt.audit_log_guard();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON dbopt.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_log_guard();
+
+CREATE FUNCTION dbopt.enable_audit(relation regclass, exclude_columns text[] DEFAULT NULL, dry_run boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_enable_audit'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION dbopt.enable_audit(regclass, text[], boolean) IS
+    'Install the C audit triggers on a table the caller owns (row INSERT/UPDATE/DELETE, statement TRUNCATE), leaving exclude_columns out of the log; again to change the exclusions';
+CREATE FUNCTION dbopt.disable_audit(relation regclass, dry_run boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_disable_audit'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.disable_audit(regclass, boolean) IS
+    'Remove the audit triggers from a table the caller owns; its rows in dbopt.audit_log stay';
+CREATE FUNCTION dbopt.purge_audit_log(older_than interval, dry_run boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dbopt_purge_audit_log'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.purge_audit_log(interval, boolean) IS
+    'Delete audit rows older than older_than (extension owner only: the only way rows leave the log); returns the count, logged in dbopt.maintenance_log';
+
+CREATE VIEW dbopt.audited_tables AS
+SELECT t.tgrelid::regclass AS relation, t.tgenabled <> 'D' AS enabled,
+       (SELECT array_agg(a ORDER BY n) FROM unnest(string_to_array(rtrim(encode(t.tgargs, 'escape'), '\000'), '\000'))
+              WITH ORDINALITY u(a, n) WHERE a <> '') AS excluded_columns
+  FROM pg_catalog.pg_trigger t
+ WHERE t.tgname = 'dbopt_audit_row' AND t.tgfoid = 'dbopt.audit_trigger()'::regprocedure;
+COMMENT ON VIEW dbopt.audited_tables IS 'Tables with the dbopt audit trigger, and the columns they leave out';
+REVOKE ALL ON dbopt.audited_tables FROM PUBLIC;
+GRANT SELECT ON dbopt.audited_tables TO pg_monitor;
+
+REVOKE ALL ON FUNCTION dbopt.audit_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.audit_log_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.enable_audit(regclass, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.disable_audit(regclass, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.purge_audit_log(interval, boolean) FROM PUBLIC;

@@ -27,6 +27,7 @@ int			dbopt_max_concurrent_jobs = 4;
 int			dbopt_launcher_naptime_ms = 10000;
 int			dbopt_job_history_retention_s = 30 * 86400;
 char	   *dbopt_job_role = NULL;
+char	   *dbopt_tenant_columns = NULL;
 
 /* health_check() thresholds; each is named after the check it sets. */
 double		dbopt_health_cache_hit_ratio = 95.0;
@@ -96,6 +97,7 @@ static const char *const guc_names[] = {
 	"dbopt.lock_timeout",
 	"dbopt.max_concurrent_jobs",
 	"dbopt.retention_batch_delay",
+	"dbopt.tenant_columns",
 	"dbopt.timezone",
 };
 
@@ -204,6 +206,16 @@ dbopt_define_gucs(void)
 							   "",
 							   PGC_SIGHUP,
 							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("dbopt.tenant_columns",
+							   "Column names that hold a tenant, in order of preference.",
+							   "The audit trigger records the first one a table has; security checks "
+							   "report tables with one of them but no row-level security.",
+							   &dbopt_tenant_columns,
+							   "organization_id,tenant_id,org_id",
+							   PGC_USERSET,
+							   GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
 
 	/* Thresholds only change what a report says, so anyone may set them. */

@@ -28,6 +28,7 @@ extern int	dbopt_max_concurrent_jobs;
 extern int	dbopt_launcher_naptime_ms;
 extern int	dbopt_job_history_retention_s;
 extern char *dbopt_job_role;
+extern char *dbopt_tenant_columns;
 extern double dbopt_health_cache_hit_ratio;
 extern double dbopt_health_connection_utilization;
 extern int	dbopt_health_idle_in_transaction_s;

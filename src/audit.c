@@ -1,0 +1,672 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *	  The audit trigger, the append-only guard of dbopt.audit_log,
+ *	  enable_audit(), disable_audit() and purge_audit_log().
+ *
+ * The row trigger writes its audit row straight into the heap and the
+ * indexes of dbopt.audit_log, with the JSON built here from the tuple: no
+ * SPI, no parse, no plan, no catalog scan per row, which is what makes it
+ * cheaper than a PL/pgSQL trigger doing INSERT ... to_jsonb(NEW).  An
+ * UPDATE logs only the columns it changed, and one that changed nothing is
+ * not logged.  The log is append-only: a guard trigger refuses UPDATE,
+ * DELETE and TRUNCATE unless purge_audit_log() is the one deleting.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/bitmapset.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/inet.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "dbopt/compat.h"
+#include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
+#include "dbopt/util.h"
+
+#define AUDIT_ROW_TRIGGER "dbopt_audit_row"
+#define AUDIT_TRUNCATE_TRIGGER "dbopt_audit_truncate"
+
+/* audit_log's columns, in table order */
+enum
+{
+	AL_ID, AL_LOGGED_AT, AL_TXID, AL_RELATION_NAME, AL_RELATION, AL_OPERATION,
+	AL_ROW_KEY, AL_OLD_DATA, AL_NEW_DATA, AL_CHANGED_COLUMNS, AL_DB_USER,
+	AL_APPLICATION_NAME, AL_CLIENT_ADDR, AL_TENANT, AL_NCOLS
+};
+
+/* Set only while purge_audit_log() deletes: the guard lets that through. */
+static bool purge_in_progress = false;
+
+/* ---------- JSON from datums ---------- */
+
+/* One column's value as a JsonbValue: numbers, booleans and JSON as such, the rest as text. */
+static void
+datum_to_jsonb_value(Datum d, Oid type, JsonbValue *jv)
+{
+	Oid			base = getBaseType(type);
+
+	switch (base)
+	{
+		case BOOLOID:
+			jv->type = jbvBool;
+			jv->val.boolean = DatumGetBool(d);
+			return;
+		case INT2OID:
+			jv->type = jbvNumeric;
+			jv->val.numeric = int64_to_numeric(DatumGetInt16(d));
+			return;
+		case INT4OID:
+			jv->type = jbvNumeric;
+			jv->val.numeric = int64_to_numeric(DatumGetInt32(d));
+			return;
+		case INT8OID:
+			jv->type = jbvNumeric;
+			jv->val.numeric = int64_to_numeric(DatumGetInt64(d));
+			return;
+		case NUMERICOID:
+			if (!numeric_is_nan(DatumGetNumeric(d)) && !numeric_is_inf(DatumGetNumeric(d)))
+			{
+				jv->type = jbvNumeric;
+				jv->val.numeric = DatumGetNumeric(d);
+				return;
+			}
+			break;
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			{
+				/* ISO 8601, as to_jsonb() writes them */
+				char		buf[MAXDATELEN + 1];
+
+				JsonEncodeDateTime(buf, d, base, NULL);
+				jv->type = jbvString;
+				jv->val.string.val = pstrdup(buf);
+				jv->val.string.len = strlen(buf);
+				return;
+			}
+		case JSONBOID:
+			{
+				Jsonb	   *jb = DatumGetJsonbP(d);
+
+				jv->type = jbvBinary;
+				jv->val.binary.data = &jb->root;
+				jv->val.binary.len = VARSIZE(jb) - VARHDRSZ;
+				return;
+			}
+		default:
+			break;
+	}
+	{
+		Oid			out;
+		bool		varlena;
+		char	   *s;
+
+		getTypeOutputInfo(type, &out, &varlena);
+		s = OidOutputFunctionCall(out, d);
+		jv->type = jbvString;
+		jv->val.string.val = s;
+		jv->val.string.len = strlen(s);
+	}
+}
+
+/* The columns of tup picked by want[] (all when NULL), as one jsonb object. */
+static Datum
+tuple_to_jsonb(TupleDesc desc, Datum *values, bool *nulls, const bool *want)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		JsonbValue	k,
+					v;
+
+		if (att->attisdropped || (want && !want[i]))
+			continue;
+		k.type = jbvString;
+		k.val.string.val = NameStr(att->attname);
+		k.val.string.len = strlen(NameStr(att->attname));
+		pushJsonbValue(&state, WJB_KEY, &k);
+		if (nulls[i])
+			v.type = jbvNull;
+		else
+			datum_to_jsonb_value(values[i], att->atttypid, &v);
+		pushJsonbValue(&state, v.type == jbvBinary ? WJB_VALUE : WJB_VALUE, &v);
+	}
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* ---------- writing the audit row ---------- */
+
+/*
+ * dbopt.audit_log and its sequence, looked up once per backend and
+ * forgotten when either's relcache entry is invalidated (dropped with the
+ * extension, renamed, reindexed).
+ */
+static Oid	log_relid = InvalidOid;
+static Oid	log_seqid = InvalidOid;
+
+static void
+forget_log_relid(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == log_relid || relid == log_seqid)
+		log_relid = log_seqid = InvalidOid;
+}
+
+static Oid
+audit_log_relid(void)
+{
+	static bool registered = false;
+
+	if (!OidIsValid(log_relid))
+	{
+		Oid			nsp = get_namespace_oid("dbopt", false);
+
+		if (!registered)
+		{
+			CacheRegisterRelcacheCallback(forget_log_relid, (Datum) 0);
+			registered = true;
+		}
+		log_relid = get_relname_relid("audit_log", nsp);
+		log_seqid = get_relname_relid("audit_log_id_seq", nsp);
+	}
+	return log_relid;
+}
+
+/*
+ * Insert one row into dbopt.audit_log and its indexes directly, as COPY
+ * does.  No privilege is checked: the trigger is the log's only writer,
+ * and the audited session needs no right on the log.
+ */
+static void
+write_audit_row(Datum *values, bool *nulls)
+{
+	Oid			relid = audit_log_relid();
+	Relation	rel;
+	HeapTuple	tup;
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !OidIsValid(log_seqid))
+		elog(ERROR, "dbopt.audit_log does not exist");
+	rel = table_open(relid, RowExclusiveLock);
+	values[AL_ID] = Int64GetDatum(nextval_internal(log_seqid, false));
+	nulls[AL_ID] = false;
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	simple_heap_insert(rel, tup);
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(idx);
+		Datum		iv[INDEX_MAX_KEYS];
+		bool		in[INDEX_MAX_KEYS];
+
+		/* audit_log's indexes are on plain columns */
+		for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+		{
+			AttrNumber	a = ii->ii_IndexAttrNumbers[k];
+
+			if (a <= 0)
+				elog(ERROR, "dbopt.audit_log has an expression index");
+			iv[k] = values[a - 1];
+			in[k] = nulls[a - 1];
+		}
+		index_insert(idx, iv, in, &tup->t_self, rel,
+					 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, ii);
+		index_close(idx, RowExclusiveLock);
+	}
+	list_free(indexes);
+	table_close(rel, RowExclusiveLock);
+	heap_freetuple(tup);
+}
+
+/* The first column of the table named in dbopt.tenant_columns, or 0. */
+static AttrNumber
+tenant_column(TupleDesc desc)
+{
+	/* the setting's list, parsed again only when the setting changes */
+	static char *parsed_from = NULL;
+	static List *names = NIL;
+	ListCell   *lc;
+	const char *setting = dbopt_tenant_columns ? dbopt_tenant_columns : "";
+
+	if (parsed_from == NULL || strcmp(parsed_from, setting) != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		char	   *copy = pstrdup(setting);
+
+		list_free(names);
+		names = NIL;
+		if (!SplitIdentifierString(copy, ',', &names))
+			names = NIL;
+		if (parsed_from)
+			pfree(parsed_from);
+		parsed_from = pstrdup(setting);
+		MemoryContextSwitchTo(old);
+	}
+	foreach(lc, names)
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), lfirst(lc)) == 0)
+				return i + 1;
+	return 0;
+}
+
+static Datum
+client_addr(bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	d = inet_client_addr(fcinfo);
+	*isnull = fcinfo->isnull;
+	return d;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_audit_trigger);
+
+Datum
+dbopt_audit_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	Datum		values[AL_NCOLS];
+	bool		nulls[AL_NCOLS];
+	const char *op;
+	bool	   *excluded;
+	HeapTuple	oldtup = NULL,
+				newtup = NULL;
+	Datum	   *ov = NULL,
+			   *nv = NULL;
+	bool	   *on = NULL,
+			   *nn = NULL;
+	AttrNumber	tenant;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("dbopt.audit_trigger must be fired as an AFTER trigger"),
+				 errdetail("It writes the audit row of a change that has happened."),
+				 errhint("Use dbopt.enable_audit() to install it.")));
+	rel = td->tg_relation;
+	desc = RelationGetDescr(rel);
+	memset(nulls, true, sizeof(nulls));
+
+	/* Columns left out of the log: the trigger's arguments. */
+	excluded = palloc0(sizeof(bool) * desc->natts);
+	for (int a = 0; a < td->tg_trigger->tgnargs; a++)
+		for (int i = 0; i < desc->natts; i++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), td->tg_trigger->tgargs[a]) == 0)
+				excluded[i] = true;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		op = "TRUNCATE";
+	else
+	{
+		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		{
+			op = "INSERT";
+			newtup = td->tg_trigtuple;
+		}
+		else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		{
+			op = "DELETE";
+			oldtup = td->tg_trigtuple;
+		}
+		else
+		{
+			op = "UPDATE";
+			oldtup = td->tg_trigtuple;
+			newtup = td->tg_newtuple;
+		}
+		if (oldtup)
+		{
+			ov = palloc(sizeof(Datum) * desc->natts);
+			on = palloc(sizeof(bool) * desc->natts);
+			heap_deform_tuple(oldtup, desc, ov, on);
+		}
+		if (newtup)
+		{
+			nv = palloc(sizeof(Datum) * desc->natts);
+			nn = palloc(sizeof(bool) * desc->natts);
+			heap_deform_tuple(newtup, desc, nv, nn);
+		}
+	}
+
+	if (oldtup && newtup)
+	{
+		/* UPDATE: the columns whose stored value changed, leaving out the excluded ones */
+		bool	   *changed = palloc0(sizeof(bool) * desc->natts);
+		Datum	   *names = palloc(sizeof(Datum) * desc->natts);
+		int			n = 0;
+
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped || excluded[i])
+				continue;
+			if (on[i] != nn[i] ||
+				(!on[i] && !datumIsEqual(ov[i], nv[i], att->attbyval, att->attlen)))
+			{
+				changed[i] = true;
+				names[n++] = CStringGetTextDatum(NameStr(att->attname));
+			}
+		}
+		if (n == 0)
+			return PointerGetDatum(NULL);	/* nothing changed: nothing to log */
+		values[AL_OLD_DATA] = tuple_to_jsonb(desc, ov, on, changed);
+		values[AL_NEW_DATA] = tuple_to_jsonb(desc, nv, nn, changed);
+		values[AL_CHANGED_COLUMNS] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+		nulls[AL_OLD_DATA] = nulls[AL_NEW_DATA] = nulls[AL_CHANGED_COLUMNS] = false;
+	}
+	else if (oldtup || newtup)
+	{
+		bool	   *want = palloc(sizeof(bool) * desc->natts);
+
+		for (int i = 0; i < desc->natts; i++)
+			want[i] = !excluded[i];
+		if (oldtup)
+		{
+			values[AL_OLD_DATA] = tuple_to_jsonb(desc, ov, on, want);
+			nulls[AL_OLD_DATA] = false;
+		}
+		else
+		{
+			values[AL_NEW_DATA] = tuple_to_jsonb(desc, nv, nn, want);
+			nulls[AL_NEW_DATA] = false;
+		}
+	}
+
+	if (oldtup || newtup)
+	{
+		/* row_key: the primary key's columns, from the row as it is (or was) */
+		Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+		Datum	   *kv = newtup ? nv : ov;
+		bool	   *kn = newtup ? nn : on;
+
+		if (!bms_is_empty(pk))
+		{
+			bool	   *want = palloc0(sizeof(bool) * desc->natts);
+			int			m = -1;
+
+			while ((m = bms_next_member(pk, m)) >= 0)
+			{
+				AttrNumber	a = m + FirstLowInvalidHeapAttributeNumber;
+
+				if (a > 0)
+					want[a - 1] = true;
+			}
+			values[AL_ROW_KEY] = tuple_to_jsonb(desc, kv, kn, want);
+			nulls[AL_ROW_KEY] = false;
+		}
+		tenant = tenant_column(desc);
+		if (tenant > 0 && !kn[tenant - 1])
+		{
+			Oid			out;
+			bool		varlena;
+
+			getTypeOutputInfo(TupleDescAttr(desc, tenant - 1)->atttypid, &out, &varlena);
+			values[AL_TENANT] = CStringGetTextDatum(OidOutputFunctionCall(out, kv[tenant - 1]));
+			nulls[AL_TENANT] = false;
+		}
+	}
+
+	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[AL_TXID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
+	values[AL_RELATION_NAME] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+																			  RelationGetRelationName(rel)));
+	values[AL_RELATION] = ObjectIdGetDatum(RelationGetRelid(rel));
+	values[AL_OPERATION] = CStringGetTextDatum(op);
+	values[AL_DB_USER] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	if (application_name && application_name[0])
+	{
+		values[AL_APPLICATION_NAME] = CStringGetTextDatum(application_name);
+		nulls[AL_APPLICATION_NAME] = false;
+	}
+	values[AL_CLIENT_ADDR] = client_addr(&nulls[AL_CLIENT_ADDR]);
+	nulls[AL_LOGGED_AT] = nulls[AL_TXID] = nulls[AL_RELATION_NAME] = nulls[AL_RELATION] =
+		nulls[AL_OPERATION] = nulls[AL_DB_USER] = false;
+
+	write_audit_row(values, nulls);
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_audit_log_guard);
+
+/* BEFORE UPDATE, DELETE or TRUNCATE on dbopt.audit_log. */
+Datum
+dbopt_audit_log_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "dbopt_audit_log_guard must be fired as a trigger");
+	if (!purge_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("dbopt.audit_log is append-only"),
+				 errdetail("%s of audit rows is refused; rows are removed only by dbopt.purge_audit_log().",
+						   TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
+						   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE"),
+				 errhint("The extension owner can call SELECT dbopt.purge_audit_log('1 year').")));
+	return TRIGGER_FIRED_FOR_ROW(td->tg_event) ? PointerGetDatum(td->tg_trigtuple) : PointerGetDatum(NULL);
+}
+
+/* ---------- enable, disable, purge ---------- */
+
+static void
+require_own_table(Oid relid, const char *what)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", dbopt_qualified_relname(relid)),
+				 errdetail("%s works on tables and partitioned tables.", what),
+				 errhint("Name the table the view or other object reads.")));
+	if (relid == audit_log_relid())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dbopt.audit_log cannot be audited"),
+				 errdetail("Auditing the audit log would log its own rows without end."),
+				 errhint("It is append-only already.")));
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", dbopt_qualified_relname(relid)),
+				 errdetail("%s changes the table's triggers.", what),
+				 errhint("Ask the table's owner, or a role that is a member of it, to run it.")));
+}
+
+/* Run DDL under dbopt.lock_timeout as the extension owner (the caller owns the table). */
+static void
+run_ddl(const char *sql)
+{
+	DboptSavedUser saved;
+	int			nest;
+
+	dbopt_become_extension_owner(&saved);
+	nest = dbopt_push_lock_timeout();
+	SPI_connect();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run %s", sql);
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	dbopt_restore_user(&saved);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_enable_audit);
+
+Datum
+dbopt_enable_audit(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	ArrayType  *exclude = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
+	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	char	   *table;
+	StringInfoData args,
+				sql;
+	Datum	   *cols = NULL;
+	bool	   *colnulls = NULL;
+	int			ncols = 0;
+	char	   *result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation must not be NULL"),
+				 errdetail("enable_audit() installs the audit triggers on one table."),
+				 errhint("Name the table, for example dbopt.enable_audit('app.invoices').")));
+	relid = PG_GETARG_OID(0);
+	require_own_table(relid, "enable_audit()");
+	table = dbopt_qualified_relname(relid);
+	initStringInfo(&args);
+	if (exclude)
+		deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &cols, &colnulls, &ncols);
+	for (int i = 0; i < ncols; i++)
+	{
+		char	   *col = colnulls[i] ? NULL : TextDatumGetCString(cols[i]);
+
+		if (col == NULL || get_attnum(relid, col) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of %s does not exist", col ? col : "NULL", table),
+					 errdetail("exclude_columns names columns to leave out of the audit rows."),
+					 errhint("SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0 lists them.",
+							 table)));
+		appendStringInfo(&args, "%s%s", i ? ", " : "", quote_literal_cstr(col));
+	}
+	result = psprintf("%s audit on %s%s%s", dry_run ? "would enable" : "enabled", table,
+					  ncols ? ", leaving out " : "", ncols ? args.data : "");
+	if (!dry_run)
+	{
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
+						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s;"
+						 " CREATE TRIGGER " AUDIT_ROW_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
+						 "   FOR EACH ROW EXECUTE FUNCTION dbopt.audit_trigger(%s);"
+						 " CREATE TRIGGER " AUDIT_TRUNCATE_TRIGGER " AFTER TRUNCATE ON %s"
+						 "   FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_trigger()",
+						 table, table, table, args.data, table);
+		run_ddl(sql.data);
+	}
+	dbopt_log_action("enable_audit", table, dry_run ? "would enable" : "enabled", 2, -1,
+					 ncols ? psprintf("excluding %s", args.data) : "all columns");
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_disable_audit);
+
+Datum
+dbopt_disable_audit(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		dry_run = PG_GETARG_BOOL(1);
+	char	   *table;
+
+	require_own_table(relid, "disable_audit()");
+	table = dbopt_qualified_relname(relid);
+	if (!dry_run)
+		run_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
+						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
+	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,
+					 "rows already in dbopt.audit_log stay");
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s audit on %s", dry_run ? "would disable" : "disabled", table)));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_purge_audit_log);
+
+Datum
+dbopt_purge_audit_log(PG_FUNCTION_ARGS)
+{
+	Datum		older_than = PG_GETARG_DATUM(0);
+	bool		dry_run = PG_GETARG_BOOL(1);
+	Interval	zero;
+	Oid			types[1] = {INTERVALOID};
+	Datum		values[1] = {older_than};
+	int64		n = 0;
+	bool		isnull;
+
+	if (GetUserId() != dbopt_extension_owner() && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only the owner of the dbopt extension may purge the audit log"),
+				 errdetail("The audit log is append-only for everyone else."),
+				 errhint("Ask the extension owner to run dbopt.purge_audit_log().")));
+	memset(&zero, 0, sizeof(zero));
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, older_than, IntervalPGetDatum(&zero))) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("older_than must be positive"),
+				 errdetail("Audit rows logged before now() minus older_than are deleted."),
+				 errhint("For example dbopt.purge_audit_log('1 year').")));
+	SPI_connect();
+	if (dry_run)
+	{
+		if (SPI_execute_with_args("SELECT count(*) FROM dbopt.audit_log WHERE logged_at < pg_catalog.now() - $1",
+								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count audit rows");
+		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	else
+	{
+		purge_in_progress = true;
+		PG_TRY();
+		{
+			if (SPI_execute_with_args("DELETE FROM dbopt.audit_log WHERE logged_at < pg_catalog.now() - $1",
+									  1, types, values, NULL, false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "could not purge audit rows");
+			n = (int64) SPI_processed;
+		}
+		PG_FINALLY();
+		{
+			purge_in_progress = false;
+		}
+		PG_END_TRY();
+	}
+	SPI_finish();
+	dbopt_log_action("purge_audit_log", "dbopt.audit_log", dry_run ? "would delete" : "deleted", n, -1,
+					 psprintf("audit rows older than %s",
+							  DatumGetCString(DirectFunctionCall1(interval_out, older_than))));
+	PG_RETURN_INT64(n);
+}
