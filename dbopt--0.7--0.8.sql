@@ -117,3 +117,98 @@ REVOKE ALL ON FUNCTION dbopt.audit_log_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.enable_audit(regclass, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.disable_audit(regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dbopt.purge_audit_log(interval, boolean) FROM PUBLIC;
+
+-- Masking: pure functions, for everyone.  Masks keep the length of what
+-- they hide out of sight: a fixed '***' replaces the hidden part of an
+-- e-mail's local part; the other masks replace each hidden character.
+CREATE FUNCTION dbopt.mask_text(value text, keep_first integer, keep_last integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE
+             WHEN keep_first < 0 OR keep_last < 0 THEN NULL
+             WHEN pg_catalog.length(value) <= keep_first + keep_last THEN pg_catalog.repeat('*', pg_catalog.length(value))
+             ELSE pg_catalog.left(value, keep_first)
+                  || pg_catalog.repeat('*', pg_catalog.length(value) - keep_first - keep_last)
+                  || pg_catalog.right(value, keep_last)
+           END $$;
+COMMENT ON FUNCTION dbopt.mask_text(text, integer, integer) IS
+    'The text with every character but the first keep_first and the last keep_last replaced by *; all * when it is no longer than those; NULL for negative counts';
+CREATE FUNCTION dbopt.mask_email(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN pg_catalog.strpos(value, '@') > 1
+                THEN pg_catalog.left(value, 1) || '***' || pg_catalog.substr(value, pg_catalog.strpos(value, '@'))
+                ELSE dbopt.mask_text(value, 0, 0) END $$;
+COMMENT ON FUNCTION dbopt.mask_email(text) IS
+    'An e-mail address with its local part reduced to its first character and ***, the domain kept (j***@example.com); not an address: all *';
+CREATE FUNCTION dbopt.mask_phone(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    -- every digit but the last four becomes *; spaces, signs and brackets stay
+    SELECT pg_catalog.string_agg(CASE WHEN c ~ '[0-9]' AND n <= d - 4 THEN '*' ELSE c END, '' ORDER BY i)
+      FROM (SELECT c, i, count(*) FILTER (WHERE c ~ '[0-9]') OVER (ORDER BY i) AS n,
+                   count(*) FILTER (WHERE c ~ '[0-9]') OVER () AS d
+              FROM pg_catalog.regexp_split_to_table(value, '') WITH ORDINALITY t(c, i)) s $$;
+COMMENT ON FUNCTION dbopt.mask_phone(text) IS
+    'A phone number with every digit but the last four replaced by *, its formatting kept (+** (***) ***-4567)';
+GRANT EXECUTE ON FUNCTION dbopt.mask_text(text, integer, integer), dbopt.mask_email(text), dbopt.mask_phone(text) TO PUBLIC;
+
+CREATE FUNCTION dbopt.encrypt_value(plaintext text, key text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'dbopt_encrypt_value'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.encrypt_value(text, text) IS
+    'pgcrypto pgp_sym_encrypt(plaintext, key), wherever pgcrypto is installed';
+CREATE FUNCTION dbopt.decrypt_value(ciphertext bytea, key text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_decrypt_value'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.decrypt_value(bytea, text) IS
+    'pgcrypto pgp_sym_decrypt(ciphertext, key): the inverse of dbopt.encrypt_value()';
+REVOKE ALL ON FUNCTION dbopt.encrypt_value(text, text), dbopt.decrypt_value(bytea, text) FROM PUBLIC;
+
+-- Registry of sensitive columns (config, dumped by pg_dump).
+CREATE TABLE dbopt.sensitive_columns (
+    relation    regclass NOT NULL,
+    column_name name NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('email', 'phone', 'name', 'address', 'national_id', 'financial', 'free_text')),
+    marked_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    marked_by   name NOT NULL,
+    PRIMARY KEY (relation, column_name)
+);
+COMMENT ON TABLE dbopt.sensitive_columns IS 'Columns holding personal or sensitive data, by kind: written by dbopt.mark_sensitive()';
+SELECT pg_catalog.pg_extension_config_dump('dbopt.sensitive_columns', '');
+REVOKE ALL ON dbopt.sensitive_columns FROM PUBLIC;
+GRANT SELECT ON dbopt.sensitive_columns TO pg_monitor;
+
+CREATE FUNCTION dbopt.mark_sensitive(relation regclass, column_name name, kind text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'dbopt_mark_sensitive'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.mark_sensitive(regclass, name, text) IS
+    'Record a column of a table the caller owns as sensitive (email, phone, name, address, national_id, financial, free_text); again to change the kind';
+CREATE FUNCTION dbopt.create_masked_view(relation regclass, view_name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_create_masked_view'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.create_masked_view(regclass, text) IS
+    'Create a view (owned by the caller) of every column of a table the caller owns, its registered sensitive columns masked by kind; returns the view''s name';
+REVOKE ALL ON FUNCTION dbopt.mark_sensitive(regclass, name, text), dbopt.create_masked_view(regclass, text) FROM PUBLIC;
+
+-- Tenant isolation.
+CREATE FUNCTION dbopt.enable_tenant_isolation(relation regclass, tenant_column name,
+                                              setting_name text DEFAULT 'app.current_organization_id',
+                                              dry_run boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_enable_tenant_isolation'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.enable_tenant_isolation(regclass, name, text, boolean) IS
+    'Enable and force row-level security on a table the caller owns, with one policy: tenant_column equals current_setting(setting_name, true) cast to its type, for reads and writes; unset means no rows';
+CREATE FUNCTION dbopt.disable_tenant_isolation(relation regclass, dry_run boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_disable_tenant_isolation'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.disable_tenant_isolation(regclass, boolean) IS
+    'Remove the tenant policy; row-level security goes off too unless other policies remain';
+REVOKE ALL ON FUNCTION dbopt.enable_tenant_isolation(regclass, name, text, boolean),
+    dbopt.disable_tenant_isolation(regclass, boolean) FROM PUBLIC;

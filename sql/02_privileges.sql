@@ -1,5 +1,6 @@
--- No function in dbopt is executable by PUBLIC.  Documented pure helpers
--- would be listed here; there are none yet.
+-- No function in dbopt is executable by PUBLIC, except the three pure
+-- masking functions: masked views call them with the reader's rights, and
+-- they reveal nothing (documented under "Masking and encryption").
 SELECT p.oid::regprocedure AS public_executable
   FROM pg_proc p
  WHERE p.pronamespace = 'dbopt'::regnamespace

@@ -495,43 +495,13 @@ dbopt_audit_log_guard(PG_FUNCTION_ARGS)
 static void
 require_own_table(Oid relid, const char *what)
 {
-	char		kind = get_rel_relkind(relid);
-
-	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is not a table", dbopt_qualified_relname(relid)),
-				 errdetail("%s works on tables and partitioned tables.", what),
-				 errhint("Name the table the view or other object reads.")));
 	if (relid == audit_log_relid())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dbopt.audit_log cannot be audited"),
 				 errdetail("Auditing the audit log would log its own rows without end."),
 				 errhint("It is append-only already.")));
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", dbopt_qualified_relname(relid)),
-				 errdetail("%s changes the table's triggers.", what),
-				 errhint("Ask the table's owner, or a role that is a member of it, to run it.")));
-}
-
-/* Run DDL under dbopt.lock_timeout as the extension owner (the caller owns the table). */
-static void
-run_ddl(const char *sql)
-{
-	DboptSavedUser saved;
-	int			nest;
-
-	dbopt_become_extension_owner(&saved);
-	nest = dbopt_push_lock_timeout();
-	SPI_connect();
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not run %s", sql);
-	SPI_finish();
-	AtEOXact_GUC(true, nest);
-	dbopt_restore_user(&saved);
+	dbopt_require_own_table(relid, what);
 }
 
 PG_FUNCTION_INFO_V1(dbopt_enable_audit);
@@ -588,7 +558,7 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 						 " CREATE TRIGGER " AUDIT_TRUNCATE_TRIGGER " AFTER TRUNCATE ON %s"
 						 "   FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_trigger()",
 						 table, table, table, args.data, table);
-		run_ddl(sql.data);
+		dbopt_run_ddl(sql.data);
 	}
 	dbopt_log_action("enable_audit", table, dry_run ? "would enable" : "enabled", 2, -1,
 					 ncols ? psprintf("excluding %s", args.data) : "all columns");
@@ -607,7 +577,7 @@ dbopt_disable_audit(PG_FUNCTION_ARGS)
 	require_own_table(relid, "disable_audit()");
 	table = dbopt_qualified_relname(relid);
 	if (!dry_run)
-		run_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
+		dbopt_run_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
 						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
 	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,
 					 "rows already in dbopt.audit_log stay");

@@ -38,6 +38,8 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
+#include "dbopt/compat.h"
+#include "dbopt/isolate.h"
 #include "dbopt/util.h"
 
 /* Start a scan returning the pg_extension row for extname, if any. */
@@ -513,4 +515,39 @@ dbopt_user_relations(const char *relkinds)
 	table_close(rel, AccessShareLock);
 	list_sort(result, list_oid_cmp);
 	return result;
+}
+
+void
+dbopt_require_own_table(Oid relid, const char *what)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", dbopt_qualified_relname(relid)),
+				 errdetail("%s works on tables and partitioned tables.", what),
+				 errhint("Name the table the view or other object reads.")));
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", dbopt_qualified_relname(relid)),
+				 errdetail("%s changes the table.", what),
+				 errhint("Ask the table's owner, or a role that is a member of it, to run it.")));
+}
+
+void
+dbopt_run_ddl(const char *sql)
+{
+	DboptSavedUser saved;
+	int			nest;
+
+	dbopt_become_extension_owner(&saved);
+	nest = dbopt_push_lock_timeout();
+	SPI_connect();
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run %s", sql);
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	dbopt_restore_user(&saved);
 }

@@ -118,4 +118,17 @@ extern void dbopt_log_action(const char *operation, const char *object_name,
 							 const char *action, int64 rows, int64 bytes,
 							 const char *detail);
 
+/*
+ * Error out unless relid is a table or partitioned table that the current
+ * user owns; what names the calling function in the messages.
+ */
+extern void dbopt_require_own_table(Oid relid, const char *what);
+
+/*
+ * Run DDL (one or more statements) as the extension owner, with lock waits
+ * limited to dbopt.lock_timeout.  The caller has checked that the current
+ * user owns what the DDL changes.
+ */
+extern void dbopt_run_ddl(const char *sql);
+
 #endif							/* DBOPT_UTIL_H */
