@@ -6,9 +6,9 @@
  *	  sent to listeners with NOTIFY dbopt_alerts.
  *
  * Every check is one read-only query over the statistics views, because
- * that is what SQL is for; each runs isolated, so one that fails (a
- * privilege, a time limit) becomes a check_failed row and the others
- * still run.  A query returns its rows worst first, ok ones included: the
+ * that is what SQL is for; sqlcheck.c runs each isolated, so one that
+ * fails (a privilege, a time limit) becomes a check_failed row and the
+ * others still run.  A query returns its rows worst first, ok ones included: the
  * rows that are not ok are reported, and when there are none the worst ok
  * row stands for the check, so every check appears once with a value.
  * Thresholds are the dbopt.health_* settings, named after their checks.
@@ -36,6 +36,7 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
 #include "dbopt/isolate.h"
+#include "dbopt/sqlcheck.h"
 #include "dbopt/util.h"
 
 /* Where @pgss@ stands in a query, pg_stat_statements' schema goes. */
@@ -340,75 +341,6 @@ static const HealthCheck checks[] = {
 	NULL, NULL, 1, true, NULL},
 };
 
-/* One row as a check's query returned it. */
-typedef struct HealthRow
-{
-	DboptSeverity severity;
-	char	   *object_name;
-	char	   *detail;
-	char	   *remediation;
-	char	   *fix_sql;
-	bool		value_null;
-	double		value;
-} HealthRow;
-
-typedef struct HealthUnit
-{
-	const HealthCheck *check;
-	const char *sql;
-	double		threshold;
-	List	   *rows;			/* HealthRow *, worst first */
-} HealthUnit;
-
-static DboptSeverity
-severity_from_text(const char *s)
-{
-	if (strcmp(s, "critical") == 0)
-		return DBOPT_CRITICAL;
-	if (strcmp(s, "warning") == 0)
-		return DBOPT_WARNING;
-	if (strcmp(s, "info") == 0)
-		return DBOPT_INFO;
-	if (strcmp(s, "ok") == 0)
-		return DBOPT_OK;
-	elog(ERROR, "health check returned severity \"%s\"", s);
-	return DBOPT_OK;			/* keep the compiler quiet */
-}
-
-/* Runs inside dbopt_run_isolated(); rows land in the caller's context. */
-static void
-health_unit(void *arg)
-{
-	HealthUnit *u = (HealthUnit *) arg;
-	MemoryContext outer = CurrentMemoryContext;
-	Oid			types[2] = {FLOAT8OID, FLOAT8OID};
-	Datum		values[2];
-
-	values[0] = Float8GetDatum(u->threshold);
-	values[1] = Float8GetDatum((double) dbopt_health_slow_query_time_ms);
-	SPI_connect();
-	if (SPI_execute_with_args(u->sql, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "health check %s did not run", u->check->name);
-	MemoryContextSwitchTo(outer);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		HealthRow  *r = palloc0(sizeof(HealthRow));
-		Datum		v;
-
-		r->severity = severity_from_text(SPI_getvalue(tup, desc, 1));
-		r->object_name = SPI_getvalue(tup, desc, 2);
-		r->detail = SPI_getvalue(tup, desc, 3);
-		r->remediation = SPI_getvalue(tup, desc, 4);
-		r->fix_sql = SPI_getvalue(tup, desc, 5);
-		v = SPI_getbinval(tup, desc, 6, &r->value_null);
-		r->value = r->value_null ? 0 : DatumGetFloat8(v);
-		u->rows = lappend(u->rows, r);
-	}
-	SPI_finish();
-}
-
 static char *
 replace_token(const char *sql, const char *token, const char *with)
 {
@@ -432,7 +364,7 @@ replace_token(const char *sql, const char *token, const char *with)
  * so the payload stays under the server's limit.
  */
 static void
-send_alert(const char *check, const HealthRow *r, double threshold)
+send_alert(const char *check, const DboptCheckRow *r, double threshold)
 {
 	StringInfoData buf;
 	char	   *detail = r->detail ? r->detail : "";
@@ -461,7 +393,7 @@ send_alert(const char *check, const HealthRow *r, double threshold)
 }
 
 static bool
-emit(DboptFindings *f, const char *check, const HealthRow *r, double threshold, bool notify)
+emit(DboptFindings *f, const char *check, const DboptCheckRow *r, double threshold, bool notify)
 {
 	DboptFinding row;
 	Datum		extra[2];
@@ -508,60 +440,64 @@ dbopt_health_check(PG_FUNCTION_ARGS)
 	for (int i = 0; i < lengthof(checks); i++)
 	{
 		const HealthCheck *c = &checks[i];
-		HealthUnit	u;
 		DboptUnitError err;
+		Oid			types[2] = {FLOAT8OID, FLOAT8OID};
+		Datum		values[2];
+		double		threshold;
+		const char *sql;
+		List	   *rows = NIL;
 		bool		reported = false;
 		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(checkcxt);
-		memset(&u, 0, sizeof(u));
-		u.check = c;
-		u.threshold = (c->ivar ? (double) *c->ivar : c->rvar ? *c->rvar : 0.0) * c->scale;
+		threshold = (c->ivar ? (double) *c->ivar : c->rvar ? *c->rvar : 0.0) * c->scale;
 
 		if (c->needs_pgss && !pgss)
 		{
-			HealthRow	r = {DBOPT_INFO, NULL,
+			DboptCheckRow	r = {DBOPT_INFO, NULL,
 				"pg_stat_statements is not available, so this check cannot run",
 				"Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.",
 			NULL, true, 0};
 
-			emit(&f, c->name, &r, u.threshold, notify);
+			emit(&f, c->name, &r, threshold, notify);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(checkcxt);
 			continue;
 		}
-		u.sql = c->needs_pgss
+		sql = c->needs_pgss
 			? replace_token(c->sql, PGSS_TOKEN, quote_identifier(get_namespace_name(pgss_nsp)))
 			: c->sql;
 
-		if (!dbopt_run_isolated(health_unit, &u, dbopt_check_timeout_ms, &err))
+		values[0] = Float8GetDatum(threshold);
+		values[1] = Float8GetDatum((double) dbopt_health_slow_query_time_ms);
+		if (!dbopt_sql_check_rows(sql, 2, types, values, &rows, &err))
 		{
-			HealthRow	r = {DBOPT_WARNING, (char *) c->name, dbopt_unit_error_text(&err),
+			DboptCheckRow	r = {DBOPT_WARNING, (char *) c->name, dbopt_unit_error_text(&err),
 				"Run health_check() as a superuser or a member of pg_monitor; if a time limit stopped it, raise dbopt.check_timeout.",
 			NULL, true, 0};
 
-			emit(&f, "check_failed", &r, u.threshold, notify);
+			emit(&f, "check_failed", &r, threshold, notify);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(checkcxt);
 			continue;
 		}
 
-		foreach(lc, u.rows)
+		foreach(lc, rows)
 		{
-			HealthRow  *r = lfirst(lc);
+			DboptCheckRow  *r = lfirst(lc);
 
 			if (r->severity != DBOPT_OK)
 			{
-				emit(&f, c->name, r, u.threshold, notify);
+				emit(&f, c->name, r, threshold, notify);
 				reported = true;
 			}
 		}
 		if (!reported)
 		{
-			HealthRow	none = {DBOPT_OK, NULL, (char *) c->none, NULL, NULL, true, 0};
+			DboptCheckRow	none = {DBOPT_OK, NULL, (char *) c->none, NULL, NULL, true, 0};
 
-			emit(&f, c->name, u.rows != NIL ? linitial(u.rows) : &none, u.threshold, false);
+			emit(&f, c->name, rows != NIL ? linitial(rows) : &none, threshold, false);
 		}
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(checkcxt);
