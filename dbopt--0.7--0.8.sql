@@ -212,3 +212,13 @@ COMMENT ON FUNCTION dbopt.disable_tenant_isolation(regclass, boolean) IS
     'Remove the tenant policy; row-level security goes off too unless other policies remain';
 REVOKE ALL ON FUNCTION dbopt.enable_tenant_isolation(regclass, name, text, boolean),
     dbopt.disable_tenant_isolation(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION dbopt.validate_security_configuration(include_passed boolean DEFAULT false,
+                                                      include_suppressed boolean DEFAULT false)
+RETURNS TABLE (severity text, check_name text, object_name text, detail text, remediation text, fix_sql text)
+AS 'MODULE_PATHNAME', 'dbopt_validate_security_configuration'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION dbopt.validate_security_configuration(boolean, boolean) IS
+    'Security findings: password storage, superusers and role attributes, schema and function privileges, row-level security and tenant tables, pg_hba.conf, SSL, logging, checksums, default privileges, sensitive columns; an ok row per passed check with include_passed, check_skipped when a check cannot be evaluated';
+REVOKE ALL ON FUNCTION dbopt.validate_security_configuration(boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.validate_security_configuration(boolean, boolean) TO pg_monitor;

@@ -504,6 +504,23 @@ require_own_table(Oid relid, const char *what)
 	dbopt_require_own_table(relid, what);
 }
 
+/* Are dbopt's audit triggers on the table?  (Both come and go together.) */
+static bool
+audit_installed(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = '" AUDIT_ROW_TRIGGER "'",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_trigger");
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
 PG_FUNCTION_INFO_V1(dbopt_enable_audit);
 
 Datum
@@ -550,14 +567,15 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 	if (!dry_run)
 	{
 		initStringInfo(&sql);
+		if (audit_installed(relid))
+			appendStringInfo(&sql, "DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
+							 " DROP TRIGGER " AUDIT_TRUNCATE_TRIGGER " ON %s;", table, table);
 		appendStringInfo(&sql,
-						 "DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
-						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s;"
 						 " CREATE TRIGGER " AUDIT_ROW_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
 						 "   FOR EACH ROW EXECUTE FUNCTION dbopt.audit_trigger(%s);"
 						 " CREATE TRIGGER " AUDIT_TRUNCATE_TRIGGER " AFTER TRUNCATE ON %s"
 						 "   FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_trigger()",
-						 table, table, table, args.data, table);
+						 table, args.data, table);
 		dbopt_run_ddl(sql.data);
 	}
 	dbopt_log_action("enable_audit", table, dry_run ? "would enable" : "enabled", 2, -1,
@@ -576,9 +594,9 @@ dbopt_disable_audit(PG_FUNCTION_ARGS)
 
 	require_own_table(relid, "disable_audit()");
 	table = dbopt_qualified_relname(relid);
-	if (!dry_run)
-		dbopt_run_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
-						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
+	if (!dry_run && audit_installed(relid))
+		dbopt_run_ddl(psprintf("DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
+							   " DROP TRIGGER " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
 	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,
 					 "rows already in dbopt.audit_log stay");
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s audit on %s", dry_run ? "would disable" : "disabled", table)));
