@@ -19,6 +19,7 @@ DBOPT_PACKAGES=(
   libipc-run-perl
   "postgresql-$PG_MAJOR-hypopg" "postgresql-$PG_MAJOR-partman"
   libxml2-utils chromium      # report_html(): xmllint parses it, Chromium renders it
+  openssl                     # t/008_security.pl: a certificate for the SSL checks
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
