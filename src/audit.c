@@ -508,17 +508,14 @@ require_own_table(Oid relid, const char *what)
 static bool
 audit_installed(Oid relid)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	bool		found;
+	bool		isnull;
+	int64		n;
 
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = '" AUDIT_ROW_TRIGGER "'",
-							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_trigger");
-	found = SPI_processed > 0;
+	n = dbopt_spi_int8(psprintf("SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = %u AND tgname = '" AUDIT_ROW_TRIGGER "'",
+								relid), &isnull);
 	SPI_finish();
-	return found;
+	return n > 0;
 }
 
 PG_FUNCTION_INFO_V1(dbopt_enable_audit);
@@ -553,13 +550,7 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 	{
 		char	   *col = colnulls[i] ? NULL : TextDatumGetCString(cols[i]);
 
-		if (col == NULL || get_attnum(relid, col) == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of %s does not exist", col ? col : "NULL", table),
-					 errdetail("exclude_columns names columns to leave out of the audit rows."),
-					 errhint("SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0 lists them.",
-							 table)));
+		dbopt_require_column(relid, col, "exclude_columns names columns to leave out of the audit rows.", NULL);
 		appendStringInfo(&args, "%s%s", i ? ", " : "", quote_literal_cstr(col));
 	}
 	result = psprintf("%s audit on %s%s%s", dry_run ? "would enable" : "enabled", table,
@@ -638,6 +629,9 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		/* rows locked by someone else: give up after dbopt.lock_timeout, do not wait */
+		int			nest = dbopt_push_lock_timeout();
+
 		purge_in_progress = true;
 		PG_TRY();
 		{
@@ -651,6 +645,7 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 			purge_in_progress = false;
 		}
 		PG_END_TRY();
+		AtEOXact_GUC(true, nest);
 	}
 	SPI_finish();
 	dbopt_log_action("purge_audit_log", "dbopt.audit_log", dry_run ? "would delete" : "deleted", n, -1,

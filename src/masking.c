@@ -45,21 +45,6 @@ known_kind(const char *kind)
 	return false;
 }
 
-static AttrNumber
-require_column(Oid relid, const char *column)
-{
-	AttrNumber	att = get_attnum(relid, column);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of %s does not exist", column, dbopt_qualified_relname(relid)),
-				 errdetail("The column is named exactly, without quotes."),
-				 errhint("SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0 lists them.",
-						 dbopt_qualified_relname(relid))));
-	return att;
-}
-
 PG_FUNCTION_INFO_V1(dbopt_mark_sensitive);
 
 Datum
@@ -72,7 +57,7 @@ dbopt_mark_sensitive(PG_FUNCTION_ARGS)
 	Datum		values[4];
 
 	dbopt_require_own_table(relid, "mark_sensitive()");
-	require_column(relid, column);
+	dbopt_require_column(relid, column, "The column is named exactly, without quotes.", NULL);
 	if (!known_kind(kind))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

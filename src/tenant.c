@@ -29,18 +29,12 @@
 static int64
 tenant_policy_count(Oid relid, bool ours)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	bool		isnull;
 	int64		n;
 
 	SPI_connect();
-	if (SPI_execute_with_args(ours
-							  ? "SELECT count(*) FROM pg_catalog.pg_policy WHERE polrelid = $1 AND polname = '" TENANT_POLICY "'"
-							  : "SELECT count(*) FROM pg_catalog.pg_policy WHERE polrelid = $1 AND polname <> '" TENANT_POLICY "'",
-							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_policy");
-	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	n = dbopt_spi_int8(psprintf("SELECT count(*) FROM pg_catalog.pg_policy WHERE polrelid = %u AND polname %s '" TENANT_POLICY "'",
+								relid, ours ? "=" : "<>"), &isnull);
 	SPI_finish();
 	return n;
 }
@@ -61,13 +55,8 @@ dbopt_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	bool		has_policy;
 
 	dbopt_require_own_table(relid, "enable_tenant_isolation()");
-	att = get_attnum(relid, column);
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of %s does not exist", column, dbopt_qualified_relname(relid)),
-				 errdetail("tenant_column names the column that holds each row's tenant."),
-				 errhint("For example dbopt.enable_tenant_isolation('app.invoices', 'organization_id').")));
+	att = dbopt_require_column(relid, column, "tenant_column names the column that holds each row's tenant.",
+							   "For example dbopt.enable_tenant_isolation('app.invoices', 'organization_id').");
 	if (strchr(setting, '.') == NULL || strchr(setting, '.') == setting || setting[strlen(setting) - 1] == '.')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

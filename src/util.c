@@ -551,3 +551,23 @@ dbopt_run_ddl(const char *sql)
 	AtEOXact_GUC(true, nest);
 	dbopt_restore_user(&saved);
 }
+
+AttrNumber
+dbopt_require_column(Oid relid, const char *column, const char *detail, const char *hint)
+{
+	AttrNumber	att = column ? get_attnum(relid, column) : InvalidAttrNumber;
+
+	if (att <= 0)
+	{
+		char	   *table = dbopt_qualified_relname(relid);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of %s does not exist", column ? column : "NULL", table),
+				 errdetail("%s", detail),
+				 hint ? errhint("%s", hint)
+				 : errhint("SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0 lists them.",
+						   table)));
+	}
+	return att;
+}

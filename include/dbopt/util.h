@@ -131,4 +131,11 @@ extern void dbopt_require_own_table(Oid relid, const char *what);
  */
 extern void dbopt_run_ddl(const char *sql);
 
+/*
+ * The column's number, or an error naming the table, with detail and hint
+ * (NULL: a query that lists the table's columns).
+ */
+extern AttrNumber dbopt_require_column(Oid relid, const char *column, const char *detail,
+									   const char *hint);
+
 #endif							/* DBOPT_UTIL_H */
