@@ -96,7 +96,8 @@ stage_install() {
 }
 
 install_dbopt() {
-  if is_root; then
+  # DBOPT_STAGE=1 stages even as root, leaving the server's own dbopt alone.
+  if is_root && [ -z "${DBOPT_STAGE:-}" ]; then
     log "installing into the server (make install)"
     make -C "$DBOPT_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
   else

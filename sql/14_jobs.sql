@@ -53,7 +53,7 @@ SELECT dbopt.schedule_next_run('@sometimes');
 \echo :LAST_ERROR_SQLSTATE
 
 -- The registry.  CREATE EXTENSION made the default snapshot job (on since 0.7).
-SELECT job_name, kind, schedule, enabled, is_default, run_as = (SELECT extowner::regrole::name FROM pg_extension WHERE extname = 'dbopt') AS runs_as_owner
+SELECT job_name, kind, schedule, enabled, is_default, run_as::oid = (SELECT extowner FROM pg_extension WHERE extname = 'dbopt') AS runs_as_owner
   FROM dbopt.jobs;
 CREATE TABLE "t;" (x int);
 SELECT dbopt.schedule_job('ins "1"', 'sql', '1 hour', 'INSERT INTO "job ""s"";"."t;" VALUES (1)') > 0 AS scheduled;

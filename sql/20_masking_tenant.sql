@@ -8,7 +8,9 @@ SELECT v, dbopt.mask_email(v) FROM (VALUES ('john.doe@example.com'), ('a@b.co'),
                                            ('zoë.ünicode@exämple.org'), (NULL)) t(v);
 SELECT v, dbopt.mask_phone(v) FROM (VALUES ('+1 (555) 123-4567'), ('0612345678'), ('123'), ('ext. 12345'), ('')) t(v);
 SELECT dbopt.mask_text('Alice Smith', 1, 1) AS a, dbopt.mask_text('Zoë', 1, 0) AS b, dbopt.mask_text('ab', 2, 1) AS c,
-       dbopt.mask_text('4111111111111111', 0, 4) AS d, dbopt.mask_text('x', 0, 0) AS e, dbopt.mask_text('x', -1, 0) AS f;
+       dbopt.mask_text('4111111111111111', 0, 4) AS d, dbopt.mask_text('x', 0, 0) AS e;
+-- A negative count is an error, never a NULL that looks masked.
+SELECT dbopt.mask_text('x', -1, 0);
 -- Everyone may mask.
 SELECT has_function_privilege('public', 'dbopt.mask_email(text)', 'EXECUTE') AS public_may_mask;
 

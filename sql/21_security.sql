@@ -62,8 +62,8 @@ SELECT * FROM pg_temp.state('rls_not_forced');
 SELECT fix_sql FROM sec WHERE check_name = 'rls_not_forced' \gexec
 SELECT * FROM pg_temp.state('rls_not_forced');
 CREATE TABLE orgs (id int, org_id int);
-SELECT object_name, fix_sql FROM sec WHERE check_name = 'tenant_table_without_rls' AND object_name = 'orgs';
-SELECT fix_sql FROM sec WHERE check_name = 'tenant_table_without_rls' AND object_name = 'orgs' \gexec
+SELECT object_name, fix_sql FROM sec WHERE check_name = 'tenant_table_without_rls' AND object_name = '"sec ""v"";".orgs';
+SELECT fix_sql FROM sec WHERE check_name = 'tenant_table_without_rls' AND object_name = '"sec ""v"";".orgs' \gexec
 SELECT * FROM pg_temp.state('tenant_table_without_rls');
 -- The tenant columns are a setting.
 SET dbopt.tenant_columns = 'customer';

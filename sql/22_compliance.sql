@@ -31,7 +31,7 @@ SELECT j->'audit'->'audited_tables' AS audited, j->'audit'->'events_30_days' AS 
        j->'audit'->'events_by_operation' AS by_operation, j->'audit'->'sensitive_tables_not_audited' AS not_audited
   FROM r;
 SELECT e->>'table' AS tbl, e->>'tenant_column' AS col, e->'rls' AS rls
-  FROM r, jsonb_array_elements(j->'tenant_isolation'->'tables') e WHERE e->>'table' = '"inv;oice"';
+  FROM r, jsonb_array_elements(j->'tenant_isolation'->'tables') e WHERE e->>'table' = '"comp ""c"";"."inv;oice"';
 SELECT e->>'column' AS col, e->>'kind' AS kind, e->>'protection' AS protection
   FROM r, jsonb_array_elements(j->'sensitive_columns') e ORDER BY 1;
 SELECT e->>'table' AS tbl, e->>'keep' AS keep, e->'rows_older_than_policy' AS old_rows
@@ -41,7 +41,7 @@ SELECT j->'backups'->>'archive_mode' AS archive_mode FROM r;
 -- A tenant scope: that tenant's rows and audit events only.
 SELECT e->'rows' AS tenant_rows, (SELECT j2->'audit'->'events_30_days' FROM (SELECT dbopt.generate_compliance_report('1') AS j2) x) AS tenant_events
   FROM (SELECT dbopt.generate_compliance_report('1') AS j) s, jsonb_array_elements(j->'tenant_isolation'->'tables') e
- WHERE e->>'table' = '"inv;oice"';
+ WHERE e->>'table' = '"comp ""c"";"."inv;oice"';
 -- as_of in the past: the 30 days before it had no events.
 SELECT dbopt.generate_compliance_report(as_of => date '2001-01-01')->'audit'->'events_30_days' AS events_in_2000;
 

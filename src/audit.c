@@ -26,7 +26,14 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
+#include "commands/event_trigger.h"
+#include "utils/fmgroids.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "nodes/execnodes.h"
+#include "nodes/makefuncs.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
@@ -64,6 +71,9 @@ enum
 
 /* Set only while purge_audit_log() deletes: the guard lets that through. */
 static bool purge_in_progress = false;
+
+/* Set while enable_audit()/disable_audit() run their DDL: they log it themselves. */
+static bool audit_ddl_by_dbopt = false;
 
 /* ---------- JSON from datums ---------- */
 
@@ -178,12 +188,16 @@ tuple_to_jsonb(TupleDesc desc, Datum *values, bool *nulls, const bool *want)
  */
 static Oid	log_relid = InvalidOid;
 static Oid	log_seqid = InvalidOid;
+static int	log_indexes_plain = -1;	/* see indexes_plain() */
 
 static void
 forget_log_relid(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == log_relid || relid == log_seqid)
+	{
 		log_relid = log_seqid = InvalidOid;
+		log_indexes_plain = -1;
+	}
 }
 
 static Oid
@@ -207,6 +221,57 @@ audit_log_relid(void)
 }
 
 /*
+ * Whether every index of the log is ready, on plain columns, without a
+ * predicate or exclusion: then the fast path below builds index entries
+ * itself.  Anything else (a partial or expression index a DBA added, an
+ * index that CREATE INDEX CONCURRENTLY is building) goes through the
+ * executor, which knows those cases.  Cached until the log's relcache
+ * entry is invalidated, as any index change does.
+ */
+static bool
+indexes_plain(Relation rel)
+{
+	List	   *indexes;
+	ListCell   *lc;
+
+	if (log_indexes_plain >= 0)
+		return log_indexes_plain == 1;
+	indexes = RelationGetIndexList(rel);
+	log_indexes_plain = 1;
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index form = idx->rd_index;
+
+		if (!form->indisready || !form->indislive || form->indisexclusion ||
+			!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) ||
+			!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL))
+			log_indexes_plain = 0;
+		index_close(idx, AccessShareLock);
+	}
+	list_free(indexes);
+	return log_indexes_plain == 1;
+}
+
+/* The executor's way: predicates, expressions, readiness, exclusion. */
+static void
+insert_index_entries_executor(Relation rel, HeapTuple tup)
+{
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tup, slot, false);
+	(void) dbopt_exec_insert_index_tuples(rri, slot, estate);
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}
+
+/*
  * Insert one row into dbopt.audit_log and its indexes directly, as COPY
  * does.  No privilege is checked: the trigger is the log's only writer,
  * and the audited session needs no right on the log.
@@ -227,6 +292,13 @@ write_audit_row(Datum *values, bool *nulls)
 	nulls[AL_ID] = false;
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	simple_heap_insert(rel, tup);
+	if (!indexes_plain(rel))
+	{
+		insert_index_entries_executor(rel, tup);
+		table_close(rel, RowExclusiveLock);
+		heap_freetuple(tup);
+		return;
+	}
 	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
 	{
@@ -235,13 +307,10 @@ write_audit_row(Datum *values, bool *nulls)
 		Datum		iv[INDEX_MAX_KEYS];
 		bool		in[INDEX_MAX_KEYS];
 
-		/* audit_log's indexes are on plain columns */
 		for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
 		{
 			AttrNumber	a = ii->ii_IndexAttrNumbers[k];
 
-			if (a <= 0)
-				elog(ERROR, "dbopt.audit_log has an expression index");
 			iv[k] = values[a - 1];
 			in[k] = nulls[a - 1];
 		}
@@ -285,6 +354,28 @@ tenant_column(TupleDesc desc)
 				strcmp(NameStr(TupleDescAttr(desc, i)->attname), lfirst(lc)) == 0)
 				return i + 1;
 	return 0;
+}
+
+static Datum client_addr(bool *isnull);
+
+/* The columns every audit row has: when, which transaction, what, who, from where. */
+static void
+fill_session_columns(Datum *values, bool *nulls, Oid relid, const char *relname, const char *op)
+{
+	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[AL_TXID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
+	values[AL_RELATION_NAME] = CStringGetTextDatum(relname);
+	values[AL_RELATION] = ObjectIdGetDatum(relid);
+	values[AL_OPERATION] = CStringGetTextDatum(op);
+	values[AL_DB_USER] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	if (application_name && application_name[0])
+	{
+		values[AL_APPLICATION_NAME] = CStringGetTextDatum(application_name);
+		nulls[AL_APPLICATION_NAME] = false;
+	}
+	values[AL_CLIENT_ADDR] = client_addr(&nulls[AL_CLIENT_ADDR]);
+	nulls[AL_LOGGED_AT] = nulls[AL_TXID] = nulls[AL_RELATION_NAME] = nulls[AL_RELATION] =
+		nulls[AL_OPERATION] = nulls[AL_DB_USER] = false;
 }
 
 static Datum
@@ -449,24 +540,182 @@ dbopt_audit_trigger(PG_FUNCTION_ARGS)
 		}
 	}
 
-	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[AL_TXID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
-	values[AL_RELATION_NAME] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-																			  RelationGetRelationName(rel)));
-	values[AL_RELATION] = ObjectIdGetDatum(RelationGetRelid(rel));
-	values[AL_OPERATION] = CStringGetTextDatum(op);
-	values[AL_DB_USER] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	if (application_name && application_name[0])
-	{
-		values[AL_APPLICATION_NAME] = CStringGetTextDatum(application_name);
-		nulls[AL_APPLICATION_NAME] = false;
-	}
-	values[AL_CLIENT_ADDR] = client_addr(&nulls[AL_CLIENT_ADDR]);
-	nulls[AL_LOGGED_AT] = nulls[AL_TXID] = nulls[AL_RELATION_NAME] = nulls[AL_RELATION] =
-		nulls[AL_OPERATION] = nulls[AL_DB_USER] = false;
-
+	fill_session_columns(values, nulls, RelationGetRelid(rel),
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													RelationGetRelationName(rel)), op);
 	write_audit_row(values, nulls);
 	return PointerGetDatum(NULL);
+}
+
+/* ---------- audit that cannot be switched off unseen ---------- */
+
+/* Whether a trigger of relid named name exists, and its tgenabled ('\0' if none). */
+static char
+trigger_state(Oid relid, const char *name)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char		state = '\0';
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(t->tgname), name) == 0)
+			state = t->tgenabled;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return state;
+}
+
+static const char *
+state_word(char s)
+{
+	switch (s)
+	{
+		case TRIGGER_FIRES_ALWAYS:
+			return "always";
+		case TRIGGER_FIRES_ON_ORIGIN:
+			return "origin only (skipped when session_replication_role = replica)";
+		case TRIGGER_FIRES_ON_REPLICA:
+			return "replica only (skipped in ordinary sessions)";
+		case TRIGGER_DISABLED:
+			return "disabled";
+		default:
+			return "dropped";
+	}
+}
+
+/*
+ * Write an audit row saying that relid's audit triggers changed, and to
+ * what.  op NULL: 'AUDIT CHANGED' when both still fire always, else
+ * 'AUDIT OFF'.
+ */
+static void
+log_audit_change(Oid relid, const char *relname, const char *command, const char *op)
+{
+	Datum		values[AL_NCOLS];
+	bool		nulls[AL_NCOLS];
+	char		row = trigger_state(relid, AUDIT_ROW_TRIGGER);
+	char		trunc = trigger_state(relid, AUDIT_TRUNCATE_TRIGGER);
+	JsonbParseState *state = NULL;
+	JsonbValue	k, v;
+
+	memset(nulls, true, sizeof(nulls));
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = v.type = jbvString;
+	k.val.string.val = "command";
+	k.val.string.len = strlen("command");
+	v.val.string.val = (char *) command;
+	v.val.string.len = strlen(command);
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	k.val.string.val = AUDIT_ROW_TRIGGER;
+	k.val.string.len = strlen(AUDIT_ROW_TRIGGER);
+	v.val.string.val = (char *) state_word(row);
+	v.val.string.len = strlen(v.val.string.val);
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	k.val.string.val = AUDIT_TRUNCATE_TRIGGER;
+	k.val.string.len = strlen(AUDIT_TRUNCATE_TRIGGER);
+	v.val.string.val = (char *) state_word(trunc);
+	v.val.string.len = strlen(v.val.string.val);
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	values[AL_NEW_DATA] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+	nulls[AL_NEW_DATA] = false;
+	if (op == NULL)
+		op = row == TRIGGER_FIRES_ALWAYS && trunc == TRIGGER_FIRES_ALWAYS ? "AUDIT CHANGED" : "AUDIT OFF";
+	fill_session_columns(values, nulls, relid, relname, op);
+	write_audit_row(values, nulls);
+}
+
+/* Whether an ALTER TABLE touches trigger firing (ENABLE/DISABLE [REPLICA|ALWAYS] TRIGGER ...). */
+static bool
+alters_triggers(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+			case AT_DisableTrig:
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				return true;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_audit_ddl_watch);
+
+/*
+ * Event trigger (ddl_command_end, ALTER TABLE and DROP TRIGGER): when a
+ * command changes or drops a table's audit triggers, the log says so, in
+ * the same transaction, whoever ran it.  enable_audit() and disable_audit()
+ * are recorded the same way.
+ */
+Datum
+dbopt_audit_ddl_watch(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *ev;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("dbopt.audit_ddl_watch must be fired as an event trigger"),
+				 errdetail("It records changes to the audit triggers."),
+				 errhint("It is installed by CREATE EXTENSION; do not call it.")));
+	ev = (EventTriggerData *) fcinfo->context;
+	if (audit_ddl_by_dbopt || !OidIsValid(audit_log_relid()))
+		PG_RETURN_VOID();
+	if (IsA(ev->parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) ev->parsetree;
+		Oid			relid;
+
+		if (!alters_triggers(stmt))
+			PG_RETURN_VOID();
+		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		if (OidIsValid(relid) &&
+			(trigger_state(relid, AUDIT_ROW_TRIGGER) != '\0' || trigger_state(relid, AUDIT_TRUNCATE_TRIGGER) != '\0'))
+			log_audit_change(relid, dbopt_qualified_relname(relid), "ALTER TABLE", NULL);
+	}
+	else if (IsA(ev->parsetree, DropStmt) && ((DropStmt *) ev->parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) ev->parsetree)->objects)
+		{
+			List	   *names = lfirst(lc);
+			char	   *trigger = strVal(llast(names));
+			Oid			relid;
+
+			if (strcmp(trigger, AUDIT_ROW_TRIGGER) != 0 && strcmp(trigger, AUDIT_TRUNCATE_TRIGGER) != 0)
+				continue;
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)),
+									 NoLock, true);
+			if (OidIsValid(relid))
+				log_audit_change(relid, dbopt_qualified_relname(relid), "DROP TRIGGER", NULL);
+		}
+	}
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(dbopt_audit_log_guard);
@@ -478,7 +727,11 @@ dbopt_audit_log_guard(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "dbopt_audit_log_guard must be fired as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("dbopt.audit_log_guard must be fired as a trigger"),
+				 errdetail("It keeps dbopt.audit_log append-only."),
+				 errhint("It is installed on dbopt.audit_log by CREATE EXTENSION; do not call it.")));
 	if (!purge_in_progress)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -518,6 +771,22 @@ audit_installed(Oid relid)
 	return n > 0;
 }
 
+/* enable_audit()'s and disable_audit()'s DDL, which they log as one row each. */
+static void
+run_audit_ddl(const char *sql)
+{
+	audit_ddl_by_dbopt = true;
+	PG_TRY();
+	{
+		dbopt_run_ddl(sql);
+	}
+	PG_FINALLY();
+	{
+		audit_ddl_by_dbopt = false;
+	}
+	PG_END_TRY();
+}
+
 PG_FUNCTION_INFO_V1(dbopt_enable_audit);
 
 Datum
@@ -525,7 +794,7 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	ArrayType  *exclude = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
-	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
 	char	   *table;
 	StringInfoData args,
 				sql;
@@ -565,9 +834,13 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 						 " CREATE TRIGGER " AUDIT_ROW_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
 						 "   FOR EACH ROW EXECUTE FUNCTION dbopt.audit_trigger(%s);"
 						 " CREATE TRIGGER " AUDIT_TRUNCATE_TRIGGER " AFTER TRUNCATE ON %s"
-						 "   FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_trigger()",
-						 table, args.data, table);
-		dbopt_run_ddl(sql.data);
+						 "   FOR EACH STATEMENT EXECUTE FUNCTION dbopt.audit_trigger();"
+		/* Fired in replica mode too: session_replication_role cannot bypass them. */
+						 " ALTER TABLE %s ENABLE ALWAYS TRIGGER " AUDIT_ROW_TRIGGER ","
+						 "   ENABLE ALWAYS TRIGGER " AUDIT_TRUNCATE_TRIGGER,
+						 table, args.data, table, table);
+		run_audit_ddl(sql.data);
+		log_audit_change(relid, table, "enable_audit", "AUDIT ON");
 	}
 	dbopt_log_action("enable_audit", table, dry_run ? "would enable" : "enabled", 2, -1,
 					 ncols ? psprintf("excluding %s", args.data) : "all columns");
@@ -579,15 +852,20 @@ PG_FUNCTION_INFO_V1(dbopt_disable_audit);
 Datum
 dbopt_disable_audit(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	bool		dry_run = PG_GETARG_BOOL(1);
+	Oid			relid;
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	char	   *table;
 
+	dbopt_require_arg(fcinfo, 0, "relation");
+	relid = PG_GETARG_OID(0);
 	require_own_table(relid, "disable_audit()");
 	table = dbopt_qualified_relname(relid);
 	if (!dry_run && audit_installed(relid))
-		dbopt_run_ddl(psprintf("DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
+	{
+		run_audit_ddl(psprintf("DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
 							   " DROP TRIGGER " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
+		log_audit_change(relid, table, "disable_audit", "AUDIT OFF");
+	}
 	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,
 					 "rows already in dbopt.audit_log stay");
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s audit on %s", dry_run ? "would disable" : "disabled", table)));
@@ -598,14 +876,17 @@ PG_FUNCTION_INFO_V1(dbopt_purge_audit_log);
 Datum
 dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 {
-	Datum		older_than = PG_GETARG_DATUM(0);
-	bool		dry_run = PG_GETARG_BOOL(1);
+	Datum		older_than;
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	Interval	zero;
 	Oid			types[1] = {INTERVALOID};
-	Datum		values[1] = {older_than};
+	Datum		values[1];
 	int64		n = 0;
 	bool		isnull;
 
+	dbopt_require_arg(fcinfo, 0, "older_than");
+	older_than = PG_GETARG_DATUM(0);
+	values[0] = older_than;
 	if (GetUserId() != dbopt_extension_owner() && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -26,6 +26,7 @@
 
 #include "dbopt/compat.h"
 #include "dbopt/findings.h"
+#include "dbopt/util.h"
 
 struct DboptSuppression
 {
@@ -276,6 +277,7 @@ dbopt_suppress(PG_FUNCTION_ARGS)
 	char		argnulls[4] = {' ', ' ', ' ', ' '};
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	char	   *reason;
+	DboptIdentity id;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -320,6 +322,8 @@ dbopt_suppress(PG_FUNCTION_ARGS)
 			argnulls[i] = 'n';
 	}
 
+	/* EXECUTE on suppress() is the privilege: the table is written as dbopt's owner. */
+	dbopt_elevate(&id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* Replace an existing suppression for the same (check, object). */
@@ -334,6 +338,9 @@ dbopt_suppress(PG_FUNCTION_ARGS)
 							  4, argtypes, args, argnulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert suppression");
 	SPI_finish();
+	dbopt_restore_identity(&id);
+	dbopt_log_action("suppress", PG_ARGISNULL(1) ? check_name : psprintf("%s %s", check_name, TextDatumGetCString(args[1])),
+					 "suppressed", -1, -1, TextDatumGetCString(args[2]));
 
 	PG_RETURN_VOID();
 }
@@ -348,6 +355,7 @@ dbopt_unsuppress(PG_FUNCTION_ARGS)
 	char		argnulls[2] = {' ', ' '};
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	uint64		n;
+	DboptIdentity id;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -360,6 +368,7 @@ dbopt_unsuppress(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		argnulls[1] = 'n';
 
+	dbopt_elevate(&id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("DELETE FROM dbopt.suppressions"
@@ -369,5 +378,10 @@ dbopt_unsuppress(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not delete suppression");
 	n = SPI_processed;
 	SPI_finish();
+	dbopt_restore_identity(&id);
+	if (n > 0)
+		dbopt_log_action("unsuppress", PG_ARGISNULL(1) ? TextDatumGetCString(args[0]) :
+						 psprintf("%s %s", TextDatumGetCString(args[0]), TextDatumGetCString(args[1])),
+						 "unsuppressed", (int64) n, -1, NULL);
 	PG_RETURN_BOOL(n > 0);
 }

@@ -44,6 +44,8 @@ double		dbopt_health_table_bloat = 50.0;
 int			dbopt_health_autovacuum_stale_s = 86400;
 double		dbopt_health_checkpoints_requested = 20.0;
 int			dbopt_health_temp_file_usage_mb = 1024;
+int			dbopt_max_partitions_per_call = 500;
+int			dbopt_min_partition_interval_s = 3600;
 
 typedef struct ThresholdDef
 {
@@ -96,6 +98,8 @@ static const char *const guc_names[] = {
 	"dbopt.launcher_naptime",
 	"dbopt.lock_timeout",
 	"dbopt.max_concurrent_jobs",
+	"dbopt.max_partitions_per_call",
+	"dbopt.min_partition_interval",
 	"dbopt.retention_batch_delay",
 	"dbopt.tenant_columns",
 	"dbopt.timezone",
@@ -123,6 +127,24 @@ dbopt_define_gucs(void)
 							5000, 1, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.max_partitions_per_call",
+							"Most partitions one call may create, or drop and detach.",
+							"A call whose plan goes beyond it stops before changing anything.",
+							&dbopt_max_partitions_per_call,
+							500, 1, 100000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("dbopt.min_partition_interval",
+							"Smallest partition_interval accepted for a table partitioned by time.",
+							"Months count as 30 days.",
+							&dbopt_min_partition_interval_s,
+							3600, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	DefineCustomRealVariable("dbopt.index_bloat_threshold",
@@ -200,8 +222,8 @@ dbopt_define_gucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("dbopt.job_role",
-							   "Role that job workers connect as; empty means the owner of the dbopt extension.",
-							   "A job's work then runs with the privileges of the role that scheduled it.",
+							   "Ignored since 0.9: each job worker connects as its job's own role.",
+							   "Kept so that configurations that set it still load.",
 							   &dbopt_job_role,
 							   "",
 							   PGC_SIGHUP,
@@ -214,7 +236,7 @@ dbopt_define_gucs(void)
 							   "report tables with one of them but no row-level security.",
 							   &dbopt_tenant_columns,
 							   "organization_id,tenant_id,org_id",
-							   PGC_USERSET,
+							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
 

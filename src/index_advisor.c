@@ -67,6 +67,7 @@ typedef struct Statement
 	int64		queryid;
 	char	   *query;
 	int64		calls;
+	Oid			userid;			/* the role that ran it most: plans run as it */
 	List	   *querytrees;		/* analyzed and rewritten, copied before each plan */
 	RawStmt    *raw;			/* the statement itself (inside a PREPARE) */
 	Oid		   *types;			/* its parameters' types, inferred or declared */
@@ -415,6 +416,7 @@ typedef struct PlanUnit
 	int			stmt;
 	bool		utility;
 	bool		denied;
+	Oid			caller;			/* whose privileges decide what is advised on */
 } PlanUnit;
 
 /* Parse, infer parameter types, plan generically, walk.  Runs isolated. */
@@ -468,11 +470,15 @@ plan_unit(void *arg)
 	q = copyObject(linitial(trees));
 	ps = pg_plan_query(q, s->query, CURSOR_OPT_PARALLEL_OK, NULL);
 	/* Advise only on statements the caller could run: the plan shows their tables. */
-	if (!dbopt_rt_permissions_ok(ps))
 	{
-		p->denied = true;
-		return;
+		DboptIdentity as_caller;
+
+		dbopt_become_keep_path(p->caller, &as_caller);
+		p->denied = !dbopt_rt_permissions_ok(ps);
+		dbopt_restore_identity(&as_caller);
 	}
+	if (p->denied)
+		return;
 	s->querytrees = trees;
 	s->raw = rs;
 	s->types = types;
@@ -511,6 +517,7 @@ explain_cost(Statement *s)
 		char	   *json,
 				   *at;
 		int			nest;
+		DboptIdentity as_user;
 
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "EXPLAIN (FORMAT JSON) EXECUTE %s", name);
@@ -518,6 +525,8 @@ explain_cost(Statement *s)
 			appendStringInfoString(&sql, i == 0 ? "(NULL" : ", NULL");
 		if (s->ntypes > 0)
 			appendStringInfoChar(&sql, ')');
+		/* Planning folds the statement's functions: as its role, restricted. */
+		dbopt_become_keep_path(s->userid, &as_user);
 		nest = NewGUCNestLevel();
 		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
@@ -528,6 +537,7 @@ explain_cost(Statement *s)
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY || SPI_processed < 1)
 			elog(ERROR, "could not explain %s", name);
 		AtEOXact_GUC(true, nest);
+		dbopt_restore_identity(&as_user);
 		json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		/* the first "Total Cost" is the top plan node's */
 		at = json ? strstr(json, "\"Total Cost\": ") : NULL;
@@ -739,6 +749,7 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 	double		min_improvement = PG_GETARG_FLOAT8(2);
 	int32		max_suggestions = PG_GETARG_INT32(3);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			pin;
 	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
 	Oid			hypo_nsp = dbopt_extension_schema("hypopg");
 	Advisor		a;
@@ -780,8 +791,10 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(min_calls);
 	values[1] = Float8GetDatum(min_mean_ms);
 	values[2] = ObjectIdGetDatum(MyDatabaseId);
+	pin = dbopt_pin_search_path();
 	SPI_connect();
-	if (SPI_execute_with_args(psprintf("SELECT queryid, min(query), sum(calls)::bigint"
+	if (SPI_execute_with_args(psprintf("SELECT queryid, min(query), sum(calls)::bigint,"
+									   " (pg_catalog.array_agg(userid ORDER BY calls DESC))[1]"
 									   "  FROM %s.pg_stat_statements(true)"
 									   " WHERE dbid = $3 AND queryid IS NOT NULL"
 									   " GROUP BY queryid"
@@ -800,21 +813,24 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		a.stmts[i].queryid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		a.stmts[i].query = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		a.stmts[i].calls = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+		a.stmts[i].userid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
 		a.stmts[i].best = -1;
 	}
 	SPI_finish();
+	AtEOXact_GUC(true, pin);
 	MemoryContextSwitchTo(cxt);
 
 	/* Plan each one on its own: one that cannot be planned is counted, not fatal. */
 	for (int i = 0; i < a.nstmts; i++)
 	{
-		PlanUnit	p = {&a, i, false, false};
+		PlanUnit	p = {&a, i, false, false, GetUserId()};
 		DboptUnitError err;
 
 		CHECK_FOR_INTERRUPTS();
-		if (a.stmts[i].query == NULL)
+		if (a.stmts[i].query == NULL || GetUserNameFromId(a.stmts[i].userid, true) == NULL)
 			a.skipped_error++;
-		else if (!dbopt_run_isolated(plan_unit, &p, 0, &err))
+		/* Parsed in the caller's search_path, planned as the statement's role, restricted. */
+		else if (!dbopt_run_unit(plan_unit, &p, a.stmts[i].userid, DBOPT_UNIT_CALLER_SEARCH_PATH, 0, &err))
 			a.skipped_error++;
 		else if (p.utility)
 			a.skipped_utility++;
@@ -854,10 +870,12 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 				Oid			t[1] = {OIDOID};
 				Datum		v[1] = {ObjectIdGetDatum(h.created)};
 
+				pin = dbopt_pin_search_path();
 				SPI_connect();
 				SPI_execute_with_args(psprintf("SELECT %s.hypopg_drop_index($1)", a.hypopg_schema),
 									  1, t, v, NULL, false, 0);
 				SPI_finish();
+				AtEOXact_GUC(true, pin);
 				MemoryContextSwitchTo(cxt);
 			}
 		}
@@ -925,6 +943,7 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 			Oid			t[1] = {OIDOID};
 			Datum		v[1] = {ObjectIdGetDatum(c->key.relid)};
 
+			pin = dbopt_pin_search_path();
 			SPI_connect();
 			if (SPI_execute_with_args("SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, coalesce(seq_scan, 0) + coalesce(idx_scan, 0)"
 									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid = $1",
@@ -939,6 +958,7 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 				scans = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
 			}
 			SPI_finish();
+			AtEOXact_GUC(true, pin);
 			MemoryContextSwitchTo(cxt);
 		}
 		row = rel->rd_rel->reltuples > 0

@@ -276,7 +276,7 @@ scan_unit(void *arg)
 }
 
 static bool
-run_scan(const char *sql, int sample_limit, bool ri_memory, int64 *count,
+run_scan(const char *sql, Oid owner_of, int sample_limit, bool ri_memory, int64 *count,
 		 char **sample, DboptUnitError *err)
 {
 	ScanUnit	u;
@@ -286,7 +286,7 @@ run_scan(const char *sql, int sample_limit, bool ri_memory, int64 *count,
 	u.sample_limit = sample_limit;
 	u.ri_memory = ri_memory;
 	u.outcxt = CurrentMemoryContext;
-	if (!dbopt_run_isolated(scan_unit, &u, dbopt_check_timeout_ms, err))
+	if (!dbopt_run_unit(scan_unit, &u, OidIsValid(owner_of) ? dbopt_relation_owner(owner_of) : InvalidOid, 0, dbopt_check_timeout_ms, err))
 		return false;
 	*count = u.count;
 	*sample = u.sample;
@@ -577,8 +577,8 @@ count_violations(ConInfo *c, const AttrNumber *pkcols, int npk,
 				 DboptUnitError *err)
 {
 	if (c->contype == CONSTRAINT_FOREIGN)
-		return run_scan(fk_orphan_sql(c), sample_limit, true, count, sample, err);
-	return run_scan(check_violation_sql(c, pkcols, npk), sample_limit, false,
+		return run_scan(fk_orphan_sql(c), InvalidOid, sample_limit, true, count, sample, err);
+	return run_scan(check_violation_sql(c, pkcols, npk), c->relid, sample_limit, false,
 					count, sample, err);
 }
 
@@ -836,7 +836,7 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 		CHECK_FOR_INTERRUPTS();
 		if (!can_read(run, relid, "invalid_unique_index", object))
 			continue;
-		if (!run_scan(sql, run->sample_limit, false, &count, &sample, &err))
+		if (!run_scan(sql, relid, run->sample_limit, false, &count, &sample, &err))
 		{
 			add_check_failed(run, "invalid_unique_index", object, &err);
 			continue;
@@ -1763,7 +1763,7 @@ Datum
 dbopt_validate_constraints(PG_FUNCTION_ARGS)
 {
 	Oid			target = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext itemcxt;
 	MemoryContext oldcxt;
@@ -1843,7 +1843,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 				ValidateUnit u;
 
 				u.con = c;
-				if (dbopt_run_isolated(validate_unit, &u, 0, &err))
+				if (dbopt_run_unit(validate_unit, &u, dbopt_relation_owner(c->relid), 0, 0, &err))
 				{
 					put_validate_row(rsinfo, c, "validated", "no violating rows");
 					nvalidated++;

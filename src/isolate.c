@@ -22,6 +22,7 @@
 
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
+#include "dbopt/privs.h"
 
 static TimeoutId unit_timeout_id = MAX_TIMEOUTS;
 static volatile sig_atomic_t unit_timed_out = false;
@@ -39,17 +40,21 @@ int
 dbopt_push_lock_timeout(void)
 {
 	int			nest = NewGUCNestLevel();
-	char		buf[32];
 
-	snprintf(buf, sizeof(buf), "%d", dbopt_lock_timeout_ms);
-	(void) set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	dbopt_set_local_guc("lock_timeout", psprintf("%d", dbopt_lock_timeout_ms));
 	return nest;
 }
 
 bool
 dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 				   DboptUnitError *err)
+{
+	return dbopt_run_unit(fn, arg, InvalidOid, 0, timeout_ms, err);
+}
+
+bool
+dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
+			   int timeout_ms, DboptUnitError *err)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -66,14 +71,30 @@ dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 
 	PG_TRY();
 	{
-		int			nest = dbopt_push_lock_timeout();
+		DboptIdentity id;
+		int			nest;
 
+		/* The subtransaction's abort undoes the switch and the settings. */
+		if (OidIsValid(as_role) && (flags & DBOPT_UNIT_CALLER_SEARCH_PATH))
+			dbopt_become_keep_path(as_role, &id);
+		else if (OidIsValid(as_role))
+			dbopt_become(as_role, &id);
+		nest = (flags & DBOPT_UNIT_CALLER_SEARCH_PATH) ?
+			NewGUCNestLevel() : dbopt_pin_search_path();
+		dbopt_set_local_guc("lock_timeout", psprintf("%d", dbopt_lock_timeout_ms));
 		if (timeout_ms > 0)
 			enable_timeout_after(unit_timeout_id, timeout_ms);
 		fn(arg);
 		if (timeout_ms > 0)
 		{
 			disable_timeout(unit_timeout_id, false);
+			if (unit_timed_out && !QueryCancelPending)
+			{
+				/* The unit caught our cancel and went on: still out of time. */
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("canceling statement due to dbopt time limit")));
+			}
 			/* Fired after the unit's last interrupt check: withdraw the cancel. */
 			if (unit_timed_out)
 			{
@@ -81,7 +102,10 @@ dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 				unit_timed_out = false;
 			}
 		}
-		AtEOXact_GUC(true, nest);
+		/* Settings the unit made, even with plain SET, end with it. */
+		AtEOXact_GUC(false, nest);
+		if (OidIsValid(as_role))
+			dbopt_restore_identity(&id);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);

@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
@@ -63,7 +64,7 @@ typedef struct DboptJob
 	Interval	max_runtime;
 	int			max_retries;
 	bool		enabled;
-	char	   *run_as;
+	Oid			run_as;			/* a role OID: renaming keeps the job */
 	int			consecutive_failures;
 } DboptJob;
 
@@ -100,9 +101,9 @@ load_job_where(const char *where, Oid argtype, Datum arg)
 	Datum		values[1] = {arg};
 	MemoryContext cxt = CurrentMemoryContext;
 	Job		   *j = NULL;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args(psprintf("SELECT job_id, job_name, kind, schedule, command, max_runtime, max_retries,"
 									   " enabled, run_as, consecutive_failures FROM dbopt.jobs WHERE %s", where),
@@ -124,12 +125,12 @@ load_job_where(const char *where, Oid argtype, Datum arg)
 		j->max_runtime = *DatumGetIntervalP(SPI_getbinval(tup, desc, 6, &isnull));
 		j->max_retries = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
 		j->enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
-		j->run_as = SPI_getvalue(tup, desc, 9);
+		j->run_as = DatumGetObjectId(SPI_getbinval(tup, desc, 9, &isnull));
 		j->consecutive_failures = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	return j;
 }
 
@@ -139,17 +140,24 @@ load_job(const char *name)
 	return load_job_where("job_name = $1", TEXTOID, CStringGetTextDatum(name));
 }
 
+/* The name of the role a job runs as, or its OID when the role was dropped. */
+static char *
+job_role_name(const Job *j)
+{
+	char	   *name = GetUserNameFromId(j->run_as, true);
+
+	return name ? name : psprintf("%u", j->run_as);
+}
+
 /* Changing or running a job needs the privileges of the role it runs as. */
 static void
 require_job_role(const Job *j, const char *func)
 {
-	Oid			role = get_role_oid(j->run_as, true);
-
-	if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
+	if (!has_privs_of_role(GetUserId(), j->run_as))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be a member of role \"%s\" to use %s() on job \"%s\"", j->run_as, func, j->name),
-				 errdetail("Job \"%s\" runs as role \"%s\".", j->name, j->run_as),
+				 errmsg("must be a member of role \"%s\" to use %s() on job \"%s\"", job_role_name(j), func, j->name),
+				 errdetail("Job \"%s\" runs as role \"%s\".", j->name, job_role_name(j)),
 				 errhint("Run it as that role, or as a role that has its privileges.")));
 }
 
@@ -238,7 +246,7 @@ insert_job(const char *name, const char *kind, const char *schedule, const char 
 		   const Interval *max_runtime, int max_retries, bool enabled)
 {
 	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INTERVALOID, INT4OID, BOOLOID,
-	NAMEOID, TIMESTAMPTZOID};
+	REGROLEOID, TIMESTAMPTZOID};
 	Datum		values[9];
 	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	row;
@@ -253,7 +261,7 @@ insert_job(const char *name, const char *kind, const char *schedule, const char 
 	values[4] = IntervalPGetDatum(max_runtime);
 	values[5] = Int32GetDatum(max_retries);
 	values[6] = BoolGetDatum(enabled);
-	values[7] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[7] = ObjectIdGetDatum(GetUserId());
 	values[8] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
 	row = dbopt_register("INSERT INTO dbopt.jobs (job_name, kind, schedule, command, max_runtime, max_retries,"
 						 " enabled, run_as, next_run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -478,6 +486,9 @@ job_unit(void *arg)
 														  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
 														  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)));
 	}
+	/* Deferred triggers the job queued fire now, as the job's role, not at a later commit. */
+	if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not fire the job's deferred triggers");
 	SPI_finish();
 }
 
@@ -510,25 +521,27 @@ job_run_work(Job *j, JobOutcome *out)
 {
 	JobUnit		u;
 	DboptUnitError err;
-	Oid			role = get_role_oid(j->run_as, true);
-	Oid			save_userid;
-	int			save_sec;
 	bool		ok;
 
 	memset(out, 0, sizeof(*out));
-	if (!OidIsValid(role))
+	if (GetUserNameFromId(j->run_as, true) == NULL)
 	{
 		out->status = "failed";
 		out->sqlstate = "42704";
-		out->message = psprintf("role \"%s\" that the job runs as does not exist", j->run_as);
+		out->message = psprintf("the role with OID %u that the job runs as was dropped", j->run_as);
 		return;
 	}
 	memset(&u, 0, sizeof(u));
 	u.job = j;
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	ok = dbopt_run_isolated(job_unit, &u, runtime_ms(&j->max_runtime), &err);
-	SetUserIdAndSecContext(save_userid, save_sec);
+
+	/*
+	 * A job worker is connected as the job's role; run_job() by another
+	 * member switches to it, restricted.  Only an sql job's own statements
+	 * see the session's search_path.
+	 */
+	ok = dbopt_run_unit(job_unit, &u, j->run_as == GetUserId() ? InvalidOid : j->run_as,
+						strcmp(j->kind, "sql") == 0 ? DBOPT_UNIT_CALLER_SEARCH_PATH : 0,
+						runtime_ms(&j->max_runtime), &err);
 	if (ok)
 	{
 		out->status = u.failure ? "failed" : "succeeded";
@@ -597,7 +610,7 @@ job_run_finish(Job *j, int64 run_id, const JobOutcome *out, bool scheduled)
 	values[4] = scheduled ? TimestampTzGetDatum(job_next_after(j, out)) : (Datum) 0;
 	nulls[4] = scheduled ? ' ' : 'n';
 	values[5] = BoolGetDatum(scheduled);
-	row = dbopt_register("WITH r AS (UPDATE dbopt.job_runs SET finished_at = clock_timestamp(), status = $2,"
+	row = dbopt_register("WITH r AS (UPDATE dbopt.job_runs SET finished_at = pg_catalog.clock_timestamp(), status = $2,"
 						 " sqlstate = $3, message = $4 WHERE run_id = $1 RETURNING *),"
 						 " j AS (UPDATE dbopt.jobs SET last_run_at = (SELECT started_at FROM r), last_status = $2,"
 						 " last_success_at = CASE WHEN $2 = 'succeeded' THEN (SELECT finished_at FROM r) ELSE last_success_at END,"
@@ -773,24 +786,20 @@ void
 dbopt_job_work(DboptJob *j, DboptJobOutcome *out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			role = get_role_oid(j->run_as, true);
-	Oid			save_userid;
-	int			save_sec;
 
-	if (strcmp(j->kind, "retention") != 0 || !OidIsValid(role))
+	if (strcmp(j->kind, "retention") != 0 || j->run_as != GetUserId())
 	{
 		job_run_work(j, out);
 		return;
 	}
 	memset(out, 0, sizeof(*out));
-	GetUserIdAndSecContext(&save_userid, &save_sec);
 	PG_TRY();
 	{
-		SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		/* For the session: the procedure commits, which ends any nest level. */
+		SetConfigOption("search_path", DBOPT_SAFE_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION);
 		run_top_level_call(psprintf("CALL dbopt.run_data_retention(%s)",
 									quote_literal_cstr(DatumGetCString(DirectFunctionCall1(interval_out,
 																						   IntervalPGetDatum(&j->max_runtime))))));
-		SetUserIdAndSecContext(save_userid, save_sec);
 		MemoryContextSwitchTo(cxt);
 		out->status = "succeeded";
 		out->message = "retention policies applied, committing after every batch, stopping at max_runtime";
@@ -803,7 +812,6 @@ dbopt_job_work(DboptJob *j, DboptJobOutcome *out)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		SetUserIdAndSecContext(save_userid, save_sec);
 		StartTransactionCommand();
 		MemoryContextSwitchTo(cxt);
 		out->status = "failed";

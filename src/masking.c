@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
@@ -120,7 +121,15 @@ dbopt_create_masked_view(PG_FUNCTION_ARGS)
 	int			masked = 0;
 
 	dbopt_require_own_table(relid, "create_masked_view()");
-	if (!SplitIdentifierString(pstrdup(view_name), '.', &names) || list_length(names) > 2)
+	/* Longer than any schema-qualified name, quoted: refused rather than truncated. */
+	if (strlen(view_name) > 4 * NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("view name \"%.40s...\" is too long", view_name),
+				 errdetail("A name has at most %d bytes, and a schema-qualified one two such names.", NAMEDATALEN - 1),
+				 errhint("Pass a shorter name.")));
+	if (!SplitIdentifierString(pstrdup(view_name), '.', &names) || list_length(names) < 1 ||
+		list_length(names) > 2 || strlen((char *) llast(names)) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid view name \"%s\"", view_name),
@@ -200,4 +209,45 @@ Datum
 dbopt_decrypt_value(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATUM(call_pgcrypto("pgp_sym_decrypt", BYTEAOID, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_mask_text);
+
+/*
+ * mask_text(value, keep_first, keep_last): counts are characters, not
+ * bytes.  A negative count is an error rather than NULL, so that a typo
+ * never looks like a masked value.
+ */
+Datum
+dbopt_mask_text(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	int32		first = PG_GETARG_INT32(1);
+	int32		last = PG_GETARG_INT32(2);
+	const char *s = VARDATA_ANY(value);
+	int			bytes = VARSIZE_ANY_EXHDR(value);
+	int			nchars = pg_mbstrlen_with_len(s, bytes);
+	StringInfoData buf;
+	int			i;
+	int			pos = 0;
+
+	if (first < 0 || last < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep_first and keep_last must not be negative"),
+				 errdetail("They count the characters left visible at each end."),
+				 errhint("Pass 0 to mask that end entirely.")));
+	initStringInfo(&buf);
+	for (i = 0; i < nchars; i++)
+	{
+		int			len = pg_mblen(s + pos);
+		bool		keep = nchars > (int64) first + last && (i < first || i >= nchars - last);
+
+		if (keep)
+			appendBinaryStringInfo(&buf, s + pos, len);
+		else
+			appendStringInfoChar(&buf, '*');
+		pos += len;
+	}
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

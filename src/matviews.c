@@ -281,7 +281,7 @@ record_refresh(MatView *v)
 	Oid			argtypes[5] = {OIDOID, TEXTOID, FLOAT8OID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
 	values[0] = ObjectIdGetDatum(v->relid);
 	values[1] = CStringGetTextDatum(v->method);
@@ -289,14 +289,14 @@ record_refresh(MatView *v)
 	values[3] = CStringGetTextDatum(v->status);
 	values[4] = v->detail ? CStringGetTextDatum(v->detail) : (Datum) 0;
 	nulls[4] = v->detail ? ' ' : 'n';
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args("INSERT INTO dbopt.matview_refreshes (matview, method, duration_ms, status, detail)"
 							  " VALUES ($1, $2, $3, $4, $5)",
 							  5, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write dbopt.matview_refreshes");
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	dbopt_log_action("refresh_materialized_views", v->name,
 					 strcmp(v->status, "ok") == 0 ? psprintf("refreshed %s", v->method) : v->status,
 					 -1, dbopt_relation_size_nowait(v->relid),
@@ -345,7 +345,7 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		concurrently = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
-	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
 	List	   *all = dbopt_user_relations("m");
 	List	   *listed = NIL;
 	MatView    *views;

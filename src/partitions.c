@@ -698,9 +698,9 @@ load_configs(Oid only)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(only)};
 	uint64		i;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode"
 							  " FROM dbopt.partition_config"
@@ -724,7 +724,7 @@ load_configs(Oid only)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	return result;
 }
 
@@ -752,6 +752,41 @@ check_mode(const char *argname, const char *mode)
 				 errmsg("invalid %s \"%s\"", argname, mode),
 				 errdetail("A partition past retention is either dropped or detached."),
 				 errhint("Use 'drop', or 'detach' to keep old partitions as plain tables in the same schema.")));
+}
+
+/* Seconds a time step spans, months as 30 days; -1 for an integer step. */
+static double
+step_seconds(const Step *s)
+{
+	if (s->iv == NULL)
+		return -1;
+	return (double) s->iv->month * DAYS_PER_MONTH * SECS_PER_DAY +
+		(double) s->iv->day * SECS_PER_DAY + (double) s->iv->time / USECS_PER_SEC;
+}
+
+/* The other blast-radius limit: no partition_interval below dbopt.min_partition_interval. */
+static char *
+min_interval_problem(const Step *s)
+{
+	double		secs = step_seconds(s);
+
+	if (secs < 0 || secs >= dbopt_min_partition_interval_s)
+		return NULL;
+	return psprintf("partition_interval spans %.0f seconds, less than dbopt.min_partition_interval (%d s)",
+					secs, dbopt_min_partition_interval_s);
+}
+
+static void
+check_min_interval(const KeyInfo *k, Step s)
+{
+	if (min_interval_problem(&s))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partition_interval of %s is too small", dbopt_qualified_relname(k->parent)),
+				 errdetail("It spans %.0f seconds; dbopt.min_partition_interval is %d s, because so many partitions would fill the lock table.",
+						   step_seconds(&s), dbopt_min_partition_interval_s),
+				 errhint("Use a wider interval such as '1 day'.  To allow it for this session: SET dbopt.min_partition_interval = '%.0fs';",
+						 step_seconds(&s))));
 }
 
 PG_FUNCTION_INFO_V1(dbopt_manage_partitions);
@@ -787,7 +822,7 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	check_owner(parent, "manage_partitions");
 	load_tree(parent, &t);
 	require_supported_key(&t.key);
-	(void) parse_step(&t.key, "partition_interval", interval, t.key.typid == DATEOID);
+	check_min_interval(&t.key, parse_step(&t.key, "partition_interval", interval, t.key.typid == DATEOID));
 	if (retention)
 		(void) parse_step(&t.key, "retention", retention, false);
 	if (premake < 0 || premake > 1000)
@@ -1008,7 +1043,33 @@ typedef struct OpCounts
 	int			kept;			/* by rule: straddling, last remaining */
 	int			skipped;		/* failed: lock timeout, dependency, ... */
 	char	   *first_problem;	/* for a summary row */
+	int			planned;		/* partitions this call planned to change */
 } OpCounts;
+
+/*
+ * The blast-radius limit: one call creates, drops or detaches at most
+ * dbopt.max_partitions_per_call partitions.  Checked on the plan, before
+ * the first change, and the same in a dry run, so the two agree.
+ */
+static void
+limit_ops(OpCounts *counts, List *ops, const char *verb)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, ops)
+		if (((PartOp *) lfirst(lc))->action != PA_SKIP)
+			n++;
+	counts->planned += n;
+	if (counts->planned > dbopt_max_partitions_per_call)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("this call would %s %d partitions, more than dbopt.max_partitions_per_call (%d)",
+						verb, counts->planned, dbopt_max_partitions_per_call),
+				 errdetail("Nothing was changed.  The limit stops a partition_interval or retention far smaller than meant from filling the lock table."),
+				 errhint("Check the partition_interval in dbopt.partition_config.  To allow it for this session: SET dbopt.max_partitions_per_call = %d;",
+						 counts->planned)));
+}
 
 /*
  * A unit that failed: the partition is skipped with the reason, counted,
@@ -1038,6 +1099,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 	Oid			busy_parent = InvalidOid;
 	char	   *busy_reason = NULL;
 
+	limit_ops(counts, ops, "drop or detach");
 	foreach(lc, ops)
 	{
 		PartOp	   *op = lfirst(lc);
@@ -1069,7 +1131,8 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 
 			u.op = op;
 			u.parent_locked = false;
-			if (dbopt_run_isolated(remove_unit, &u, 0, &err))
+			/* DROP needs the partition's owner, DETACH the parent's; as them, never as a superuser caller. */
+			if (dbopt_run_unit(remove_unit, &u, dbopt_relation_owner(op->action == PA_DROP ? op->relid : op->parent), 0, 0, &err))
 			{
 				action = op->action == PA_DROP ? "dropped" : "detached";
 				counts->done++;
@@ -1145,7 +1208,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	Oid			parent;
 	char	   *older_than;
 	char	   *mode;
-	bool		dry_run = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 3, "dry_run");
 	Tree		t;
 	Step		step;
 	Bound		cutoff;
@@ -1317,7 +1380,7 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			months;
-	bool		dry_run = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	List	   *configs;
 	ListCell   *lc;
 	Interval	iv = {0};
@@ -1463,9 +1526,13 @@ create_sql(const PartOp *op)
 
 /*
  * The statements that move a range's rows out of the default partition
- * into a new partition, in order: stage them in a temporary table, create
- * the partition (now that no default row blocks it), and copy them in.
- * Run in one transaction, so a failure anywhere loses nothing.
+ * into a new partition, in order: stage them in a table of their own,
+ * create the partition (now that no default row blocks it), and copy them
+ * in.  Run in one transaction, so a failure anywhere loses nothing and
+ * leaves no staging table.  The staging table is an unlogged table beside
+ * the parent, not a temporary one: the statements run as the parent's
+ * owner under SECURITY_RESTRICTED_OPERATION, which forbids temporary
+ * tables.
  */
 static List *
 move_statements(const PartOp *op, const Part *def)
@@ -1476,18 +1543,21 @@ move_statements(const PartOp *op, const Part *def)
 	char	   *newname = psprintf("%s.%s",
 								   quote_identifier(get_namespace_name(get_rel_namespace(op->parent))),
 								   quote_identifier(op->relname));
+	char	   *stage = psprintf("%s.%s",
+								 quote_identifier(get_namespace_name(get_rel_namespace(op->parent))),
+								 quote_identifier(psprintf("dbopt_moving_rows_%u", op->parent)));
 	List	   *stmts = NIL;
 
-	stmts = lappend(stmts, psprintf("CREATE TEMPORARY TABLE dbopt_moving_rows (LIKE %s)",
-									dbopt_qualified_relname(op->parent)));
+	stmts = lappend(stmts, psprintf("CREATE UNLOGGED TABLE %s (LIKE %s)",
+									stage, dbopt_qualified_relname(op->parent)));
 	stmts = lappend(stmts, psprintf("WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING %s)"
-									" INSERT INTO pg_temp.dbopt_moving_rows (%s) SELECT %s FROM moved",
+									" INSERT INTO %s (%s) SELECT %s FROM moved",
 									defname, key, quote_literal_cstr(op->lo_text),
-									key, quote_literal_cstr(op->hi_text), cols, cols, cols));
+									key, quote_literal_cstr(op->hi_text), cols, stage, cols, cols));
 	stmts = lappend(stmts, create_sql(op));
-	stmts = lappend(stmts, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.dbopt_moving_rows",
-									newname, cols, cols));
-	stmts = lappend(stmts, pstrdup("DROP TABLE pg_temp.dbopt_moving_rows"));
+	stmts = lappend(stmts, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
+									newname, cols, cols, stage));
+	stmts = lappend(stmts, psprintf("DROP TABLE %s", stage));
 	return stmts;
 }
 
@@ -1540,7 +1610,10 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 	char	   *parent_name = get_rel_name(k->parent);
 	Oid			nsp = get_rel_namespace(k->parent);
 
-	*problem = NULL;
+	/* Registered before the limit, or the limit was lowered since. */
+	*problem = min_interval_problem(step);
+	if (*problem != NULL)
+		return NIL;
 	if (k->is_time)
 		cur.value = now_in_key(k);
 	else
@@ -1697,6 +1770,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 {
 	ListCell   *lc;
 
+	limit_ops(counts, ops, "create");
 	foreach(lc, ops)
 	{
 		PartOp	   *op = lfirst(lc);
@@ -1745,7 +1819,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 
 			u.op = op;
 			u.stmts = stmts;
-			if (dbopt_run_isolated(create_unit, &u, 0, &err))
+			if (dbopt_run_unit(create_unit, &u, dbopt_relation_owner(op->parent), 0, 0, &err))
 			{
 				action = "created";
 				moved = u.moved;
@@ -1789,8 +1863,8 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	bool		move_default_rows = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-	bool		dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	bool		move_default_rows = dbopt_steering_bool(fcinfo, 1, "move_default_rows");
+	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
 	List	   *configs;
 	ListCell   *lc;
 	OpCounts *counts;
@@ -1864,7 +1938,7 @@ Datum
 dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 0, "dry_run");
 	List	   *configs;
 	ListCell   *lc;
 	MemoryContext itemcxt;
@@ -1936,14 +2010,14 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 		{
 			Oid			argtypes[1] = {OIDOID};
 			Datum		args[1] = {ObjectIdGetDatum(c->parent)};
-			DboptSavedUser saved;
+			DboptIdentity saved;
 
-			dbopt_become_extension_owner(&saved);
+			dbopt_elevate(&saved);
 			SPI_connect();
-			SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = now()"
+			SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = pg_catalog.now()"
 								  " WHERE parent = $1::regclass", 1, argtypes, args, NULL, false, 0);
 			SPI_finish();
-			dbopt_restore_user(&saved);
+			dbopt_restore_identity(&saved);
 		}
 		AtEOXact_GUC(true, nest);
 

@@ -323,15 +323,38 @@ has_time_index(Relation rel, AttrNumber attnum)
 
 /* ---------- the registry ---------- */
 
+/*
+ * The policies the caller may run: on tables it owns (a superuser owns
+ * all, including tables dropped since).  Others' policies are neither run
+ * nor named, so a role's own retention job never fails on them.
+ */
+static List *
+mine(List *policies)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, policies)
+	{
+		Policy	   *p = lfirst(lc);
+		Oid			owner = dbopt_relation_owner(p->relid);
+
+		if (OidIsValid(owner) ? has_privs_of_role(GetUserId(), owner) : superuser())
+			result = lappend(result, p);
+	}
+	list_free(policies);
+	return result;
+}
+
 static List *
 load_policies(void)
 {
 	List	   *result = NIL;
 	MemoryContext cxt = CurrentMemoryContext;
 	uint64		i;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	/* Least recently run first, so a run cut short by time moves on next call. */
 	if (SPI_execute("SELECT relation::oid, time_column, keep, mode, archive_table::oid,"
@@ -363,8 +386,8 @@ load_policies(void)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	dbopt_restore_user(&saved);
-	return result;
+	dbopt_restore_identity(&saved);
+	return mine(result);
 }
 
 /* The archive table for a new policy: given, or <table>_archive, made if missing. */
@@ -991,7 +1014,7 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 		u.limit = limit;
 
 		began = GetCurrentTimestamp();
-		if (!dbopt_run_isolated(batch_unit, &u, 0, &err))
+		if (!dbopt_run_unit(batch_unit, &u, dbopt_relation_owner(t->relid), 0, 0, &err))
 		{
 			batch_failed(o, t, &err);
 			return false;
@@ -1233,19 +1256,19 @@ record_outcome(Runner *r, Policy *p, Outcome *o, double ms)
 	{
 		Oid			argtypes[3] = {OIDOID, INT8OID, TEXTOID};
 		Datum		values[3];
-		DboptSavedUser saved;
+		DboptIdentity saved;
 
 		values[0] = ObjectIdGetDatum(p->relid);
 		values[1] = Int64GetDatum(o->deleted);
 		values[2] = CStringGetTextDatum(o->status);
-		dbopt_become_extension_owner(&saved);
+		dbopt_elevate(&saved);
 		SPI_connect();
-		if (SPI_execute_with_args("UPDATE dbopt.retention_policies SET last_run_at = clock_timestamp(),"
+		if (SPI_execute_with_args("UPDATE dbopt.retention_policies SET last_run_at = pg_catalog.clock_timestamp(),"
 								  " last_rows = $2, last_status = $3 WHERE relation = $1::regclass",
 								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not update dbopt.retention_policies");
 		SPI_finish();
-		dbopt_restore_user(&saved);
+		dbopt_restore_identity(&saved);
 	}
 }
 
@@ -1266,7 +1289,7 @@ dbopt_apply_data_retention_policies(PG_FUNCTION_ARGS)
 	int64		total = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	r.dry_run = dbopt_steering_bool(fcinfo, 0, "dry_run");
 	r.operation = "apply_data_retention_policies";
 	r.cxt = CurrentMemoryContext;
 	dbopt_init_materialized_srf(fcinfo);

@@ -409,6 +409,12 @@ dbopt_schedule_next_run(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	if (TIMESTAMP_NOT_FINITE(after))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("after must be a finite time"),
+				 errdetail("A schedule fires at times after a given moment; infinity has none."),
+				 errhint("Pass a time such as now(), or leave the argument out.")));
 	dbopt_parse_schedule(text_to_cstring(PG_GETARG_TEXT_PP(0)), &s);
 	PG_RETURN_TIMESTAMPTZ(dbopt_schedule_next(&s, after));
 }

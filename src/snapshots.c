@@ -132,9 +132,9 @@ snap_plan(int which, const char *q)
 				"      FROM pg_catalog.pg_stat_replication),"
 				"  'activity', (SELECT coalesce(jsonb_object_agg(k, n), '{}') FROM (SELECT coalesce(state, 'background')"
 				"      || '/' || coalesce(wait_event_type, 'none') AS k, count(*) AS n FROM pg_catalog.pg_stat_activity GROUP BY 1) s),"
-				"  'oldest_xact_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - xact_start))"
+				"  'oldest_xact_age_s', (SELECT extract(epoch FROM max(pg_catalog.clock_timestamp() - xact_start))"
 				"      FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
-				"  'oldest_query_age_s', (SELECT extract(epoch FROM max(clock_timestamp() - query_start))"
+				"  'oldest_query_age_s', (SELECT extract(epoch FROM max(pg_catalog.clock_timestamp() - query_start))"
 				"      FROM pg_catalog.pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'),"
 				"  'connections', (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'),"
 				"  'max_connections', pg_catalog.current_setting('max_connections')::int,"
@@ -201,7 +201,7 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	Datum		hv[6];			/* snap_id, taken_at, pgss, dealloc, stats_reset, entries */
 	char		hn[7] = "      ";
 	bool		isnull;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
 	if (!pgss)
 		ereport(NOTICE,
@@ -226,7 +226,7 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	}
 
 	/* dbopt's tables are written as the extension owner; the statistics views are read as well. */
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	snap_run(pgss ? SNAP_START : SNAP_START_NO_PGSS, q, NULL, NULL, SPI_OK_SELECT);
 	hv[0] = col(1, &isnull);
@@ -280,7 +280,7 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	snap_run(SNAP_TABLES, q, hv, NULL, SPI_OK_INSERT);
 	snap_run(SNAP_INDEXES, q, hv, NULL, SPI_OK_INSERT);
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	PG_RETURN_DATUM(hv[0]);
 }
 
@@ -290,12 +290,14 @@ Datum
 dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 {
 	Oid			types[1] = {INTERVALOID};
-	Datum		values[1] = {PG_GETARG_DATUM(0)};
-	bool		dry_run = PG_GETARG_BOOL(1);
+	Datum		values[1];
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	Interval	zero;
 	int64		n;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
+	dbopt_require_arg(fcinfo, 0, "keep");
+	values[0] = PG_GETARG_DATUM(0);
 	memset(&zero, 0, sizeof(zero));
 	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, values[0], IntervalPGetDatum(&zero))) < 0)
 		ereport(ERROR,
@@ -303,7 +305,7 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 				 errmsg("keep must not be negative"),
 				 errdetail("Snapshots older than now() minus keep are deleted."),
 				 errhint("Use '0' to delete every snapshot, or for example '14 days'.")));
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (dry_run)
 		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1",
@@ -320,7 +322,7 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 			" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
 	}
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	/* Every run is logged, a dry run and one that found nothing too. */
 	dbopt_log_action("purge_snapshots", "dbopt.snapshots", dry_run ? "would delete" : "deleted", n, -1,
 					 psprintf("snapshots older than %s",

@@ -44,16 +44,22 @@ PG_FUNCTION_INFO_V1(dbopt_enable_tenant_isolation);
 Datum
 dbopt_enable_tenant_isolation(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *column = NameStr(*PG_GETARG_NAME(1));
-	char	   *setting = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	bool		dry_run = PG_GETARG_BOOL(3);
+	Oid			relid;
+	char	   *column;
+	char	   *setting;
+	bool		dry_run = dbopt_steering_bool(fcinfo, 3, "dry_run");
 	AttrNumber	att;
 	char	   *table;
 	char	   *cond;
 	char	   *what;
 	bool		has_policy;
 
+	dbopt_require_arg(fcinfo, 0, "relation");
+	dbopt_require_arg(fcinfo, 1, "tenant_column");
+	dbopt_require_arg(fcinfo, 2, "setting_name");
+	relid = PG_GETARG_OID(0);
+	column = NameStr(*PG_GETARG_NAME(1));
+	setting = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	dbopt_require_own_table(relid, "enable_tenant_isolation()");
 	att = dbopt_require_column(relid, column, "tenant_column names the column that holds each row's tenant.",
 							   "For example dbopt.enable_tenant_isolation('app.invoices', 'organization_id').");
@@ -87,11 +93,13 @@ PG_FUNCTION_INFO_V1(dbopt_disable_tenant_isolation);
 Datum
 dbopt_disable_tenant_isolation(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	bool		dry_run = PG_GETARG_BOOL(1);
+	Oid			relid;
+	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	char	   *table;
 	int64		others;
 
+	dbopt_require_arg(fcinfo, 0, "relation");
+	relid = PG_GETARG_OID(0);
 	dbopt_require_own_table(relid, "disable_tenant_isolation()");
 	table = dbopt_qualified_relname(relid);
 	others = tenant_policy_count(relid, false);

@@ -91,36 +91,6 @@ dbopt_extension_schema(const char *extname)
 	return result;
 }
 
-Oid
-dbopt_extension_owner(void)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	SysScanDesc scan;
-	HeapTuple	tup = extension_tuple(rel, "dbopt", &scan);
-	Oid			owner = BOOTSTRAP_SUPERUSERID;
-
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
-void
-dbopt_become_extension_owner(DboptSavedUser *saved)
-{
-	Oid			owner = dbopt_extension_owner();
-
-	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-dbopt_restore_user(const DboptSavedUser *saved)
-{
-	SetUserIdAndSecContext(saved->userid, saved->sec_context);
-}
-
 bool
 dbopt_extension_available(const char *extname)
 {
@@ -165,9 +135,9 @@ dbopt_register(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	HeapTuple	row;
 	int			rc;
 	MemoryContext caller = CurrentMemoryContext;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
 	if (rc < 0 || SPI_tuptable == NULL || SPI_processed != 1)
@@ -181,7 +151,7 @@ dbopt_register(const char *sql, int nargs, Oid *argtypes, Datum *values,
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	return row;
 }
 
@@ -195,15 +165,15 @@ dbopt_unregister_key(const char *table, const char *column, Datum key, Oid keyty
 	char	   *sql = psprintf("DELETE FROM dbopt.%s WHERE %s = $1",
 							   quote_identifier(table), quote_identifier(column));
 	uint64		n;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not run %s", sql);
 	n = SPI_processed;
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 	if (n > 0)
 		dbopt_log_action(operation, object_name, "unregistered", -1, -1, log_detail);
 	else
@@ -462,7 +432,7 @@ dbopt_log_action(const char *operation, const char *object_name,
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
-	DboptSavedUser saved;
+	DboptIdentity saved;
 
 	values[0] = CStringGetTextDatum(operation);
 	values[1] = CStringGetTextDatum(object_name);
@@ -476,10 +446,19 @@ dbopt_log_action(const char *operation, const char *object_name,
 		nulls[4] = 'n';
 	if (detail == NULL)
 		nulls[5] = 'n';
-	values[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	/* The caller, not the owner a unit may be running as. */
+	values[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false)));
 
+	/* A library newer than the installed SQL (before 0.3 there was no log): the server log only. */
+	if (!OidIsValid(get_relname_relid("maintenance_log", get_namespace_oid("dbopt", true))))
+	{
+		ereport(LOG,
+				(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
+						detail ? ": " : "", detail ? detail : "")));
+		return;
+	}
 	/* The log is dbopt's: written as its owner, naming the real caller. */
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	SPI_connect();
 	rc = SPI_execute_with_args("INSERT INTO dbopt.maintenance_log"
 							   " (operation, object_name, action, rows, bytes, detail, role_name)"
@@ -488,7 +467,7 @@ dbopt_log_action(const char *operation, const char *object_name,
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
 	SPI_finish();
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 
 	ereport(LOG,
 			(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
@@ -539,17 +518,17 @@ dbopt_require_own_table(Oid relid, const char *what)
 void
 dbopt_run_ddl(const char *sql)
 {
-	DboptSavedUser saved;
+	DboptIdentity saved;
 	int			nest;
 
-	dbopt_become_extension_owner(&saved);
+	dbopt_elevate(&saved);
 	nest = dbopt_push_lock_timeout();
 	SPI_connect();
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not run %s", sql);
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
-	dbopt_restore_user(&saved);
+	dbopt_restore_identity(&saved);
 }
 
 AttrNumber
@@ -570,4 +549,28 @@ dbopt_require_column(Oid relid, const char *column, const char *detail, const ch
 						   table)));
 	}
 	return att;
+}
+
+void
+dbopt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errdetail("%s() needs a value for %s.", get_func_name(fcinfo->flinfo->fn_oid), name),
+				 errhint("Pass a value, or leave the argument out to use its default.")));
+}
+
+bool
+dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errdetail("%s decides what %s() changes; a NULL is not taken for either answer.",
+						   name, get_func_name(fcinfo->flinfo->fn_oid)),
+				 errhint("Pass true or false, or leave the argument out to use its default.")));
+	return PG_GETARG_BOOL(argno);
 }

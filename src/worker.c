@@ -27,6 +27,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -48,6 +50,8 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/jobs.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "dbopt/compat.h"
 #include "dbopt/util.h"
 
 PGDLLEXPORT void dbopt_launcher_main(Datum arg);
@@ -58,7 +62,24 @@ typedef struct Child
 {
 	int64		key;			/* database OID (launcher) or job_id (scheduler) */
 	BackgroundWorkerHandle *handle;
+	TimestampTz kill_at;		/* job workers: max_runtime plus a grace; 0 none */
+	bool		terminated;		/* we ended it at kill_at */
 } Child;
+
+/* How long a job past its max_runtime may take to stop by itself. */
+#define JOB_KILL_GRACE_MS 5000
+
+/* Job workers that ended since the last look, for the scheduler to account for. */
+typedef struct EndedJob
+{
+	int64		job_id;
+	bool		terminated;
+} EndedJob;
+
+static List *ended_jobs = NIL;	/* in TopMemoryContext */
+
+/* This scheduler's database, by name, for log lines written outside a transaction. */
+static char my_dbname[NAMEDATALEN] = "?";
 
 static List *children = NIL;	/* in TopMemoryContext */
 
@@ -131,6 +152,16 @@ child_running(int64 key)
 
 		if (GetBackgroundWorkerPid(c->handle, &pid) == BGWH_STOPPED)
 		{
+			if (c->kill_at != 0)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+				EndedJob   *e = palloc(sizeof(EndedJob));
+
+				e->job_id = c->key;
+				e->terminated = c->terminated;
+				ended_jobs = lappend(ended_jobs, e);
+				MemoryContextSwitchTo(old);
+			}
 			children = foreach_delete_current(children, lc);
 			pfree(c->handle);
 			pfree(c);
@@ -143,15 +174,49 @@ child_running(int64 key)
 }
 
 static void
-add_child(int64 key, BackgroundWorkerHandle *handle)
+add_child(int64 key, BackgroundWorkerHandle *handle, TimestampTz kill_at)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	Child	   *c = palloc(sizeof(Child));
 
 	c->key = key;
 	c->handle = handle;
+	c->kill_at = kill_at;
+	c->terminated = false;
 	children = lappend(children, c);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * End job workers past max_runtime plus the grace: a job's SQL can trap
+ * the cancel that its own time limit raises, but not this.  Returns the
+ * milliseconds until the next such deadline (or LONG_MAX).
+ */
+static long
+enforce_max_runtime(void)
+{
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+	long		next = LONG_MAX;
+
+	foreach(lc, children)
+	{
+		Child	   *c = lfirst(lc);
+
+		if (c->kill_at == 0 || c->terminated)
+			continue;
+		if (now >= c->kill_at)
+		{
+			ereport(LOG,
+					(errmsg("dbopt: job " INT64_FORMAT " in database \"%s\" ran past its max_runtime; ending its worker",
+							c->key, my_dbname)));
+			TerminateBackgroundWorker(c->handle);
+			c->terminated = true;
+		}
+		else
+			next = Min(next, TimestampDifferenceMilliseconds(now, c->kill_at));
+	}
+	return next;
 }
 
 static void
@@ -262,7 +327,7 @@ dbopt_launcher_main(Datum arg)
 					}
 				}
 				if (h)
-					add_child(dboid, h);
+					add_child(dboid, h, 0);
 			}
 			round++;
 			MemoryContextSwitchTo(old);
@@ -287,19 +352,66 @@ jobs_table_exists(void)
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid("job_runs", nsp));
 }
 
-/* Runs left 'running' by processes that are gone. */
+/*
+ * Runs left 'running' by processes that are gone: 'timed_out' when we
+ * ended the job's worker after max_runtime (job_id in timed_out), else
+ * 'crashed'.
+ */
 static void
-mark_crashed(void)
+mark_ended_runs(Datum timed_out)
 {
-	SPI_execute("WITH c AS (UPDATE dbopt.job_runs r SET status = 'crashed', finished_at = clock_timestamp(),"
-				" message = 'the process running it ended before it finished'"
-				" WHERE status = 'running' AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a"
-				" WHERE a.pid = r.pid AND a.backend_type = 'dbopt job')"
-				" RETURNING job_id)"
-				" UPDATE dbopt.jobs j SET last_status = 'crashed',"
-				" consecutive_failures = j.consecutive_failures + 1"
-				" FROM c WHERE c.job_id = j.job_id",
-				false, 0);
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1] = {timed_out};
+
+	SPI_execute_with_args("WITH c AS (UPDATE dbopt.job_runs r"
+						  " SET status = CASE WHEN r.job_id = ANY ($1) THEN 'timed_out' ELSE 'crashed' END,"
+						  " finished_at = pg_catalog.clock_timestamp(),"
+						  " message = CASE WHEN r.job_id = ANY ($1)"
+						  " THEN 'its worker was ended after max_runtime and a grace of 5 s'"
+						  " ELSE 'the process running it ended before it finished' END"
+						  " WHERE status = 'running' AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a"
+						  " WHERE a.pid = r.pid)"
+						  " RETURNING job_id, status)"
+						  " UPDATE dbopt.jobs j SET last_status = c.status,"
+						  " consecutive_failures = j.consecutive_failures + 1"
+						  " FROM c WHERE c.job_id = j.job_id",
+						  1, argtypes, values, NULL, false, 0);
+}
+
+/* Record a due run that could not start, and why; disable the job if asked. */
+static void
+record_skipped(int64 job_id, const char *why, bool disable)
+{
+	Oid			argtypes[3] = {INT8OID, TEXTOID, BOOLOID};
+	Datum		values[3] = {Int64GetDatum(job_id), CStringGetTextDatum(why), BoolGetDatum(disable)};
+
+	SPI_execute_with_args("WITH r AS (INSERT INTO dbopt.job_runs (job_id, status, finished_at, message)"
+						  " VALUES ($1, 'skipped', pg_catalog.clock_timestamp(), $2) RETURNING job_id)"
+						  " UPDATE dbopt.jobs SET last_status = 'skipped', enabled = enabled AND NOT $3"
+						  " WHERE job_id = (SELECT job_id FROM r)",
+						  3, argtypes, values, NULL, false, 0);
+	ereport(LOG, (errmsg("dbopt: job " INT64_FORMAT " in database \"%s\" skipped: %s",
+						 job_id, my_dbname, why)));
+}
+
+/* The ids of the ended job workers that we terminated, as an int8[]; the list is emptied. */
+static Datum
+take_ended_jobs(void)
+{
+	ListCell   *lc;
+	Datum	   *ids = palloc(sizeof(Datum) * (list_length(ended_jobs) + 1));
+	int			n = 0;
+
+	foreach(lc, ended_jobs)
+	{
+		EndedJob   *e = lfirst(lc);
+
+		if (e->terminated)
+			ids[n++] = Int64GetDatum(e->job_id);
+	}
+	list_free_deep(ended_jobs);
+	ended_jobs = NIL;
+	return PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 typedef struct JobExtra
@@ -307,6 +419,14 @@ typedef struct JobExtra
 	Oid			dboid;
 	Oid			roleoid;
 } JobExtra;
+
+/* A job claimed for this tick. */
+typedef struct DueJob
+{
+	int64		job_id;
+	Oid			role;
+	TimestampTz kill_at;
+} DueJob;
 
 void
 dbopt_scheduler_main(Datum arg)
@@ -322,8 +442,23 @@ dbopt_scheduler_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("dbopt scheduler");
 
+	/*
+	 * The scheduler runs as the bootstrap superuser: settings the database
+	 * owner gave the database (ALTER DATABASE ... SET) must not steer it.
+	 */
+	SetConfigOption("search_path", DBOPT_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+
 	StartTransactionCommand();
 	installed = jobs_table_exists();
+	{
+		char	   *name = get_database_name(MyDatabaseId);
+
+		if (name)
+			strlcpy(my_dbname, name, sizeof(my_dbname));
+	}
 	CommitTransactionCommand();
 	if (!installed || !dbopt_enable_worker)
 		proc_exit(0);
@@ -337,7 +472,6 @@ dbopt_scheduler_main(Datum arg)
 		ListCell   *lc;
 		long		sleep_ms = dbopt_launcher_naptime_ms;
 		int			running = 0;
-		Oid			jobrole = InvalidOid;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
@@ -360,33 +494,27 @@ dbopt_scheduler_main(Datum arg)
 			CommitTransactionCommand();
 			proc_exit(0);
 		}
-		if (last_prune == 0)
-			mark_crashed();
+		if (last_prune == 0 || ended_jobs != NIL)
+			mark_ended_runs(take_ended_jobs());
 		if (GetCurrentTimestamp() - last_prune > USECS_PER_HOUR)
 		{
-			char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < now() - interval '%d seconds'",
+			char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < pg_catalog.now() - interval '%d seconds'",
 									   dbopt_job_history_retention_s);
 
 			SPI_execute(sql, false, 0);
 			last_prune = GetCurrentTimestamp();
 		}
-		/* The session role of job workers: dbopt.job_role, or the extension owner. */
-		jobrole = dbopt_extension_owner();
-		if (dbopt_job_role && dbopt_job_role[0] != '\0')
-		{
-			Oid			r = get_role_oid(dbopt_job_role, true);
-
-			if (OidIsValid(r))
-				jobrole = r;
-			else
-				ereport(LOG,
-						(errmsg("dbopt: role \"%s\" named by dbopt.job_role does not exist; jobs connect as the extension owner",
-								dbopt_job_role)));
-		}
-
-		/* Due jobs, oldest first; each one's next run moves before it starts. */
-		if (SPI_execute("SELECT job_id, schedule FROM dbopt.jobs WHERE enabled AND next_run_at <= clock_timestamp()"
-						" ORDER BY next_run_at, job_id", false, 0) == SPI_OK_SELECT)
+		/*
+		 * Due jobs, oldest first; each one's next run moves before it
+		 * starts.  A job worker connects as the job's role, so a role that
+		 * was dropped or may not log in cannot run it: that run is recorded
+		 * 'skipped', and a dropped role's jobs are disabled.
+		 */
+		if (SPI_execute("SELECT j.job_id, j.run_as::pg_catalog.oid, r.rolname IS NULL, coalesce(r.rolcanlogin, false),"
+						" (pg_catalog.clock_timestamp() + j.max_runtime)::pg_catalog.timestamptz"
+						" FROM dbopt.jobs j LEFT JOIN pg_catalog.pg_authid r ON r.oid = j.run_as::pg_catalog.oid"
+						" WHERE j.enabled AND j.next_run_at <= pg_catalog.clock_timestamp()"
+						" ORDER BY j.next_run_at, j.job_id", false, 0) == SPI_OK_SELECT)
 		{
 			uint64		i;
 			uint64		n = SPI_processed;
@@ -396,27 +524,44 @@ dbopt_scheduler_main(Datum arg)
 			{
 				bool		isnull;
 				int64		job_id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+				Oid			role = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+				bool		dropped = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+				bool		canlogin = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
+				TimestampTz deadline = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
 				Oid			argtypes[1] = {INT8OID};
 				Datum		values[1] = {Int64GetDatum(job_id)};
 
 				if (child_running(job_id) || running >= dbopt_max_concurrent_jobs)
 					continue;
-				SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = dbopt.schedule_next_run(schedule, clock_timestamp())"
+				SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = dbopt.schedule_next_run(schedule, pg_catalog.clock_timestamp())"
 									  " WHERE job_id = $1", 1, argtypes, values, NULL, false, 0);
+				if (dropped)
+				{
+					record_skipped(job_id, psprintf("the role with OID %u that the job runs as was dropped; the job is disabled", role), true);
+					continue;
+				}
+				if (!canlogin && !DBOPT_BGW_NOLOGIN_OK)
+				{
+					record_skipped(job_id, psprintf("role \"%s\" that the job runs as cannot log in, and a job worker connects as the job's role",
+													GetUserNameFromId(role, false)), false);
+					continue;
+				}
 				{
 					/* SPI's memory ends with the transaction; the list must not. */
 					MemoryContext spicxt = MemoryContextSwitchTo(loopcxt);
-					int64	   *idp = palloc(sizeof(int64));
+					DueJob	   *dj = palloc(sizeof(DueJob));
 
-					*idp = job_id;
-					due = lappend(due, idp);
+					dj->job_id = job_id;
+					dj->role = role;
+					dj->kill_at = TimestampTzPlusMilliseconds(deadline, JOB_KILL_GRACE_MS);
+					due = lappend(due, dj);
 					MemoryContextSwitchTo(spicxt);
 				}
 				running++;
 			}
 		}
 		/* Sleep until the next job is due, or the naptime. */
-		if (SPI_execute("SELECT (extract(epoch FROM min(next_run_at) - clock_timestamp()) * 1000)::float8"
+		if (SPI_execute("SELECT (extract(epoch FROM min(next_run_at) - pg_catalog.clock_timestamp()) * 1000)::float8"
 						" FROM dbopt.jobs WHERE enabled", false, 0) == SPI_OK_SELECT && SPI_processed == 1)
 		{
 			bool		isnull;
@@ -433,16 +578,17 @@ dbopt_scheduler_main(Datum arg)
 		/* Start the claimed jobs only now, so that their workers see the claim. */
 		foreach(lc, due)
 		{
-			int64		job_id = *(int64 *) lfirst(lc);
-			JobExtra	extra = {MyDatabaseId, jobrole};
+			DueJob	   *dj = lfirst(lc);
+			JobExtra	extra = {MyDatabaseId, dj->role};
 			BackgroundWorkerHandle *h;
 
 			h = start_child("dbopt_job_main", "dbopt job",
-							psprintf("dbopt job " INT64_FORMAT " in database %u", job_id, MyDatabaseId),
-							Int64GetDatum(job_id), &extra, sizeof(extra), true);
+							psprintf("dbopt job " INT64_FORMAT " in database %u", dj->job_id, MyDatabaseId),
+							Int64GetDatum(dj->job_id), &extra, sizeof(extra), true);
 			if (h)
-				add_child(job_id, h);
+				add_child(dj->job_id, h, dj->kill_at);
 		}
+		sleep_ms = Min(sleep_ms, Max(enforce_max_runtime(), 10));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(loopcxt);
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -469,7 +615,7 @@ dbopt_job_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(extra.dboid, extra.roleoid, 0);
+	BackgroundWorkerInitializeConnectionByOid(extra.dboid, extra.roleoid, DBOPT_BGW_CONNECT_FLAGS);
 	pgstat_report_appname("dbopt job");
 	/* The job and its outcome live across the three transactions below. */
 	jobcxt = AllocSetContextCreate(TopMemoryContext, "dbopt job", ALLOCSET_DEFAULT_SIZES);
@@ -508,9 +654,10 @@ dbopt_job_main(Datum arg)
 	}
 	CommitTransactionCommand();
 
-	/* The end, and the next run. */
+	/* The end, and the next run, after undoing what the job's SET statements left. */
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	ResetAllOptions();
 	MemoryContextSwitchTo(jobcxt);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	job = dbopt_job_load(job_id);

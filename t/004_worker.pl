@@ -111,8 +111,9 @@ $node->safe_psql('later', q{
 	INSERT INTO ev SELECT g, now() - g * interval '1 hour' FROM generate_series(1, 1000) g;
 	CREATE INDEX ON ev (at);
 	CREATE TABLE xids (x bigint);
+	-- Qualified: dbopt fires owners' triggers under search_path = pg_catalog, pg_temp.
 	CREATE FUNCTION note_xid() RETURNS trigger LANGUAGE plpgsql AS
-	  $$BEGIN INSERT INTO xids VALUES (txid_current()); RETURN NULL; END$$;
+	  $$BEGIN INSERT INTO public.xids VALUES (txid_current()); RETURN NULL; END$$;
 	CREATE TRIGGER note_xid AFTER DELETE ON ev FOR EACH STATEMENT EXECUTE FUNCTION note_xid();
 	SELECT dbopt.add_retention_policy('ev', 'at', '10 days', batch_size => 100);
 	SELECT dbopt.schedule_job('retention', 'retention', '1 hour');

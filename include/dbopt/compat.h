@@ -118,4 +118,25 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 	"SELECT checkpoints_timed AS timed, checkpoints_req AS req, stats_reset FROM pg_catalog.pg_stat_bgwriter"
 #endif
 
+/*
+ * Job workers connect as the job's role.  Before PostgreSQL 17 a
+ * background worker cannot connect as a NOLOGIN role.
+ */
+#if PG_VERSION_NUM >= 170000
+#define DBOPT_BGW_NOLOGIN_OK true
+#define DBOPT_BGW_CONNECT_FLAGS BGWORKER_BYPASS_ROLELOGINCHECK
+#else
+#define DBOPT_BGW_NOLOGIN_OK false
+#define DBOPT_BGW_CONNECT_FLAGS 0
+#endif
+
+/* ExecInsertIndexTuples() for one new heap tuple; PostgreSQL 16 added onlySummarizing. */
+#if PG_VERSION_NUM >= 160000
+#define dbopt_exec_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define dbopt_exec_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* DBOPT_COMPAT_H */

@@ -43,6 +43,8 @@ extern double dbopt_health_table_bloat;
 extern int	dbopt_health_autovacuum_stale_s;
 extern double dbopt_health_checkpoints_requested;
 extern int	dbopt_health_temp_file_usage_mb;
+extern int	dbopt_max_partitions_per_call;
+extern int	dbopt_min_partition_interval_s;
 
 /* Register the launcher (worker.c); only while preloading. */
 extern void dbopt_register_launcher(void);

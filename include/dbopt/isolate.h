@@ -41,6 +41,19 @@ extern bool dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
 							   DboptUnitError *err);
 
 /*
+ * The same, with options.  A unit runs under search_path = pg_catalog,
+ * pg_temp unless flags has DBOPT_UNIT_CALLER_SEARCH_PATH (a job's own
+ * SQL).  With as_role valid, it runs as that role under
+ * SECURITY_RESTRICTED_OPERATION: a table's owner, for units that run code
+ * the owner controls (triggers, CHECK expressions, partition keys), or a
+ * job's role.  Whatever settings the unit changes, even with a plain SET,
+ * are undone when it ends.
+ */
+#define DBOPT_UNIT_CALLER_SEARCH_PATH 0x01
+extern bool dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
+						   int timeout_ms, DboptUnitError *err);
+
+/*
  * In the current (sub)transaction, limit lock waits to dbopt.lock_timeout.
  * Returns the GUC nest level to pass to AtEOXact_GUC() when done.
  */

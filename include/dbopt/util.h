@@ -12,7 +12,10 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
+
+#include "dbopt/privs.h"
 
 /* Installed version of an extension in this database, or NULL. */
 extern char *dbopt_extension_version(const char *extname);
@@ -20,22 +23,6 @@ extern char *dbopt_extension_version(const char *extname);
 /* Schema an extension is installed in, or InvalidOid. */
 extern Oid	dbopt_extension_schema(const char *extname);
 
-/*
- * dbopt's own tables (the maintenance log, registries) are read and written
- * as the extension's owner, so a role granted EXECUTE on a function needs
- * no rights on them; ownership of the target object is checked against the
- * real caller before switching.  An error restores the user on abort.
- */
-typedef struct DboptSavedUser
-{
-	Oid			userid;
-	int			sec_context;
-} DboptSavedUser;
-
-extern void dbopt_become_extension_owner(DboptSavedUser *saved);
-/* Owner of the dbopt extension in this database (bootstrap superuser if none). */
-extern Oid	dbopt_extension_owner(void);
-extern void dbopt_restore_user(const DboptSavedUser *saved);
 
 /* Whether the server has a control file for the extension. */
 extern bool dbopt_extension_available(const char *extname);
@@ -137,5 +124,14 @@ extern void dbopt_run_ddl(const char *sql);
  */
 extern AttrNumber dbopt_require_column(Oid relid, const char *column, const char *detail,
 									   const char *hint);
+
+/*
+ * Argument argno of the calling SQL function, which must not be NULL:
+ * 22004 with the argument's name otherwise.  dbopt_steering_bool() is for
+ * booleans that decide whether anything is destroyed (dry_run and the
+ * like): a NULL there is never read as a default.
+ */
+extern void dbopt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern bool dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name);
 
 #endif							/* DBOPT_UTIL_H */

@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * privs.h
+ *	  The one way dbopt runs anything with rights other than the caller's.
+ *
+ * Two cases, one mechanism:
+ *	- dbopt's own tables (registries, logs, job bookkeeping) are read and
+ *	  written as the extension owner (dbopt_elevate);
+ *	- code that a table's owner controls (triggers, CHECK expressions,
+ *	  functions in planned statements, partition keys) runs as that owner
+ *	  (dbopt_become_owner_of), never as a superuser caller.
+ * Both switch under SECURITY_RESTRICTED_OPERATION, as VACUUM and amcheck
+ * do, and pin search_path = pg_catalog, pg_temp for the duration, so a
+ * caller's or a database owner's search_path cannot substitute a
+ * function, operator, type or cast.  An error unwinds both with the
+ * (sub)transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DBOPT_PRIVS_H
+#define DBOPT_PRIVS_H
+
+#include "postgres.h"
+
+/* What a switch replaced, to put back. */
+typedef struct DboptIdentity
+{
+	Oid			userid;
+	int			sec_context;
+	int			nest;			/* GUC nest level of the pinned search_path */
+} DboptIdentity;
+
+/* The search_path every statement dbopt builds runs under. */
+#define DBOPT_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+/*
+ * Set search_path to DBOPT_SAFE_SEARCH_PATH in a new GUC nest level;
+ * returns the level for AtEOXact_GUC(true, level).
+ */
+extern int	dbopt_pin_search_path(void);
+
+/* Set a GUC in the current nest level, for this (sub)transaction only. */
+extern void dbopt_set_local_guc(const char *name, const char *value);
+
+/* Owner of the dbopt extension in this database (bootstrap superuser if none). */
+extern Oid	dbopt_extension_owner(void);
+
+/* Owner of a relation; InvalidOid when it is gone. */
+extern Oid	dbopt_relation_owner(Oid relid);
+
+/* Become role, restricted, with the pinned search_path. */
+extern void dbopt_become(Oid role, DboptIdentity *id);
+
+/*
+ * Become role, restricted, keeping the search_path: for re-planning a
+ * user's statement, whose names were resolved under that path.
+ */
+extern void dbopt_become_keep_path(Oid role, DboptIdentity *id);
+
+/* Become the extension owner, for dbopt's own tables. */
+extern void dbopt_elevate(DboptIdentity *id);
+
+/* Become the owner of relid, to run the code its owner controls. */
+extern void dbopt_become_owner_of(Oid relid, DboptIdentity *id);
+
+/* Undo dbopt_become*() / dbopt_elevate(). */
+extern void dbopt_restore_identity(const DboptIdentity *id);
+
+#endif							/* DBOPT_PRIVS_H */

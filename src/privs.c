@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ *
+ * privs.c
+ *	  Identity switches and the pinned search_path (see privs.h).
+ *
+ * Nothing else in dbopt calls SetUserIdAndSecContext(): one place to read
+ * when asking "as whom does this run".
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "dbopt/privs.h"
+
+void
+dbopt_set_local_guc(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+int
+dbopt_pin_search_path(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	dbopt_set_local_guc("search_path", DBOPT_SAFE_SEARCH_PATH);
+	return nest;
+}
+
+Oid
+dbopt_extension_owner(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = BOOTSTRAP_SUPERUSERID;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("dbopt"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+Oid
+dbopt_relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	return owner;
+}
+
+void
+dbopt_become(Oid role, DboptIdentity *id)
+{
+	GetUserIdAndSecContext(&id->userid, &id->sec_context);
+	SetUserIdAndSecContext(role, id->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	id->nest = dbopt_pin_search_path();
+}
+
+void
+dbopt_become_keep_path(Oid role, DboptIdentity *id)
+{
+	GetUserIdAndSecContext(&id->userid, &id->sec_context);
+	SetUserIdAndSecContext(role, id->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	id->nest = NewGUCNestLevel();
+}
+
+void
+dbopt_elevate(DboptIdentity *id)
+{
+	dbopt_become(dbopt_extension_owner(), id);
+}
+
+void
+dbopt_become_owner_of(Oid relid, DboptIdentity *id)
+{
+	Oid			owner = dbopt_relation_owner(relid);
+
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("It was dropped while dbopt was working on it.")));
+	dbopt_become(owner, id);
+}
+
+void
+dbopt_restore_identity(const DboptIdentity *id)
+{
+	AtEOXact_GUC(true, id->nest);
+	SetUserIdAndSecContext(id->userid, id->sec_context);
+}
