@@ -591,6 +591,22 @@ state_word(char s)
 	}
 }
 
+/* One "key": "text value" pair of a JSON object being built. */
+static void
+push_text_pair(JsonbParseState **state, const char *key, const char *value)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = v.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	(void) pushJsonbValue(state, WJB_KEY, &k);
+	(void) pushJsonbValue(state, WJB_VALUE, &v);
+}
+
 /*
  * Write an audit row saying that relid's audit triggers changed, and to
  * what.  op NULL: 'AUDIT CHANGED' when both still fire always, else
@@ -604,29 +620,12 @@ log_audit_change(Oid relid, const char *relname, const char *command, const char
 	char		row = trigger_state(relid, AUDIT_ROW_TRIGGER);
 	char		trunc = trigger_state(relid, AUDIT_TRUNCATE_TRIGGER);
 	JsonbParseState *state = NULL;
-	JsonbValue	k, v;
 
 	memset(nulls, true, sizeof(nulls));
 	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	k.type = v.type = jbvString;
-	k.val.string.val = "command";
-	k.val.string.len = strlen("command");
-	v.val.string.val = (char *) command;
-	v.val.string.len = strlen(command);
-	(void) pushJsonbValue(&state, WJB_KEY, &k);
-	(void) pushJsonbValue(&state, WJB_VALUE, &v);
-	k.val.string.val = AUDIT_ROW_TRIGGER;
-	k.val.string.len = strlen(AUDIT_ROW_TRIGGER);
-	v.val.string.val = (char *) state_word(row);
-	v.val.string.len = strlen(v.val.string.val);
-	(void) pushJsonbValue(&state, WJB_KEY, &k);
-	(void) pushJsonbValue(&state, WJB_VALUE, &v);
-	k.val.string.val = AUDIT_TRUNCATE_TRIGGER;
-	k.val.string.len = strlen(AUDIT_TRUNCATE_TRIGGER);
-	v.val.string.val = (char *) state_word(trunc);
-	v.val.string.len = strlen(v.val.string.val);
-	(void) pushJsonbValue(&state, WJB_KEY, &k);
-	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	push_text_pair(&state, "command", command);
+	push_text_pair(&state, AUDIT_ROW_TRIGGER, state_word(row));
+	push_text_pair(&state, AUDIT_TRUNCATE_TRIGGER, state_word(trunc));
 	values[AL_NEW_DATA] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
 	nulls[AL_NEW_DATA] = false;
 	if (op == NULL)
@@ -817,7 +816,15 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 		deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &cols, &colnulls, &ncols);
 	for (int i = 0; i < ncols; i++)
 	{
-		char	   *col = colnulls[i] ? NULL : TextDatumGetCString(cols[i]);
+		char	   *col;
+
+		if (colnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("exclude_columns must not contain NULL"),
+					 errdetail("Each element names one column to leave out of the audit rows."),
+					 errhint("Remove the NULL, or pass NULL instead of the array to log every column.")));
+		col = TextDatumGetCString(cols[i]);
 
 		dbopt_require_column(relid, col, "exclude_columns names columns to leave out of the audit rows.", NULL);
 		appendStringInfo(&args, "%s%s", i ? ", " : "", quote_literal_cstr(col));

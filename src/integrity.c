@@ -1602,6 +1602,12 @@ check_target_kind(Oid target)
 {
 	char		kind = get_rel_relkind(target);
 
+	if (kind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", target),
+				 errdetail("It was dropped, or the number is not a relation's OID."),
+				 errhint("Pass a table, or NULL to check every table.")));
 	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
 		kind != RELKIND_MATVIEW)
 		ereport(ERROR,

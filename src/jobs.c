@@ -358,8 +358,7 @@ dbopt_alter_job(PG_FUNCTION_ARGS)
 	HeapTuple	row;
 	bool		enabled;
 
-	if (PG_ARGISNULL(0))
-		no_such_job("NULL");
+	dbopt_require_arg(fcinfo, 0, "job_name");
 	j = load_job(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (j == NULL)
 		no_such_job(text_to_cstring(PG_GETARG_TEXT_PP(0)));

@@ -322,6 +322,12 @@ put_row(ReturnSetInfo *rsinfo, MatView *v)
 void
 dbopt_require_own_matview(Oid relid, const char *detail, const char *hint)
 {
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("%s", detail),
+				 errhint("%s", hint)));
 	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -371,6 +377,12 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 		{
 			Oid			relid = enulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
 
+			if (enulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("views must not contain NULL"),
+						 errdetail("Each element names one materialized view to refresh."),
+						 errhint("Pass NULL instead of the array to refresh every materialized view in user schemas.")));
 			dbopt_require_own_matview(relid, "Only materialized views can be refreshed.",
 									  "Pass NULL to refresh every materialized view in user schemas.");
 			listed = list_append_unique_oid(listed, relid);

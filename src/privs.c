@@ -76,15 +76,6 @@ dbopt_relation_owner(Oid relid)
 }
 
 void
-dbopt_become(Oid role, DboptIdentity *id)
-{
-	GetUserIdAndSecContext(&id->userid, &id->sec_context);
-	SetUserIdAndSecContext(role, id->sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	id->nest = dbopt_pin_search_path();
-}
-
-void
 dbopt_become_keep_path(Oid role, DboptIdentity *id)
 {
 	GetUserIdAndSecContext(&id->userid, &id->sec_context);
@@ -94,22 +85,16 @@ dbopt_become_keep_path(Oid role, DboptIdentity *id)
 }
 
 void
-dbopt_elevate(DboptIdentity *id)
+dbopt_become(Oid role, DboptIdentity *id)
 {
-	dbopt_become(dbopt_extension_owner(), id);
+	dbopt_become_keep_path(role, id);
+	dbopt_set_local_guc("search_path", DBOPT_SAFE_SEARCH_PATH);
 }
 
 void
-dbopt_become_owner_of(Oid relid, DboptIdentity *id)
+dbopt_elevate(DboptIdentity *id)
 {
-	Oid			owner = dbopt_relation_owner(relid);
-
-	if (!OidIsValid(owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid),
-				 errdetail("It was dropped while dbopt was working on it.")));
-	dbopt_become(owner, id);
+	dbopt_become(dbopt_extension_owner(), id);
 }
 
 void

@@ -230,7 +230,8 @@ report_worker(DboptFindings *f)
 	int64		launcher,
 				scheduler,
 				failing,
-				overdue;
+				overdue,
+				skipped;
 	bool		isnull;
 
 	if (!dbopt_preloaded)
@@ -252,6 +253,8 @@ report_worker(DboptFindings *f)
 							   " WHERE datname = pg_catalog.current_database())", &isnull);
 	failing = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE enabled AND consecutive_failures > 0", &isnull);
 	overdue = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_status WHERE overdue", &isnull);
+	/* Runs that could not start: a dropped role (the job is then disabled), NOLOGIN. */
+	skipped = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE last_status = 'skipped'", &isnull);
 	SPI_finish();
 
 	if (launcher == 0 || scheduler == 0)
@@ -260,12 +263,13 @@ report_worker(DboptFindings *f)
 				"No dbopt scheduler runs in this database yet; the launcher starts one within dbopt.launcher_naptime.",
 				"Check the server log for dbopt messages, and that max_worker_processes leaves room for the launcher, one scheduler per database and the jobs.",
 				NULL, launcher == 0 ? "launcher not running" : "scheduler not running");
-	else if (failing > 0 || overdue > 0)
+	else if (failing > 0 || overdue > 0 || skipped > 0)
 		add_row(f, DBOPT_WARNING, "worker", "dbopt",
-				psprintf("The worker runs; %lld enabled job(s) failed last time and %lld are overdue.",
-						 (long long) failing, (long long) overdue),
-				"See dbopt.job_status and the messages in dbopt.job_runs.",
-				NULL, psprintf("%lld failing, %lld overdue", (long long) failing, (long long) overdue));
+				psprintf("The worker runs; %lld enabled job(s) failed last time, %lld are overdue and %lld could not start last time.",
+						 (long long) failing, (long long) overdue, (long long) skipped),
+				"See dbopt.job_status and the messages in dbopt.job_runs (status skipped says why a run could not start: its role was dropped, which disables the job, or may not log in).",
+				NULL, psprintf("%lld failing, %lld overdue, %lld skipped", (long long) failing, (long long) overdue,
+							   (long long) skipped));
 	else
 		add_row(f, DBOPT_OK, "worker", "dbopt",
 				"The launcher and this database's scheduler run; no enabled job is failing or overdue.",

@@ -126,6 +126,50 @@ is($node->safe_psql('later', q{SELECT count(*) FROM ev WHERE at < now() - interv
 cmp_ok($node->safe_psql('later', q{SELECT count(DISTINCT x) FROM xids}), '>=', 7,
 	'in one transaction per batch (760 rows, batches of 100)');
 
+# Jobs run as their role, kept by OID: a rename keeps them; a role that
+# may not log in gets 'skipped' runs saying why; a dropped role's job is
+# disabled with a 'skipped' run, and status() reports both.
+$node->safe_psql('later', q{
+	CREATE ROLE "job ""owner""" LOGIN;
+	CREATE ROLE job_nologin NOLOGIN;
+	CREATE TABLE role_ticks (who name DEFAULT current_user, sess name DEFAULT session_user);
+	GRANT INSERT ON role_ticks TO PUBLIC;
+	GRANT EXECUTE ON FUNCTION dbopt.schedule_job(text, text, text, text, interval, integer, boolean)
+	   TO "job ""owner""", job_nologin;
+	SET ROLE "job ""owner""";
+	SELECT dbopt.schedule_job('as owner', 'sql', '1 second', 'INSERT INTO public.role_ticks DEFAULT VALUES');
+	RESET ROLE;
+	SET ROLE job_nologin;
+	SELECT dbopt.schedule_job('as nologin', 'sql', '1 second', 'INSERT INTO public.role_ticks DEFAULT VALUES');
+	RESET ROLE});
+ok($node->poll_query_until('later', q{SELECT count(*) >= 1 FROM role_ticks}), 'a job of a LOGIN role runs');
+is($node->safe_psql('later', q{SELECT DISTINCT who || ' ' || sess FROM role_ticks}),
+	'job "owner" job "owner"', 'connected as its role: current_user and session_user are the role');
+$node->safe_psql('later', q{ALTER ROLE "job ""owner""" RENAME TO job_renamed; DELETE FROM role_ticks});
+ok($node->poll_query_until('later', q{SELECT count(*) >= 1 FROM role_ticks}), 'after a rename the job still runs');
+is($node->safe_psql('later', q{SELECT run_as::text FROM dbopt.jobs WHERE job_name = 'as owner'}),
+	'job_renamed', 'and dbopt.jobs names the role by its new name');
+ok($node->poll_query_until('later',
+	q{SELECT count(*) > 0 FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
+	   WHERE j.job_name = 'as nologin' AND r.status = 'skipped' AND r.message LIKE '%cannot log in%'}),
+	'a NOLOGIN role\'s runs are recorded skipped, with the reason');
+is($node->safe_psql('later', q{SELECT count(*) FROM role_ticks WHERE who = 'job_nologin'}), '0', 'and never run');
+like($node->safe_psql('later', q{SELECT severity || ' ' || value FROM dbopt.status() WHERE check_name = 'worker'}),
+	qr/^warning .* [1-9]\d* skipped$/, 'status() counts the jobs that could not start');
+$node->safe_psql('later', q{
+	SELECT dbopt.unschedule_job('as nologin');
+	REVOKE ALL ON role_ticks FROM job_renamed;
+	REVOKE ALL ON FUNCTION dbopt.schedule_job(text, text, text, text, interval, integer, boolean) FROM job_renamed, job_nologin;
+	DROP ROLE job_renamed, job_nologin});
+ok($node->poll_query_until('later',
+	q{SELECT NOT enabled AND last_status = 'skipped' FROM dbopt.jobs WHERE job_name = 'as owner'}),
+	'a dropped role\'s job is disabled at the next tick');
+like($node->safe_psql('later',
+	q{SELECT message FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
+	   WHERE j.job_name = 'as owner' AND r.status = 'skipped' ORDER BY run_id DESC LIMIT 1}),
+	qr/was dropped; the job is disabled/, 'with a skipped run saying why');
+$node->safe_psql('later', q{SELECT dbopt.unschedule_job('as owner')});
+
 # Settings reload: off stops the schedulers, on brings them back.
 $node->safe_psql('postgres', q{ALTER SYSTEM SET dbopt.enable_worker = off; SELECT pg_reload_conf()});
 ok($node->poll_query_until('postgres',

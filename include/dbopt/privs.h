@@ -8,7 +8,8 @@
  *	  written as the extension owner (dbopt_elevate);
  *	- code that a table's owner controls (triggers, CHECK expressions,
  *	  functions in planned statements, partition keys) runs as that owner
- *	  (dbopt_become_owner_of), never as a superuser caller.
+ *	  (dbopt_become() with dbopt_relation_owner(), usually through
+ *	  dbopt_run_unit()), never as a superuser caller.
  * Both switch under SECURITY_RESTRICTED_OPERATION, as VACUUM and amcheck
  * do, and pin search_path = pg_catalog, pg_temp for the duration, so a
  * caller's or a database owner's search_path cannot substitute a
@@ -59,9 +60,6 @@ extern void dbopt_become_keep_path(Oid role, DboptIdentity *id);
 
 /* Become the extension owner, for dbopt's own tables. */
 extern void dbopt_elevate(DboptIdentity *id);
-
-/* Become the owner of relid, to run the code its owner controls. */
-extern void dbopt_become_owner_of(Oid relid, DboptIdentity *id);
 
 /* Undo dbopt_become*() / dbopt_elevate(). */
 extern void dbopt_restore_identity(const DboptIdentity *id);
