@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 
 #include "dbopt/dbopt.h"
+#include "dbopt/registry.h"
 
 PG_MODULE_MAGIC;
 
@@ -29,7 +30,10 @@ _PG_init(void)
 	dbopt_preloaded = process_shared_preload_libraries_in_progress;
 	dbopt_define_gucs();
 	if (dbopt_preloaded)
+	{
+		dbopt_registry_init();
 		dbopt_register_launcher();
+	}
 }
 
 void

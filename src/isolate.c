@@ -19,21 +19,73 @@
 #include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
 #include "dbopt/privs.h"
 
 static TimeoutId unit_timeout_id = MAX_TIMEOUTS;
-static volatile sig_atomic_t unit_timed_out = false;
+
+/*
+ * The time limits of the units now running, outermost first (0: none).
+ * The timer is armed at the earliest, so an inner unit can shorten the
+ * time left but never extend or cancel an outer limit.  When it fires, the
+ * deadline it was armed at tells which unit's limit it was.
+ */
+#define MAX_UNIT_DEPTH 64
+static TimestampTz unit_deadlines[MAX_UNIT_DEPTH];
+static int	unit_depth = 0;
+static TimestampTz armed_deadline = 0;
+static volatile TimestampTz fired_deadline = 0;
 
 static void
 unit_timeout_handler(void)
 {
-	unit_timed_out = true;
+	fired_deadline = armed_deadline;
 	QueryCancelPending = true;
 	InterruptPending = true;
 	SetLatch(MyLatch);
+}
+
+/* A transaction that ends in error ends every unit in it. */
+static void
+units_at_abort(XactEvent event, void *arg)
+{
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	unit_depth = 0;
+	fired_deadline = 0;
+	if (armed_deadline != 0)
+	{
+		disable_timeout(unit_timeout_id, false);
+		armed_deadline = 0;
+	}
+}
+
+/* Arm the timer at the earliest deadline of the units still running. */
+static void
+rearm(void)
+{
+	TimestampTz earliest = 0;
+
+	for (int i = 0; i < unit_depth; i++)
+		if (unit_deadlines[i] != 0 && (earliest == 0 || unit_deadlines[i] < earliest))
+			earliest = unit_deadlines[i];
+	if (unit_timeout_id == MAX_TIMEOUTS)
+	{
+		if (earliest == 0)
+			return;
+		unit_timeout_id = RegisterTimeout(USER_TIMEOUT, unit_timeout_handler);
+		RegisterXactCallback(units_at_abort, NULL);
+	}
+	if (earliest == armed_deadline)
+		return;
+	armed_deadline = earliest;
+	if (earliest == 0)
+		disable_timeout(unit_timeout_id, false);
+	else
+		enable_timeout_at(unit_timeout_id, earliest);
 }
 
 int
@@ -59,15 +111,17 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool ok = true;
-
-	if (timeout_ms > 0 && unit_timeout_id == MAX_TIMEOUTS)
-		unit_timeout_id = RegisterTimeout(USER_TIMEOUT, unit_timeout_handler);
+	TimestampTz mine = timeout_ms > 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
 
 	memset(err, 0, sizeof(*err));
-	unit_timed_out = false;
+	if (unit_depth >= MAX_UNIT_DEPTH)
+		elog(ERROR, "dbopt units nested more than %d deep", MAX_UNIT_DEPTH);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
+	unit_deadlines[unit_depth++] = mine;
+	rearm();
 
 	PG_TRY();
 	{
@@ -82,13 +136,10 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 		nest = (flags & DBOPT_UNIT_CALLER_SEARCH_PATH) ?
 			NewGUCNestLevel() : dbopt_pin_search_path();
 		dbopt_set_local_guc("lock_timeout", psprintf("%d", dbopt_lock_timeout_ms));
-		if (timeout_ms > 0)
-			enable_timeout_after(unit_timeout_id, timeout_ms);
 		fn(arg);
-		if (timeout_ms > 0)
+		if (mine != 0 && fired_deadline == mine)
 		{
-			disable_timeout(unit_timeout_id, false);
-			if (unit_timed_out && !QueryCancelPending)
+			if (!QueryCancelPending)
 			{
 				/* The unit caught our cancel and went on: still out of time. */
 				ereport(ERROR,
@@ -96,17 +147,22 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 						 errmsg("canceling statement due to dbopt time limit")));
 			}
 			/* Fired after the unit's last interrupt check: withdraw the cancel. */
-			if (unit_timed_out)
-			{
-				QueryCancelPending = false;
-				unit_timed_out = false;
-			}
+			QueryCancelPending = false;
+			fired_deadline = 0;
+		}
+		else if (fired_deadline != 0 && !QueryCancelPending)
+		{
+			/* An outer unit's limit, caught in here: it still applies out there. */
+			QueryCancelPending = true;
+			InterruptPending = true;
 		}
 		/* Settings the unit made, even with plain SET, end with it. */
 		AtEOXact_GUC(false, nest);
 		if (OidIsValid(as_role))
 			dbopt_restore_identity(&id);
 
+		unit_depth--;
+		rearm();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -114,12 +170,12 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		bool		ours;
+		bool		ours = (mine != 0 && fired_deadline == mine);
 
-		if (timeout_ms > 0)
-			disable_timeout(unit_timeout_id, false);
-		ours = unit_timed_out;
-		unit_timed_out = false;
+		if (ours)
+			fired_deadline = 0;
+		unit_depth--;
+		rearm();
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
@@ -128,7 +184,7 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 
-		/* A cancel that is not ours belongs to the user: stop everything. */
+		/* A cancel that is not ours (the user's, or an outer unit's limit): stop. */
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !ours)
 			ReThrowError(edata);
 

@@ -435,26 +435,10 @@ parse_step(const KeyInfo *k, const char *argname, const char *text, bool whole_d
 
 	if (k->is_time)
 	{
-		Interval   *iv = NULL;
-		MemoryContext cxt = CurrentMemoryContext;
+		Interval   *iv = palloc(sizeof(Interval));
 		char	   *problem = NULL;
 
-		PG_TRY();
-		{
-			iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
-													   ObjectIdGetDatum(InvalidOid),
-													   Int32GetDatum(-1)));
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			problem = edata->message;
-		}
-		PG_END_TRY();
+		(void) dbopt_interval_in_safe(text, iv, &problem);
 		if (problem == NULL &&
 			(iv->month < 0 || iv->day < 0 || iv->time < 0 ||
 			 (iv->month == 0 && iv->day == 0 && iv->time == 0)))

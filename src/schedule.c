@@ -30,6 +30,7 @@
 
 #include "dbopt/dbopt.h"
 #include "dbopt/schedule.h"
+#include "dbopt/util.h"
 
 #define MINUTE_USECS ((int64) 60 * USECS_PER_SEC)
 
@@ -263,26 +264,18 @@ dbopt_parse_schedule(const char *text, DboptSchedule *s)
 
 	/* An interval. */
 	{
-		Interval   *iv;
+		Interval	iv;
 		Interval	min;
+		char	   *problem;
 
-		PG_TRY();
-		{
-			iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
-													   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-		}
-		PG_CATCH();
-		{
-			FlushErrorState();
+		if (!dbopt_interval_in_safe(text, &iv, &problem))
 			bad_schedule(text, "It is neither an interval nor five cron fields.");
-		}
-		PG_END_TRY();
 		memset(&min, 0, sizeof(min));
 		min.time = USECS_PER_SEC;
-		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
+		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(&iv),
 											  IntervalPGetDatum(&min))) < 0)
 			bad_schedule(text, "An interval schedule must be at least 1 second.");
-		s->every = *iv;
+		s->every = iv;
 	}
 }
 

@@ -11,9 +11,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -21,6 +23,7 @@
 
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
+#include "dbopt/registry.h"
 #include "dbopt/util.h"
 
 typedef struct Companion
@@ -223,6 +226,16 @@ report_settings(DboptFindings *f)
 	}
 }
 
+/* This database's dbopt has jobs (0.6 on); before, status() must not read their tables. */
+static bool
+jobs_installed(void)
+{
+	Oid			nsp = get_namespace_oid("dbopt", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("job_runs", nsp)) &&
+		OidIsValid(get_relname_relid("job_status", nsp));
+}
+
 /* The worker in this database: is it running, and are jobs failing or overdue? */
 static void
 report_worker(DboptFindings *f)
@@ -251,10 +264,14 @@ report_worker(DboptFindings *f)
 	scheduler = dbopt_spi_int8("SELECT count(*) FROM pg_catalog.pg_stat_activity"
 							   " WHERE backend_type = 'dbopt scheduler' AND datid = (SELECT oid FROM pg_catalog.pg_database"
 							   " WHERE datname = pg_catalog.current_database())", &isnull);
-	failing = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE enabled AND consecutive_failures > 0", &isnull);
-	overdue = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_status WHERE overdue", &isnull);
-	/* Runs that could not start: a dropped role (the job is then disabled), NOLOGIN. */
-	skipped = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE last_status = 'skipped'", &isnull);
+	failing = overdue = skipped = 0;
+	if (jobs_installed())
+	{
+		failing = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE enabled AND consecutive_failures > 0", &isnull);
+		overdue = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_status WHERE overdue", &isnull);
+		/* Runs that could not start: a dropped role (the job is then disabled), NOLOGIN. */
+		skipped = dbopt_spi_int8("SELECT count(*) FROM dbopt.jobs WHERE last_status = 'skipped'", &isnull);
+	}
 	SPI_finish();
 
 	if (launcher == 0 || scheduler == 0)
@@ -276,6 +293,102 @@ report_worker(DboptFindings *f)
 				NULL, NULL, "running");
 }
 
+/*
+ * Background worker slots.  Needed at worst: the launcher, a scheduler per
+ * database that uses dbopt, and dbopt.max_concurrent_jobs jobs in each.
+ * Available: max_worker_processes less the other background workers
+ * running now (logical replication, other extensions; parallel query
+ * workers come and go and are left out).
+ */
+static void
+report_worker_slots(DboptFindings *f)
+{
+	int64		others,
+				skipped_for_slots,
+				ndb;
+	int64		needed,
+				available;
+	bool		isnull;
+
+	if (!dbopt_preloaded || !dbopt_enable_worker)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	others = dbopt_spi_int8("SELECT count(*) FROM pg_catalog.pg_stat_activity"
+							" WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker',"
+							" 'background writer', 'checkpointer', 'walwriter', 'archiver', 'startup', 'walreceiver',"
+							" 'walsender', 'standalone backend', 'parallel worker')"
+							" AND backend_type NOT LIKE 'dbopt %'", &isnull);
+	skipped_for_slots = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_runs WHERE status = 'skipped'"
+									   " AND message LIKE 'no background worker slot%'"
+									   " AND started_at > pg_catalog.now() - interval '1 day'", &isnull);
+	SPI_finish();
+	ndb = Max(dbopt_registry_count(), 1);
+	needed = 1 + ndb + ndb * (int64) dbopt_max_concurrent_jobs;
+	available = (int64) max_worker_processes - others;
+	{
+		char	   *arithmetic = psprintf("Needed at worst: 1 launcher + %lld scheduler(s), one per database that uses dbopt,"
+										  " + %lld x dbopt.max_concurrent_jobs (%d) jobs = %lld; available: max_worker_processes (%d)"
+										  " - %lld other background worker(s) running now = %lld.",
+										  (long long) ndb, (long long) ndb, dbopt_max_concurrent_jobs, (long long) needed,
+										  max_worker_processes, (long long) others, (long long) available);
+		char	   *fix = psprintf("ALTER SYSTEM SET max_worker_processes = %lld;  -- then restart the server",
+								   (long long) (needed + others));
+		char	   *value = psprintf("%lld of %lld", (long long) needed, (long long) available);
+
+		if (skipped_for_slots > 0)
+			add_row(f, DBOPT_CRITICAL, "worker_slots", "dbopt",
+					psprintf("%lld job run(s) in the last day found no free background worker slot and were skipped.  %s",
+							 (long long) skipped_for_slots, arithmetic),
+					"Raise max_worker_processes (a restart), or lower dbopt.max_concurrent_jobs.", fix, value);
+		else if (needed > available)
+			add_row(f, DBOPT_WARNING, "worker_slots", "dbopt",
+					psprintf("The slots may run short when jobs overlap.  %s", arithmetic),
+					"Raise max_worker_processes (a restart), or lower dbopt.max_concurrent_jobs.", fix, value);
+		else
+			add_row(f, DBOPT_OK, "worker_slots", "dbopt", arithmetic, NULL, NULL, value);
+	}
+}
+
+/* Runs recorded 'skipped' in the last day, by reason. */
+static void
+report_jobs_skipped(DboptFindings *f)
+{
+	char	   *summary = NULL;
+	int64		total = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT pg_catalog.string_agg(pg_catalog.format('%s run(s): %s', n, reason), '; ' ORDER BY n DESC),"
+					" pg_catalog.sum(n)::pg_catalog.int8"
+					" FROM (SELECT pg_catalog.count(*) AS n,"
+					"        CASE WHEN message LIKE 'no background worker slot%' THEN 'no free background worker slot'"
+					"             WHEN message LIKE '%was dropped%' THEN 'the job''s role was dropped'"
+					"             WHEN message LIKE '%cannot log in%' THEN 'the job''s role cannot log in'"
+					"             WHEN message LIKE 'its schedule could not be read%' THEN 'the schedule could not be read'"
+					"             ELSE message END AS reason"
+					"        FROM dbopt.job_runs WHERE status = 'skipped' AND started_at > pg_catalog.now() - interval '1 day'"
+					"       GROUP BY 2) s", true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (!isnull)
+		{
+			total = DatumGetInt64(d);
+			summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		}
+	}
+	if (total > 0)
+		add_row(f, DBOPT_WARNING, "jobs_skipped", "dbopt",
+				psprintf("In the last day: %s.", summary),
+				"See dbopt.job_runs (status skipped) for each run and its reason.",
+				NULL, psprintf("%lld", (long long) total));
+	else
+		add_row(f, DBOPT_OK, "jobs_skipped", "dbopt", "No job run was skipped in the last day.", NULL, NULL, "0");
+	SPI_finish();
+}
+
 PG_FUNCTION_INFO_V1(dbopt_status);
 
 Datum
@@ -289,6 +402,11 @@ dbopt_status(PG_FUNCTION_ARGS)
 	report_pg_stat_statements(&f);
 	report_companions(&f);
 	report_worker(&f);
+	if (jobs_installed())
+	{
+		report_worker_slots(&f);
+		report_jobs_skipped(&f);
+	}
 	report_settings(&f);
 	return (Datum) 0;
 }

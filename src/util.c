@@ -37,6 +37,9 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
+#include "access/xact.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "dbopt/compat.h"
 #include "dbopt/isolate.h"
@@ -573,4 +576,56 @@ dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name)
 						   name, get_func_name(fcinfo->flinfo->fn_oid)),
 				 errhint("Pass true or false, or leave the argument out to use its default.")));
 	return PG_GETARG_BOOL(argno);
+}
+
+bool
+dbopt_interval_in_safe(const char *text, Interval *out, char **problem)
+{
+#ifdef DBOPT_HAVE_SOFT_INPUT
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+	Datum		d;
+
+	escontext.details_wanted = true;
+	if (!DirectInputFunctionCallSafe(interval_in, (char *) text, InvalidOid, -1,
+									 (Node *) &escontext, &d))
+	{
+		*problem = pstrdup(escontext.error_data->message);
+		return false;
+	}
+	*out = *DatumGetIntervalP(d);
+	return true;
+#else
+	/* A subtransaction, so that rolling back the failed call is complete. */
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*out = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
+													  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			ReThrowError(edata);
+		*problem = edata->message;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+#endif
 }

@@ -5,17 +5,23 @@
  *	  per database that has dbopt installed, and one short-lived worker per
  *	  job run.
  *
- * The launcher starts after recovery (never on a standby) and, every
- * dbopt.launcher_naptime, starts a scheduler in each database that has
- * none; a scheduler in a database without dbopt exits at once, so
- * CREATE EXTENSION is picked up on the next round.  A scheduler marks the
- * runs its predecessor left 'running' as 'crashed', then starts a job
- * worker for each due job, at most dbopt.max_concurrent_jobs at a time,
- * moving the job's next_run_at first so that a worker that dies cannot
- * make it run again at once.  A job worker holds an advisory lock on its
- * job for its life (the same job never runs twice at once), records the
- * run as 'running' and commits, does the work, and records the end.
- * When a scheduler stops, its job workers are stopped too.
+ * The launcher starts after recovery (never on a standby) and keeps a
+ * scheduler running in each database on the list registry.c keeps (the
+ * databases that use dbopt); it connects to no other database, except
+ * once, on the first start with no list yet.  A scheduler pins its own
+ * settings, then, once a tick inside an error boundary: it records as
+ * 'crashed' (or 'timed_out') the runs of job workers that ended without
+ * recording their end, claims each due job in a unit of its own (a
+ * schedule that cannot be read disables that job, and only it), and
+ * starts a job worker per claimed job, at most dbopt.max_concurrent_jobs
+ * at a time.  A due run that cannot start is recorded 'skipped' with the
+ * reason; one that found no free worker slot is due again at once.  A job
+ * worker connects as the job's role, holds an advisory lock on its job for
+ * its life, records the run as 'running' and commits, does the work, and
+ * records the end.  The scheduler ends a job worker still running 5 s past
+ * max_runtime.  A scheduler leaves when its database is dropped, renamed
+ * or copied (registry.c signals it), taking its job workers with it;
+ * otherwise its job workers finish on their own.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,7 +54,9 @@
 #include "utils/timestamp.h"
 
 #include "dbopt/dbopt.h"
+#include "dbopt/isolate.h"
 #include "dbopt/jobs.h"
+#include "dbopt/registry.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "dbopt/compat.h"
@@ -219,11 +227,19 @@ enforce_max_runtime(void)
 	return next;
 }
 
+/*
+ * A scheduler leaving: its job workers go too when a command needs the
+ * database to itself (DROP DATABASE and the like); otherwise they finish
+ * and record their runs themselves.
+ */
 static void
 stop_children(int code, Datum arg)
 {
 	ListCell   *lc;
 
+	dbopt_registry_scheduler(MyDatabaseId, 0);
+	if (!dbopt_registry_paused(MyDatabaseId))
+		return;
 	foreach(lc, children)
 		TerminateBackgroundWorker(((Child *) lfirst(lc))->handle);
 }
@@ -250,7 +266,7 @@ dbopt_launcher_main(Datum arg)
 	MemoryContext loopcxt;
 	TimestampTz last_scan = 0;
 	int			round = 0;
-	int			i;
+	bool		probe;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -258,29 +274,36 @@ dbopt_launcher_main(Datum arg)
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	pgstat_report_appname("dbopt launcher");
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "dbopt launcher loop", ALLOCSET_DEFAULT_SIZES);
+	probe = dbopt_registry_launcher_start();
+	if (probe)
+		ereport(LOG,
+				(errmsg("dbopt: no list of the databases that use dbopt yet; looking in each database once")));
 
 	for (;;)
 	{
 		long		since;
 
 		CHECK_FOR_INTERRUPTS();
-		/* Children ending set our latch: look for databases only once per naptime. */
+		/* Children ending and registry changes set our latch; look at most once a second. */
 		since = (long) ((GetCurrentTimestamp() - last_scan) / 1000);
-		if (last_scan != 0 && since < dbopt_launcher_naptime_ms)
+		if (last_scan != 0 && since < Min(dbopt_launcher_naptime_ms, 1000))
 		{
-			worker_sleep(dbopt_launcher_naptime_ms - since);
+			worker_sleep(Min(dbopt_launcher_naptime_ms, 1000) - since);
 			continue;
 		}
 		last_scan = GetCurrentTimestamp();
 		if (dbopt_enable_worker)
 		{
+			List	   *want = probe ? NIL : dbopt_registry_due();
 			List	   *dbs = NIL;
+			List	   *names = NIL;
 			Relation	rel;
 			SysScanDesc scan;
 			HeapTuple	tup;
 			MemoryContext old = MemoryContextSwitchTo(loopcxt);
+			int			i;
 
-			pgstat_report_activity(STATE_RUNNING, "dbopt launcher: looking for databases");
+			pgstat_report_activity(STATE_RUNNING, "dbopt launcher: starting schedulers");
 			StartTransactionCommand();
 			rel = table_open(DatabaseRelationId, AccessShareLock);
 			scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
@@ -288,11 +311,14 @@ dbopt_launcher_main(Datum arg)
 			{
 				Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
-				if (db->datallowconn && !db->datistemplate)
+				/* Only databases on the list, but all of them when probing. */
+				if (db->datallowconn && !db->datistemplate &&
+					(probe || list_member_oid(want, db->oid)))
 				{
 					MemoryContext xcxt = MemoryContextSwitchTo(loopcxt);
 
 					dbs = lappend_oid(dbs, db->oid);
+					names = lappend(names, pstrdup(NameStr(db->datname)));
 					MemoryContextSwitchTo(xcxt);
 				}
 			}
@@ -300,16 +326,17 @@ dbopt_launcher_main(Datum arg)
 			table_close(rel, AccessShareLock);
 			CommitTransactionCommand();
 			MemoryContextSwitchTo(loopcxt);
+			probe = false;
 
 			/*
-			 * Schedulers in databases without dbopt exit at once, freeing
-			 * their slot: when none is free, wait a little for them rather
-			 * than leave a database out.  Each round starts one database
-			 * further on, so none is always last.
+			 * When no slot is free, wait a little for one rather than leave
+			 * a database out.  Each round starts one database further on,
+			 * so none is always last.
 			 */
 			for (i = 0; i < list_length(dbs); i++)
 			{
-				Oid			dboid = list_nth_oid(dbs, (i + round) % list_length(dbs));
+				int			k = (i + round) % list_length(dbs);
+				Oid			dboid = list_nth_oid(dbs, k);
 				BackgroundWorkerHandle *h = NULL;
 				int			tries;
 
@@ -318,7 +345,7 @@ dbopt_launcher_main(Datum arg)
 				for (tries = 0; tries < 40 && h == NULL; tries++)
 				{
 					h = start_child("dbopt_scheduler_main", "dbopt scheduler",
-									psprintf("dbopt scheduler for database %u", dboid),
+									psprintf("dbopt scheduler for database \"%s\"", (char *) list_nth(names, k)),
 									ObjectIdGetDatum(dboid), NULL, 0, tries == 39);
 					if (h == NULL)
 					{
@@ -428,13 +455,176 @@ typedef struct DueJob
 	TimestampTz kill_at;
 } DueJob;
 
+/* Move a due job's next run before it starts; a schedule that cannot be read fails here. */
+typedef struct ClaimUnit
+{
+	int64		job_id;
+} ClaimUnit;
+
+static void
+claim_unit(void *arg)
+{
+	ClaimUnit  *u = arg;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(u->job_id)};
+
+	SPI_connect();
+	if (SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = dbopt.schedule_next_run(schedule, pg_catalog.clock_timestamp())"
+							  " WHERE job_id = $1", 1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not move the next run of job " INT64_FORMAT, u->job_id);
+	SPI_finish();
+}
+
+/*
+ * One tick: account for ended job workers, prune history, claim the due
+ * jobs (into *due) and say how long to sleep.  Runs in its own
+ * transaction; the caller catches what it throws.
+ */
+static void
+scheduler_tick(MemoryContext loopcxt, TimestampTz *last_prune, List **due, long *sleep_ms)
+{
+	int			running = list_length(children);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (!jobs_table_exists())
+	{
+		/* DROP EXTENSION, or a version without jobs (ALTER EXTENSION UPDATE brings them). */
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+		dbopt_registry_set(MyDatabaseId, false);
+		proc_exit(0);
+	}
+	if (*last_prune == 0 || ended_jobs != NIL)
+		mark_ended_runs(take_ended_jobs());
+	if (GetCurrentTimestamp() - *last_prune > USECS_PER_HOUR)
+	{
+		char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < pg_catalog.now() - interval '%d seconds'",
+								   dbopt_job_history_retention_s);
+
+		SPI_execute(sql, false, 0);
+		*last_prune = GetCurrentTimestamp();
+	}
+
+	/*
+	 * Due jobs, oldest first; each one's next run moves before it starts.
+	 * A job worker connects as the job's role, so a role that was dropped
+	 * or may not log in cannot run it: that run is recorded 'skipped', and
+	 * a dropped role's jobs are disabled.  So is a job whose schedule
+	 * cannot be read: it must not stop the others.
+	 */
+	if (SPI_execute("SELECT j.job_id, j.run_as::pg_catalog.oid, r.rolname IS NULL, coalesce(r.rolcanlogin, false),"
+					" (pg_catalog.clock_timestamp() + j.max_runtime)::pg_catalog.timestamptz"
+					" FROM dbopt.jobs j LEFT JOIN pg_catalog.pg_authid r ON r.oid = j.run_as::pg_catalog.oid"
+					" WHERE j.enabled AND j.next_run_at <= pg_catalog.clock_timestamp()"
+					" ORDER BY j.next_run_at, j.job_id", false, 0) == SPI_OK_SELECT)
+	{
+		uint64		n = SPI_processed;
+		SPITupleTable *tt = SPI_tuptable;
+
+		for (uint64 i = 0; i < n; i++)
+		{
+			bool		isnull;
+			int64		job_id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+			Oid			role = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+			bool		dropped = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+			bool		canlogin = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
+			TimestampTz deadline = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
+			ClaimUnit	cu = {job_id};
+			DboptUnitError err;
+
+			CHECK_FOR_INTERRUPTS();
+			if (child_running(job_id) || running >= dbopt_max_concurrent_jobs)
+				continue;
+			if (!dbopt_run_isolated(claim_unit, &cu, 0, &err))
+			{
+				record_skipped(job_id, psprintf("its schedule could not be read (%s); the job is disabled until alter_job() fixes it",
+												dbopt_unit_error_text(&err)), true);
+				continue;
+			}
+			if (dropped)
+			{
+				record_skipped(job_id, psprintf("the role with OID %u that the job runs as was dropped; the job is disabled", role), true);
+				continue;
+			}
+			if (!canlogin && !DBOPT_BGW_NOLOGIN_OK)
+			{
+				record_skipped(job_id, psprintf("role \"%s\" that the job runs as cannot log in, and a job worker connects as the job's role",
+												GetUserNameFromId(role, false)), false);
+				continue;
+			}
+			{
+				/* SPI's memory ends with the transaction; the list must not. */
+				MemoryContext spicxt = MemoryContextSwitchTo(loopcxt);
+				DueJob	   *dj = palloc(sizeof(DueJob));
+
+				dj->job_id = job_id;
+				dj->role = role;
+				dj->kill_at = TimestampTzPlusMilliseconds(deadline, JOB_KILL_GRACE_MS);
+				*due = lappend(*due, dj);
+				MemoryContextSwitchTo(spicxt);
+			}
+			running++;
+		}
+	}
+	/* Sleep until the next job is due, or the naptime. */
+	if (SPI_execute("SELECT (extract(epoch FROM pg_catalog.min(next_run_at) - pg_catalog.clock_timestamp()) * 1000)::pg_catalog.float8"
+					" FROM dbopt.jobs WHERE enabled", false, 0) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			*sleep_ms = (long) Max(Min(DatumGetFloat8(d), (double) dbopt_launcher_naptime_ms), 10.0);
+	}
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+}
+
+/*
+ * Due runs that found no free background worker slot: recorded 'skipped'
+ * with the reason, and due again at once, so the next tick tries again
+ * rather than the next scheduled time.
+ */
+static void
+record_no_slot(List *job_ids)
+{
+	ListCell   *lc;
+
+	if (job_ids == NIL)
+		return;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	foreach(lc, job_ids)
+	{
+		int64		job_id = *(int64 *) lfirst(lc);
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(job_id)};
+
+		record_skipped(job_id, psprintf("no background worker slot was free (max_worker_processes = %d); tried again at the next tick",
+										max_worker_processes), false);
+		SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = pg_catalog.clock_timestamp() WHERE job_id = $1",
+							  1, argtypes, values, NULL, false, 0);
+	}
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+}
+
 void
 dbopt_scheduler_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	MemoryContext loopcxt;
-	TimestampTz last_prune = 0;
+	volatile TimestampTz last_prune = 0;
 	bool		installed;
+	volatile int failures = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -449,6 +639,7 @@ dbopt_scheduler_main(Datum arg)
 	SetConfigOption("search_path", DBOPT_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 
 	StartTransactionCommand();
@@ -460,119 +651,55 @@ dbopt_scheduler_main(Datum arg)
 			strlcpy(my_dbname, name, sizeof(my_dbname));
 	}
 	CommitTransactionCommand();
+	/* The launcher's list follows what this database has. */
+	dbopt_registry_set(MyDatabaseId, installed);
 	if (!installed || !dbopt_enable_worker)
 		proc_exit(0);
 
 	before_shmem_exit(stop_children, (Datum) 0);
+	dbopt_registry_scheduler(MyDatabaseId, MyProcPid);
 	loopcxt = AllocSetContextCreate(TopMemoryContext, "dbopt scheduler loop", ALLOCSET_DEFAULT_SIZES);
 
 	for (;;)
 	{
 		List	   *due = NIL;
+		List	   *no_slot = NIL;
 		ListCell   *lc;
 		long		sleep_ms = dbopt_launcher_naptime_ms;
-		int			running = 0;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!dbopt_enable_worker)
+		/* Off, or a command (DROP DATABASE, RENAME, TEMPLATE) needs the database. */
+		if (!dbopt_enable_worker || dbopt_registry_paused(MyDatabaseId))
 			proc_exit(0);
 		old = MemoryContextSwitchTo(loopcxt);
 		(void) child_running(-1);	/* reap */
-		running = list_length(children);
-
 		pgstat_report_activity(STATE_RUNNING, "dbopt scheduler: looking for due jobs");
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (!jobs_table_exists())
+
+		/* The error boundary: a failed tick is logged, backed off and retried. */
+		PG_TRY();
 		{
-			/* DROP EXTENSION, or a version without jobs (ALTER EXTENSION UPDATE brings them). */
-			PopActiveSnapshot();
-			SPI_finish();
-			CommitTransactionCommand();
-			proc_exit(0);
+			TimestampTz pruned = last_prune;
+
+			scheduler_tick(loopcxt, &pruned, &due, &sleep_ms);
+			last_prune = pruned;
+			failures = 0;
 		}
-		if (last_prune == 0 || ended_jobs != NIL)
-			mark_ended_runs(take_ended_jobs());
-		if (GetCurrentTimestamp() - last_prune > USECS_PER_HOUR)
+		PG_CATCH();
 		{
-			char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < pg_catalog.now() - interval '%d seconds'",
-									   dbopt_job_history_retention_s);
-
-			SPI_execute(sql, false, 0);
-			last_prune = GetCurrentTimestamp();
+			MemoryContextSwitchTo(loopcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			MemoryContextSwitchTo(loopcxt);
+			failures++;
+			due = NIL;
+			sleep_ms = Min((long) dbopt_launcher_naptime_ms << Min(failures, 6), 60000L);
+			ereport(LOG,
+					(errmsg("dbopt: the scheduler of database \"%s\" failed %d time(s) in a row; next try in %ld ms",
+							my_dbname, failures, sleep_ms)));
 		}
-		/*
-		 * Due jobs, oldest first; each one's next run moves before it
-		 * starts.  A job worker connects as the job's role, so a role that
-		 * was dropped or may not log in cannot run it: that run is recorded
-		 * 'skipped', and a dropped role's jobs are disabled.
-		 */
-		if (SPI_execute("SELECT j.job_id, j.run_as::pg_catalog.oid, r.rolname IS NULL, coalesce(r.rolcanlogin, false),"
-						" (pg_catalog.clock_timestamp() + j.max_runtime)::pg_catalog.timestamptz"
-						" FROM dbopt.jobs j LEFT JOIN pg_catalog.pg_authid r ON r.oid = j.run_as::pg_catalog.oid"
-						" WHERE j.enabled AND j.next_run_at <= pg_catalog.clock_timestamp()"
-						" ORDER BY j.next_run_at, j.job_id", false, 0) == SPI_OK_SELECT)
-		{
-			uint64		i;
-			uint64		n = SPI_processed;
-			SPITupleTable *tt = SPI_tuptable;
-
-			for (i = 0; i < n; i++)
-			{
-				bool		isnull;
-				int64		job_id = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-				Oid			role = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-				bool		dropped = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
-				bool		canlogin = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
-				TimestampTz deadline = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
-				Oid			argtypes[1] = {INT8OID};
-				Datum		values[1] = {Int64GetDatum(job_id)};
-
-				if (child_running(job_id) || running >= dbopt_max_concurrent_jobs)
-					continue;
-				SPI_execute_with_args("UPDATE dbopt.jobs SET next_run_at = dbopt.schedule_next_run(schedule, pg_catalog.clock_timestamp())"
-									  " WHERE job_id = $1", 1, argtypes, values, NULL, false, 0);
-				if (dropped)
-				{
-					record_skipped(job_id, psprintf("the role with OID %u that the job runs as was dropped; the job is disabled", role), true);
-					continue;
-				}
-				if (!canlogin && !DBOPT_BGW_NOLOGIN_OK)
-				{
-					record_skipped(job_id, psprintf("role \"%s\" that the job runs as cannot log in, and a job worker connects as the job's role",
-													GetUserNameFromId(role, false)), false);
-					continue;
-				}
-				{
-					/* SPI's memory ends with the transaction; the list must not. */
-					MemoryContext spicxt = MemoryContextSwitchTo(loopcxt);
-					DueJob	   *dj = palloc(sizeof(DueJob));
-
-					dj->job_id = job_id;
-					dj->role = role;
-					dj->kill_at = TimestampTzPlusMilliseconds(deadline, JOB_KILL_GRACE_MS);
-					due = lappend(due, dj);
-					MemoryContextSwitchTo(spicxt);
-				}
-				running++;
-			}
-		}
-		/* Sleep until the next job is due, or the naptime. */
-		if (SPI_execute("SELECT (extract(epoch FROM min(next_run_at) - pg_catalog.clock_timestamp()) * 1000)::float8"
-						" FROM dbopt.jobs WHERE enabled", false, 0) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-			if (!isnull)
-				sleep_ms = (long) Max(Min(DatumGetFloat8(d), (double) dbopt_launcher_naptime_ms), 10.0);
-		}
-		PopActiveSnapshot();
-		SPI_finish();
-		CommitTransactionCommand();
+		PG_END_TRY();
 		MemoryContextSwitchTo(loopcxt);
 
 		/* Start the claimed jobs only now, so that their workers see the claim. */
@@ -583,22 +710,55 @@ dbopt_scheduler_main(Datum arg)
 			BackgroundWorkerHandle *h;
 
 			h = start_child("dbopt_job_main", "dbopt job",
-							psprintf("dbopt job " INT64_FORMAT " in database %u", dj->job_id, MyDatabaseId),
+							psprintf("dbopt job " INT64_FORMAT " in database \"%s\"", dj->job_id, my_dbname),
 							Int64GetDatum(dj->job_id), &extra, sizeof(extra), true);
 			if (h)
 				add_child(dj->job_id, h, dj->kill_at);
+			else
+				no_slot = lappend(no_slot, &dj->job_id);
 		}
+		PG_TRY();
+		{
+			record_no_slot(no_slot);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(loopcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
 		sleep_ms = Min(sleep_ms, Max(enforce_max_runtime(), 10));
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(loopcxt);
 		pgstat_report_activity(STATE_IDLE, NULL);
-		if (due != NIL)
+		if (due != NIL && no_slot == NIL)
 			sleep_ms = Min(sleep_ms, 100);
+		else if (no_slot != NIL)
+			sleep_ms = Min(sleep_ms, 1000);
 		worker_sleep(sleep_ms);
 	}
 }
 
 /* ---------- job worker ---------- */
+
+/*
+ * dbopt's bookkeeping before and after a job must not fail on the settings
+ * a database or role gives sessions (read-only, statement timeouts); the
+ * job's own work runs with them.
+ */
+static void
+bookkeeping_settings(bool on)
+{
+	static const char *const names[] = {"default_transaction_read_only", "statement_timeout",
+	"lock_timeout", "idle_in_transaction_session_timeout"};
+
+	for (int i = 0; i < lengthof(names); i++)
+		SetConfigOption(names[i],
+						on ? (i == 0 ? "off" : "0") : GetConfigOptionResetString(names[i]),
+						PGC_SUSET, PGC_S_SESSION);
+}
 
 void
 dbopt_job_main(Datum arg)
@@ -621,6 +781,7 @@ dbopt_job_main(Datum arg)
 	jobcxt = AllocSetContextCreate(TopMemoryContext, "dbopt job", ALLOCSET_DEFAULT_SIZES);
 
 	/* Claim the job for our life, then record the run and commit it. */
+	bookkeeping_settings(true);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	MemoryContextSwitchTo(jobcxt);
@@ -640,6 +801,7 @@ dbopt_job_main(Datum arg)
 	CommitTransactionCommand();
 
 	/* The work, in its own transaction (retention commits batch by batch). */
+	bookkeeping_settings(false);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	MemoryContextSwitchTo(jobcxt);
@@ -655,9 +817,10 @@ dbopt_job_main(Datum arg)
 	CommitTransactionCommand();
 
 	/* The end, and the next run, after undoing what the job's SET statements left. */
+	ResetAllOptions();
+	bookkeeping_settings(true);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	ResetAllOptions();
 	MemoryContextSwitchTo(jobcxt);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	job = dbopt_job_load(job_id);

@@ -139,4 +139,9 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
 #endif
 
+/* Soft input errors (ErrorSaveContext) arrived in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+#define DBOPT_HAVE_SOFT_INPUT 1
+#endif
+
 #endif							/* DBOPT_COMPAT_H */

@@ -13,6 +13,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 #include "dbopt/privs.h"
@@ -133,5 +134,12 @@ extern AttrNumber dbopt_require_column(Oid relid, const char *column, const char
  */
 extern void dbopt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern bool dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name);
+
+/*
+ * Parse an interval literal without catching errors that are not the
+ * text's fault: false with *problem set for bad input (SQLSTATE class 22);
+ * a cancel, out of memory or anything else propagates.
+ */
+extern bool dbopt_interval_in_safe(const char *text, Interval *out, char **problem);
 
 #endif							/* DBOPT_UTIL_H */
