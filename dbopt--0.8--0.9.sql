@@ -23,6 +23,8 @@ GRANT SELECT ON dbopt.job_status TO pg_monitor;
 
 -- A run that could not start is recorded, not lost.
 ALTER TABLE dbopt.job_runs DROP CONSTRAINT job_runs_status_check;
+-- The scheduler looks for runs whose process is gone at every tick.
+CREATE INDEX job_runs_running ON dbopt.job_runs (run_id) WHERE status = 'running';
 ALTER TABLE dbopt.job_runs ADD CONSTRAINT job_runs_status_check
     CHECK (status IN ('running', 'succeeded', 'failed', 'timed_out', 'crashed', 'skipped'));
 

@@ -1529,7 +1529,10 @@ move_statements(const PartOp *op, const Part *def)
 								   quote_identifier(op->relname));
 	char	   *stage = psprintf("%s.%s",
 								 quote_identifier(get_namespace_name(get_rel_namespace(op->parent))),
-								 quote_identifier(psprintf("dbopt_moving_rows_%u", op->parent)));
+								 quote_identifier(psprintf("%.*s_dbopt_moving",
+														   pg_mbcliplen(get_rel_name(op->parent),
+																		strlen(get_rel_name(op->parent)), 40),
+														   get_rel_name(op->parent))));
 	List	   *stmts = NIL;
 
 	stmts = lappend(stmts, psprintf("CREATE UNLOGGED TABLE %s (LIKE %s)",

@@ -498,8 +498,8 @@ scheduler_tick(MemoryContext loopcxt, TimestampTz *last_prune, List **due, long 
 		dbopt_registry_set(MyDatabaseId, false);
 		proc_exit(0);
 	}
-	if (*last_prune == 0 || ended_jobs != NIL)
-		mark_ended_runs(take_ended_jobs());
+	/* Every tick: a worker of an earlier scheduler may have ended too. */
+	mark_ended_runs(take_ended_jobs());
 	if (GetCurrentTimestamp() - *last_prune > USECS_PER_HOUR)
 	{
 		char	   *sql = psprintf("DELETE FROM dbopt.job_runs WHERE finished_at < pg_catalog.now() - interval '%d seconds'",

@@ -67,8 +67,9 @@ ok($node->poll_query_until('postgres',
 	q{SELECT status FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'slow' ORDER BY run_id DESC LIMIT 1},
 	'timed_out'), 'a job past max_runtime is cancelled and recorded as timed_out');
 
-# A scheduler stopped with SIGTERM takes its running job with it; its
-# successor marks that run crashed.
+# A scheduler stopped with SIGTERM leaves its running job alone (it finishes
+# and records itself); its successor does not start it twice, and marks it
+# crashed within a tick once its worker is gone.
 $node->safe_psql('postgres', q{SELECT dbopt.alter_job('tick', enabled => false);
 	SELECT dbopt.schedule_job('long', 'sql', '1 hour', 'SELECT pg_sleep(60)');
 	UPDATE dbopt.jobs SET next_run_at = now() WHERE job_name = 'long'});
@@ -85,6 +86,11 @@ $node->safe_psql('postgres', "SELECT pg_terminate_backend($sched)");
 ok($node->poll_query_until('postgres',
 	qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler' AND pid <> $sched}),
 	'the scheduler comes back');
+is($node->safe_psql('postgres',
+	q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbopt job' AND query LIKE 'dbopt job long%'}),
+	'1', 'the long job keeps running, once');
+$node->safe_psql('postgres',
+	q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbopt job' AND query LIKE 'dbopt job long%'});
 ok($node->poll_query_until('postgres',
 	q{SELECT status FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id) WHERE j.job_name = 'long' ORDER BY run_id DESC LIMIT 1},
 	'crashed'), 'the interrupted run is marked crashed');
