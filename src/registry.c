@@ -110,6 +110,19 @@ find(Oid dboid)
 	return -1;
 }
 
+/* Add dboid if absent and there is room; the caller holds the lock exclusively. */
+static void
+add_entry(Oid dboid)
+{
+	if (find(dboid) >= 0 || reg->n >= REGISTRY_MAX)
+		return;
+	reg->e[reg->n].dboid = dboid;
+	reg->e[reg->n].scheduler = 0;
+	reg->e[reg->n].paused = false;
+	reg->n++;
+	reg->dirty = true;
+}
+
 static void
 wake_launcher(void)
 {
@@ -126,15 +139,9 @@ dbopt_registry_set(Oid dboid, bool present)
 		return;
 	LWLockAcquire(reg->lock, LW_EXCLUSIVE);
 	i = find(dboid);
-	if (present && i < 0 && reg->n < REGISTRY_MAX)
-	{
-		reg->e[reg->n].dboid = dboid;
-		reg->e[reg->n].scheduler = 0;
-		reg->e[reg->n].paused = false;
-		reg->n++;
-		reg->dirty = true;
-	}
-	else if (!present && i >= 0)
+	if (present)
+		add_entry(dboid);
+	else if (i >= 0)
 	{
 		reg->e[i] = reg->e[reg->n - 1];
 		reg->n--;
@@ -142,19 +149,6 @@ dbopt_registry_set(Oid dboid, bool present)
 	}
 	LWLockRelease(reg->lock);
 	wake_launcher();
-}
-
-bool
-dbopt_registry_has(Oid dboid)
-{
-	bool		found;
-
-	if (reg == NULL)
-		return false;
-	LWLockAcquire(reg->lock, LW_SHARED);
-	found = find(dboid) >= 0;
-	LWLockRelease(reg->lock);
-	return found;
 }
 
 void
@@ -247,15 +241,10 @@ dbopt_registry_launcher_start(void)
 		{
 			unsigned int oid;
 
-			while (fscanf(f, "%u", &oid) == 1 && reg->n < REGISTRY_MAX)
-				if (find((Oid) oid) < 0)
-				{
-					reg->e[reg->n].dboid = (Oid) oid;
-					reg->e[reg->n].scheduler = 0;
-					reg->e[reg->n].paused = false;
-					reg->n++;
-				}
+			while (fscanf(f, "%u", &oid) == 1)
+				add_entry((Oid) oid);
 			FreeFile(f);
+			reg->dirty = false;
 		}
 		else
 		{

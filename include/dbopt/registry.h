@@ -17,7 +17,6 @@ extern void dbopt_registry_init(void);
 
 /* Add or remove a database. */
 extern void dbopt_registry_set(Oid dboid, bool present);
-extern bool dbopt_registry_has(Oid dboid);
 extern int	dbopt_registry_count(void);
 
 /* A scheduler says it runs (pid) or has left (0). */
