@@ -267,6 +267,7 @@ dbopt_launcher_main(Datum arg)
 	TimestampTz last_scan = 0;
 	int			round = 0;
 	bool		probe;
+	List	   *closed_dbs = NIL;	/* in TopMemoryContext: said once each */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -311,6 +312,28 @@ dbopt_launcher_main(Datum arg)
 			{
 				Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
+				/*
+				 * A listed database that takes no connections: its jobs cannot
+				 * run, and no row can say so there; the log says it, once.
+				 */
+				if (!db->datallowconn && !probe && list_member_oid(want, db->oid) &&
+					!list_member_oid(closed_dbs, db->oid))
+				{
+					MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+					closed_dbs = lappend_oid(closed_dbs, db->oid);
+					MemoryContextSwitchTo(xcxt);
+					ereport(LOG,
+							(errmsg("dbopt: database \"%s\" does not accept connections; its dbopt jobs do not run until it does",
+									NameStr(db->datname))));
+				}
+				else if (db->datallowconn && list_member_oid(closed_dbs, db->oid))
+				{
+					MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+					closed_dbs = list_delete_oid(closed_dbs, db->oid);
+					MemoryContextSwitchTo(xcxt);
+				}
 				/* Only databases on the list, but all of them when probing. */
 				if (db->datallowconn && !db->datistemplate &&
 					(probe || list_member_oid(want, db->oid)))

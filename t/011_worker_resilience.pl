@@ -11,6 +11,7 @@
 #     and records what failed.
 #  4. pg_terminate_backend() and kill -9 of a job worker: 'crashed' within
 #     a tick, and the other jobs keep their schedules.
+#     A listed database that takes no connections is named in the log.
 #  5. Nested time limits: a job's max_runtime still fires after an inner
 #     dbopt.check_timeout unit.
 use strict;
@@ -51,6 +52,18 @@ $node->safe_psql('d1', q{
 	SELECT dbopt.schedule_job('sampler', 'sql', '1 second',
 	  $$INSERT INTO public.seen (datname, backend_type)
 	    SELECT datname, backend_type FROM pg_stat_activity WHERE backend_type LIKE 'dbopt%'$$)});
+
+# Wait up to 30 s for a line in the server log.
+sub poll_log
+{
+	my ($re) = @_;
+	for (1 .. 60)
+	{
+		return 1 if slurp_file($node->logfile) =~ $re;
+		sleep 0.5;
+	}
+	return 0;
+}
 
 # ---------- 1. worker slots ----------
 ok($node->poll_query_until('d1',
@@ -122,6 +135,12 @@ $node->safe_psql('postgres', q{ALTER DATABASE d3 RESET default_transaction_read_
 cmp_ok($node->safe_psql('d3', qq{SELECT count(*) FROM dbopt.job_runs
 	WHERE started_at > '$before' AND status = 'failed' AND sqlstate IN ('25006', '57014')}),
 	'>', 0, 'and what failed under those settings, the job\'s own work, is recorded with its SQLSTATE');
+
+# A listed database that stops accepting connections: said in the log, once.
+$node->safe_psql('postgres', 'ALTER DATABASE d2 ALLOW_CONNECTIONS false');
+ok(poll_log(qr/database "d2" does not accept connections; its dbopt jobs do not run/),
+	'a listed database that takes no connections is named in the log');
+$node->safe_psql('postgres', 'ALTER DATABASE d2 ALLOW_CONNECTIONS true');
 
 # ---------- 4. a job worker terminated, and one killed ----------
 $node->safe_psql('d1', q{SELECT dbopt.schedule_job('slow', 'sql', '1 second', 'SELECT pg_sleep(30)', max_runtime => '1 minute')});
