@@ -39,6 +39,7 @@
 #include "tcop/utility.h"
 #include "utils/memutils.h"
 
+#include "dbopt/compat.h"
 #include "dbopt/registry.h"
 
 #define REGISTRY_FILE "dbopt_databases"
@@ -387,7 +388,16 @@ registry_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Oid			needed = reg ? needed_database(stmt) : InvalidOid;
-	bool		paused = OidIsValid(needed) && pause_database(needed);
+	bool		paused;
+
+	/*
+	 * Only the database's owner (or a superuser) may make its scheduler
+	 * leave: checked here, before core's own checks, so that a command
+	 * bound to fail cannot stop another role's jobs.
+	 */
+	if (OidIsValid(needed) && !dbopt_database_ownercheck(needed, GetUserId()))
+		needed = InvalidOid;
+	paused = OidIsValid(needed) && pause_database(needed);
 
 	PG_TRY();
 	{

@@ -106,6 +106,15 @@ for my $cmd ('ALTER DATABASE plain RENAME TO plain2', 'CREATE DATABASE plain3 TE
 	my ($rc, $out, $err) = $node->psql('postgres', $cmd);
 	is($rc, 0, "$cmd succeeds without FORCE while the worker runs") or diag($err);
 }
+# Only the owner may make a scheduler leave: another role's DROP DATABASE,
+# bound to fail, leaves it running.
+$node->safe_psql('postgres', 'CREATE ROLE intruder LOGIN CREATEDB');
+my $d1_sched = $node->safe_psql('d1', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler' AND datname = 'd1'});
+for my $cmd ('DROP DATABASE d1', 'ALTER DATABASE d1 RENAME TO stolen', 'CREATE DATABASE stolen TEMPLATE d1') {
+	$node->psql('postgres', "SET ROLE intruder; $cmd");
+}
+is($node->safe_psql('d1', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler' AND datname = 'd1'}),
+	$d1_sched, 'a non-owner\'s DROP, RENAME or TEMPLATE of a database does not stop its scheduler');
 ok($node->poll_query_until('d5',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'dbopt scheduler' AND datname = 'd5'}),
 	'a database copied from one with dbopt gets its scheduler');

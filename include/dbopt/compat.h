@@ -35,9 +35,13 @@
 #if PG_VERSION_NUM >= 160000
 #define dbopt_relation_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
+#define dbopt_database_ownercheck(dboid, roleid) \
+	object_ownercheck(DatabaseRelationId, (dboid), (roleid))
 #else
 #define dbopt_relation_ownercheck(relid, roleid) \
 	pg_class_ownercheck((relid), (roleid))
+#define dbopt_database_ownercheck(dboid, roleid) \
+	pg_database_ownercheck((dboid), (roleid))
 #endif
 
 /*
