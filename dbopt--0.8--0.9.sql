@@ -97,9 +97,17 @@ LANGUAGE C;
 COMMENT ON FUNCTION dbopt.audit_ddl_watch() IS
     'Event trigger: writes an audit row when a command disables, changes or drops a table''s dbopt audit triggers';
 REVOKE ALL ON FUNCTION dbopt.audit_ddl_watch() FROM PUBLIC;
+-- The start event remembers a trigger about to be dropped, replaced or
+-- renamed (afterwards it cannot be recognised); both fire ALWAYS, so
+-- session_replication_role does not skip them either.
 CREATE EVENT TRIGGER dbopt_audit_watch ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'DROP TRIGGER')
+    WHEN TAG IN ('ALTER TABLE', 'DROP TRIGGER', 'ALTER TRIGGER', 'CREATE TRIGGER')
     EXECUTE FUNCTION dbopt.audit_ddl_watch();
+CREATE EVENT TRIGGER dbopt_audit_watch_start ON ddl_command_start
+    WHEN TAG IN ('DROP TRIGGER', 'ALTER TRIGGER', 'CREATE TRIGGER')
+    EXECUTE FUNCTION dbopt.audit_ddl_watch();
+ALTER EVENT TRIGGER dbopt_audit_watch ENABLE ALWAYS;
+ALTER EVENT TRIGGER dbopt_audit_watch_start ENABLE ALWAYS;
 
 CREATE OR REPLACE VIEW dbopt.audited_tables AS
 SELECT t.tgrelid::regclass AS relation,
@@ -109,7 +117,11 @@ SELECT t.tgrelid::regclass AS relation,
                WITH ORDINALITY u(a, n) WHERE a <> '') AS excluded_columns,
        CASE t.tgenabled WHEN 'A' THEN 'always' WHEN 'O' THEN 'origin' WHEN 'R' THEN 'replica' ELSE 'disabled' END AS fires
   FROM pg_catalog.pg_trigger t
-  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.tgrelid AND tr.tgname = 'dbopt_audit_truncate'
- WHERE t.tgname = 'dbopt_audit_row' AND t.tgfoid = 'dbopt.audit_trigger()'::pg_catalog.regprocedure;
+  LEFT JOIN pg_catalog.pg_trigger tr ON tr.tgrelid = t.tgrelid
+        AND tr.tgfoid = 'dbopt.audit_trigger()'::pg_catalog.regprocedure
+        AND (tr.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 1) = 0
+ -- found by function, not by name: renaming the trigger does not hide it
+ WHERE t.tgfoid = 'dbopt.audit_trigger()'::pg_catalog.regprocedure
+   AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 1) = 1;
 COMMENT ON VIEW dbopt.audited_tables IS
     'Tables with the dbopt audit triggers: enabled when both fire in ordinary sessions; fires: always (also in replica mode, as enable_audit installs them), origin, replica (skipped in ordinary sessions) or disabled';

@@ -46,6 +46,36 @@ DROP CAST (regclass AS pg_temp.oid);
 DROP FUNCTION pg_temp.to_oid(regclass);
 DROP TYPE pg_temp.oid;
 
+-- suggest_indexes() plans others' statements: a pg_monitor member's
+-- function, put before pg_catalog on its search_path, never runs with the
+-- rights of the role that ran the statement (here a superuser).
+CREATE TABLE sm_times (at timestamptz);
+SELECT count(*) FROM sm_times WHERE at < now();
+SELECT count(*) FROM sm_times WHERE at < now();
+CREATE ROLE regress_sm_mon2 IN ROLE pg_monitor;
+CREATE SCHEMA sm_evil AUTHORIZATION regress_sm_mon2;
+SET ROLE regress_sm_mon2;
+CREATE FUNCTION sm_evil.pwn() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO "sm ""s"";".sm_pwned SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user;
+END $$;
+CREATE FUNCTION sm_evil.now() RETURNS timestamptz LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM sm_evil.pwn();
+    RETURN '2000-01-01';
+END $$;
+SET search_path = sm_evil, pg_catalog, public;
+SET client_min_messages = warning;  -- its closing NOTICE counts every statement the suite ran
+SELECT count(*) >= 0 AS advised FROM dbopt.suggest_indexes(0, 0, 0, 20);
+RESET client_min_messages;
+RESET search_path;
+RESET ROLE;
+SET search_path = "sm ""s"";", public;
+SELECT count(*) FILTER (WHERE super) AS payload_runs_as_superuser FROM sm_pwned;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_sm_mon2';
+DROP SCHEMA sm_evil CASCADE;
+DROP TABLE sm_times;
+
 -- NULL never decides a destructive run.
 SELECT f, pg_temp.sqlstate_of(f) AS sqlstate FROM (VALUES
     ('SELECT * FROM dbopt.apply_data_retention_policies(dry_run => NULL)'),
@@ -141,6 +171,15 @@ INSERT INTO "sm ""a""" VALUES (1, 7);
 RESET session_replication_role;
 SELECT operation, new_data->>'command' AS command, new_data->>'dbopt_audit_row' AS row_trigger
   FROM dbopt.audit_log WHERE relation = '"sm ""a"""'::regclass ORDER BY id;
+-- Renaming hides nothing: the rename is logged, the view still lists the
+-- table, and dropping the renamed trigger is logged too.
+ALTER TRIGGER dbopt_audit_row ON "sm ""a""" RENAME TO quiet;
+SELECT relation, enabled, fires FROM dbopt.audited_tables WHERE relation = '"sm ""a"""'::regclass;
+DROP TRIGGER quiet ON "sm ""a""";
+SELECT relation, enabled, fires FROM dbopt.audited_tables WHERE relation = '"sm ""a"""'::regclass;
+SELECT operation, new_data->>'command' AS command, new_data->>'dbopt_audit_row' AS row_trigger
+  FROM dbopt.audit_log WHERE relation = '"sm ""a"""'::regclass AND operation LIKE 'AUDIT%' ORDER BY id DESC LIMIT 2;
+SELECT dbopt.enable_audit('"sm ""a"""');
 -- The tenant recorded with a row follows a setting only a superuser sets.
 SET ROLE regress_sm_ops;
 SELECT pg_temp.sqlstate_of('SET dbopt.tenant_columns = ''id''') AS set_tenant_columns;
@@ -171,7 +210,7 @@ DROP TABLE "sm ""a""", "sm ""m""", sm_pwned, sm_admin_events, sm_alice_events CA
 SELECT dbopt.unmanage_partitions('"sm ""p"""');
 DROP TABLE "sm ""p""";
 REVOKE ALL ON SCHEMA "sm ""s"";" FROM PUBLIC, regress_sm_alice;
-DROP OWNED BY regress_sm_mon, regress_sm_ops, regress_sm_alice;
-DROP ROLE regress_sm_mon, regress_sm_ops, regress_sm_alice;
+DROP OWNED BY regress_sm_mon, regress_sm_mon2, regress_sm_ops, regress_sm_alice;
+DROP ROLE regress_sm_mon, regress_sm_mon2, regress_sm_ops, regress_sm_alice;
 RESET search_path;
 DROP SCHEMA "sm ""s"";" CASCADE;

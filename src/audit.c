@@ -34,6 +34,7 @@
 #include "executor/spi.h"
 #include "nodes/execnodes.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
@@ -549,15 +550,27 @@ dbopt_audit_trigger(PG_FUNCTION_ARGS)
 
 /* ---------- audit that cannot be switched off unseen ---------- */
 
-/* Whether a trigger of relid named name exists, and its tgenabled ('\0' if none). */
+/* OID of dbopt.audit_trigger(), or InvalidOid. */
+static Oid
+audit_trigger_fn(void)
+{
+	return LookupFuncName(list_make2(makeString("dbopt"), makeString("audit_trigger")), 0, NULL, true);
+}
+
+/*
+ * The tgenabled of relid's audit trigger, row-level or statement-level
+ * ('\0' if none).  Found by its function, not its name: a rename does not
+ * hide it.
+ */
 static char
-trigger_state(Oid relid, const char *name)
+audit_state(Oid relid, bool row)
 {
 	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	char		state = '\0';
+	Oid			fn = audit_trigger_fn();
 
 	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
@@ -565,13 +578,41 @@ trigger_state(Oid relid, const char *name)
 	{
 		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
 
-		if (strcmp(NameStr(t->tgname), name) == 0)
+		if (t->tgfoid == fn && (TRIGGER_FOR_ROW(t->tgtype) != 0) == row)
 			state = t->tgenabled;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return state;
 }
+
+/* Whether relid's trigger named name runs dbopt.audit_trigger(). */
+static bool
+is_audit_trigger(Oid relid, const char *name)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+	Oid			fn = audit_trigger_fn();
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+
+		if (t->tgfoid == fn && strcmp(NameStr(t->tgname), name) == 0)
+			found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* The table a ddl_command_start saw touching an audit trigger, for its ddl_command_end. */
+static Oid	watched_relid = InvalidOid;
 
 static const char *
 state_word(char s)
@@ -617,8 +658,8 @@ log_audit_change(Oid relid, const char *relname, const char *command, const char
 {
 	Datum		values[AL_NCOLS];
 	bool		nulls[AL_NCOLS];
-	char		row = trigger_state(relid, AUDIT_ROW_TRIGGER);
-	char		trunc = trigger_state(relid, AUDIT_TRUNCATE_TRIGGER);
+	char		row = audit_state(relid, true);
+	char		trunc = audit_state(relid, false);
 	JsonbParseState *state = NULL;
 
 	memset(nulls, true, sizeof(nulls));
@@ -674,6 +715,11 @@ Datum
 dbopt_audit_ddl_watch(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *ev;
+	Node	   *stmt;
+	bool		at_start;
+	Oid			relid = InvalidOid;
+	const char *trigname = NULL;
+	const char *command = NULL;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -684,36 +730,60 @@ dbopt_audit_ddl_watch(PG_FUNCTION_ARGS)
 	ev = (EventTriggerData *) fcinfo->context;
 	if (audit_ddl_by_dbopt || !OidIsValid(audit_log_relid()))
 		PG_RETURN_VOID();
-	if (IsA(ev->parsetree, AlterTableStmt))
+	stmt = ev->parsetree;
+	at_start = strcmp(ev->event, "ddl_command_start") == 0;
+
+	/* Which table, and which trigger by name when the command names one. */
+	if (IsA(stmt, AlterTableStmt) && alters_triggers((AlterTableStmt *) stmt))
 	{
-		AlterTableStmt *stmt = (AlterTableStmt *) ev->parsetree;
-		Oid			relid;
-
-		if (!alters_triggers(stmt))
-			PG_RETURN_VOID();
-		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		if (OidIsValid(relid) &&
-			(trigger_state(relid, AUDIT_ROW_TRIGGER) != '\0' || trigger_state(relid, AUDIT_TRUNCATE_TRIGGER) != '\0'))
-			log_audit_change(relid, dbopt_qualified_relname(relid), "ALTER TABLE", NULL);
+		relid = RangeVarGetRelid(((AlterTableStmt *) stmt)->relation, NoLock, true);
+		command = "ALTER TABLE";
 	}
-	else if (IsA(ev->parsetree, DropStmt) && ((DropStmt *) ev->parsetree)->removeType == OBJECT_TRIGGER)
+	else if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->removeType == OBJECT_TRIGGER &&
+			 list_length(((DropStmt *) stmt)->objects) == 1)
 	{
-		ListCell   *lc;
+		List	   *names = linitial(((DropStmt *) stmt)->objects);
 
-		foreach(lc, ((DropStmt *) ev->parsetree)->objects)
-		{
-			List	   *names = lfirst(lc);
-			char	   *trigger = strVal(llast(names));
-			Oid			relid;
-
-			if (strcmp(trigger, AUDIT_ROW_TRIGGER) != 0 && strcmp(trigger, AUDIT_TRUNCATE_TRIGGER) != 0)
-				continue;
-			relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)),
-									 NoLock, true);
-			if (OidIsValid(relid))
-				log_audit_change(relid, dbopt_qualified_relname(relid), "DROP TRIGGER", NULL);
-		}
+		trigname = strVal(llast(names));
+		relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)),
+								 NoLock, true);
+		command = "DROP TRIGGER";
 	}
+	else if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_TRIGGER)
+	{
+		RenameStmt *r = (RenameStmt *) stmt;
+
+		trigname = at_start ? r->subname : r->newname;
+		relid = RangeVarGetRelid(r->relation, NoLock, true);
+		command = "ALTER TRIGGER";
+	}
+	else if (IsA(stmt, CreateTrigStmt) && ((CreateTrigStmt *) stmt)->replace)
+	{
+		trigname = ((CreateTrigStmt *) stmt)->trigname;
+		relid = RangeVarGetRelid(((CreateTrigStmt *) stmt)->relation, NoLock, true);
+		command = "CREATE OR REPLACE TRIGGER";
+	}
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();
+
+	/*
+	 * Before the command: remember whether it touches an audit trigger (a
+	 * dropped, replaced or renamed one cannot be recognised afterwards).
+	 * After: log the table's audit triggers as they now are.
+	 */
+	if (at_start)
+	{
+		watched_relid = InvalidOid;
+		if (trigname == NULL ? audit_state(relid, true) != '\0' || audit_state(relid, false) != '\0'
+			: is_audit_trigger(relid, trigname))
+			watched_relid = relid;
+		PG_RETURN_VOID();
+	}
+	if (watched_relid == relid ||
+		(trigname == NULL && (audit_state(relid, true) != '\0' || audit_state(relid, false) != '\0')) ||
+		(trigname != NULL && is_audit_trigger(relid, trigname)))
+		log_audit_change(relid, dbopt_qualified_relname(relid), command, NULL);
+	watched_relid = InvalidOid;
 	PG_RETURN_VOID();
 }
 
@@ -764,7 +834,7 @@ audit_installed(Oid relid)
 	int64		n;
 
 	SPI_connect();
-	n = dbopt_spi_int8(psprintf("SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = %u AND tgname = '" AUDIT_ROW_TRIGGER "'",
+	n = dbopt_spi_int8(psprintf("SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = %u AND tgname IN ('" AUDIT_ROW_TRIGGER "', '" AUDIT_TRUNCATE_TRIGGER "')",
 								relid), &isnull);
 	SPI_finish();
 	return n > 0;
@@ -777,7 +847,12 @@ run_audit_ddl(const char *sql)
 	audit_ddl_by_dbopt = true;
 	PG_TRY();
 	{
+		/* No "does not exist, skipping" notices from the IF EXISTS drops. */
+		int			nest = NewGUCNestLevel();
+
+		dbopt_set_local_guc("client_min_messages", "warning");
 		dbopt_run_ddl(sql);
+		AtEOXact_GUC(true, nest);
 	}
 	PG_FINALLY();
 	{
@@ -834,9 +909,9 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 	if (!dry_run)
 	{
 		initStringInfo(&sql);
-		if (audit_installed(relid))
-			appendStringInfo(&sql, "DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
-							 " DROP TRIGGER " AUDIT_TRUNCATE_TRIGGER " ON %s;", table, table);
+		/* Either trigger may be missing (dropped by hand): IF EXISTS, each. */
+		appendStringInfo(&sql, "DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
+						 " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s;", table, table);
 		appendStringInfo(&sql,
 						 " CREATE TRIGGER " AUDIT_ROW_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
 						 "   FOR EACH ROW EXECUTE FUNCTION dbopt.audit_trigger(%s);"
@@ -869,8 +944,8 @@ dbopt_disable_audit(PG_FUNCTION_ARGS)
 	table = dbopt_qualified_relname(relid);
 	if (!dry_run && audit_installed(relid))
 	{
-		run_audit_ddl(psprintf("DROP TRIGGER " AUDIT_ROW_TRIGGER " ON %s;"
-							   " DROP TRIGGER " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
+		run_audit_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
+							   " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
 		log_audit_change(relid, table, "disable_audit", "AUDIT OFF");
 	}
 	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,

@@ -44,6 +44,7 @@
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -67,7 +68,7 @@ typedef struct Statement
 	int64		queryid;
 	char	   *query;
 	int64		calls;
-	Oid			userid;			/* the role that ran it most: plans run as it */
+	Oid			userid;			/* the role whose rights its plans run with */
 	List	   *querytrees;		/* analyzed and rewritten, copied before each plan */
 	RawStmt    *raw;			/* the statement itself (inside a PREPARE) */
 	Oid		   *types;			/* its parameters' types, inferred or declared */
@@ -814,6 +815,15 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		a.stmts[i].query = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		a.stmts[i].calls = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
 		a.stmts[i].userid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
+
+		/*
+		 * Planning folds functions that the text, parsed in the caller's
+		 * search_path, names: it runs as the role that ran the statement
+		 * only when the caller has that role's rights anyway, else as the
+		 * caller.  Restricted either way.
+		 */
+		if (!has_privs_of_role(GetUserId(), a.stmts[i].userid))
+			a.stmts[i].userid = GetUserId();
 		a.stmts[i].best = -1;
 	}
 	SPI_finish();

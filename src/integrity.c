@@ -286,7 +286,7 @@ run_scan(const char *sql, Oid owner_of, int sample_limit, bool ri_memory, int64 
 	u.sample_limit = sample_limit;
 	u.ri_memory = ri_memory;
 	u.outcxt = CurrentMemoryContext;
-	if (!dbopt_run_unit(scan_unit, &u, OidIsValid(owner_of) ? dbopt_relation_owner(owner_of) : InvalidOid, 0, dbopt_check_timeout_ms, err))
+	if (!dbopt_run_unit(scan_unit, &u, OidIsValid(owner_of) ? dbopt_unit_owner(owner_of) : InvalidOid, 0, dbopt_check_timeout_ms, err))
 		return false;
 	*count = u.count;
 	*sample = u.sample;
@@ -1849,7 +1849,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 				ValidateUnit u;
 
 				u.con = c;
-				if (dbopt_run_unit(validate_unit, &u, dbopt_relation_owner(c->relid), 0, 0, &err))
+				if (dbopt_run_unit(validate_unit, &u, dbopt_unit_owner(c->relid), 0, 0, &err))
 				{
 					put_validate_row(rsinfo, c, "validated", "no violating rows");
 					nvalidated++;

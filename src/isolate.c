@@ -115,6 +115,13 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
 
 	memset(err, 0, sizeof(*err));
+	if (as_role == DBOPT_UNIT_NO_OWNER)
+	{
+		/* The relation whose owner it should run as is gone: run nothing. */
+		err->sqlerrcode = ERRCODE_UNDEFINED_TABLE;
+		err->message = pstrdup("the relation was dropped meanwhile");
+		return false;
+	}
 	if (unit_depth >= MAX_UNIT_DEPTH)
 		elog(ERROR, "dbopt units nested more than %d deep", MAX_UNIT_DEPTH);
 

@@ -1116,7 +1116,7 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 			u.op = op;
 			u.parent_locked = false;
 			/* DROP needs the partition's owner, DETACH the parent's; as them, never as a superuser caller. */
-			if (dbopt_run_unit(remove_unit, &u, dbopt_relation_owner(op->action == PA_DROP ? op->relid : op->parent), 0, 0, &err))
+			if (dbopt_run_unit(remove_unit, &u, dbopt_unit_owner(op->action == PA_DROP ? op->relid : op->parent), 0, 0, &err))
 			{
 				action = op->action == PA_DROP ? "dropped" : "detached";
 				counts->done++;
@@ -1806,7 +1806,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 
 			u.op = op;
 			u.stmts = stmts;
-			if (dbopt_run_unit(create_unit, &u, dbopt_relation_owner(op->parent), 0, 0, &err))
+			if (dbopt_run_unit(create_unit, &u, dbopt_unit_owner(op->parent), 0, 0, &err))
 			{
 				action = "created";
 				moved = u.moved;

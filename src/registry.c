@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
@@ -72,6 +73,7 @@ typedef struct Pending
 {
 	Oid			dboid;
 	bool		add;
+	SubTransactionId subid;		/* rolled back with it */
 } Pending;
 static List *pending = NIL;		/* in TopMemoryContext */
 static bool xact_callback_set = false;
@@ -221,6 +223,8 @@ write_file(void)
 		reg->dirty = true;
 		return;
 	}
+	/* The timeline first: after a promotion or a point-in-time recovery the list may be stale. */
+	fprintf(f, "timeline %u\n", GetWALInsertionTimeLine());
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%u\n", oids[i]);
 	if (FreeFile(f) != 0 || durable_rename(tmp, REGISTRY_FILE, LOG) != 0)
@@ -237,8 +241,10 @@ dbopt_registry_launcher_start(void)
 	reg->launcher = MyLatch;
 	if (!reg->loaded)
 	{
+		unsigned int tli = 0;
+
 		f = AllocateFile(REGISTRY_FILE, PG_BINARY_R);
-		if (f != NULL)
+		if (f != NULL && fscanf(f, "timeline %u", &tli) == 1 && tli == GetWALInsertionTimeLine())
 		{
 			unsigned int oid;
 
@@ -249,6 +255,9 @@ dbopt_registry_launcher_start(void)
 		}
 		else
 		{
+			/* No list yet, or one from another timeline: look once. */
+			if (f != NULL)
+				FreeFile(f);
 			probe = true;
 			reg->dirty = true;	/* write the file even if no database has dbopt */
 		}
@@ -275,23 +284,52 @@ dbopt_registry_due(void)
 
 /* ---------- the hook ---------- */
 
+/*
+ * At commit the pending changes apply.  At PREPARE TRANSACTION only the
+ * additions do: one too many only lets a scheduler look (it removes the
+ * database again if dbopt is absent), one removal too many would stop jobs.
+ */
 static void
 registry_xact(XactEvent event, void *arg)
 {
 	ListCell   *lc;
+	bool		commit = (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT);
 
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	if (commit || event == XACT_EVENT_PREPARE)
 		foreach(lc, pending)
 		{
 			Pending    *p = lfirst(lc);
 
-			dbopt_registry_set(p->dboid, p->add);
+			if (commit || p->add)
+				dbopt_registry_set(p->dboid, p->add);
 		}
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+	if (commit || event == XACT_EVENT_PREPARE ||
 		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		list_free_deep(pending);
 		pending = NIL;
+	}
+}
+
+/* A savepoint rolled back takes its changes with it; one released hands them up. */
+static void
+registry_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		Pending    *p = lfirst(lc);
+
+		if (p->subid != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			pending = foreach_delete_current(pending, lc);
+			pfree(p);
+		}
+		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+			p->subid = parentSubid;
 	}
 }
 
@@ -303,11 +341,13 @@ at_commit(Oid dboid, bool add)
 
 	p->dboid = dboid;
 	p->add = add;
+	p->subid = GetCurrentSubTransactionId();
 	pending = lappend(pending, p);
 	MemoryContextSwitchTo(old);
 	if (!xact_callback_set)
 	{
 		RegisterXactCallback(registry_xact, NULL);
+		RegisterSubXactCallback(registry_subxact, NULL);
 		xact_callback_set = true;
 	}
 }
@@ -348,6 +388,17 @@ resume_database(Oid dboid)
 }
 
 static bool
+listed_database(Oid dboid)
+{
+	bool		found;
+
+	LWLockAcquire(reg->lock, LW_SHARED);
+	found = find(dboid) >= 0;
+	LWLockRelease(reg->lock);
+	return found;
+}
+
+static bool
 names_dbopt(List *names)
 {
 	ListCell   *lc;
@@ -362,10 +413,6 @@ names_dbopt(List *names)
 static Oid
 needed_database(Node *stmt)
 {
-	if (IsA(stmt, DropdbStmt))
-		return get_database_oid(((DropdbStmt *) stmt)->dbname, true);
-	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
-		return get_database_oid(((RenameStmt *) stmt)->subname, true);
 	if (IsA(stmt, CreatedbStmt))
 	{
 		ListCell   *lc;
@@ -374,10 +421,16 @@ needed_database(Node *stmt)
 		{
 			DefElem    *d = lfirst_node(DefElem, lc);
 
-			if (strcmp(d->defname, "template") == 0)
+			/* TEMPLATE DEFAULT, like no TEMPLATE, copies template1. */
+			if (strcmp(d->defname, "template") == 0 && d->arg != NULL)
 				return get_database_oid(defGetString(d), true);
 		}
+		return get_database_oid("template1", true);
 	}
+	if (IsA(stmt, DropdbStmt))
+		return get_database_oid(((DropdbStmt *) stmt)->dbname, true);
+	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_DATABASE)
+		return get_database_oid(((RenameStmt *) stmt)->subname, true);
 	return InvalidOid;
 }
 
@@ -388,16 +441,18 @@ registry_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Oid			needed = reg ? needed_database(stmt) : InvalidOid;
-	bool		paused;
+	bool		listed = OidIsValid(needed) && listed_database(needed);
+	bool		paused = false;
 
 	/*
-	 * Only the database's owner (or a superuser) may make its scheduler
-	 * leave: checked here, before core's own checks, so that a command
-	 * bound to fail cannot stop another role's jobs.
+	 * Only the database's owner (or a superuser), outside a transaction
+	 * block, may make its scheduler leave: checked here, before core's own
+	 * checks, so that a command bound to fail cannot stop another role's
+	 * jobs.
 	 */
-	if (OidIsValid(needed) && !dbopt_database_ownercheck(needed, GetUserId()))
-		needed = InvalidOid;
-	paused = OidIsValid(needed) && pause_database(needed);
+	if (listed && needed != MyDatabaseId && !IsTransactionBlock() &&
+		dbopt_database_ownercheck(needed, GetUserId()))
+		paused = pause_database(needed);
 
 	PG_TRY();
 	{
@@ -422,9 +477,9 @@ registry_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	else if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->removeType == OBJECT_EXTENSION &&
 			 names_dbopt(((DropStmt *) stmt)->objects))
 		at_commit(MyDatabaseId, false);
-	else if (IsA(stmt, DropdbStmt) && OidIsValid(needed))
+	else if (IsA(stmt, DropdbStmt) && listed && !OidIsValid(get_database_oid(((DropdbStmt *) stmt)->dbname, true)))
 		dbopt_registry_set(needed, false);
-	else if (IsA(stmt, CreatedbStmt) && paused)
+	else if (IsA(stmt, CreatedbStmt) && listed)
 	{
 		Oid			created = get_database_oid(((CreatedbStmt *) stmt)->dbname, true);
 

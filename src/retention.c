@@ -1014,7 +1014,7 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 		u.limit = limit;
 
 		began = GetCurrentTimestamp();
-		if (!dbopt_run_unit(batch_unit, &u, dbopt_relation_owner(t->relid), 0, 0, &err))
+		if (!dbopt_run_unit(batch_unit, &u, dbopt_unit_owner(t->relid), 0, 0, &err))
 		{
 			batch_failed(o, t, &err);
 			return false;

@@ -16,6 +16,8 @@
 
 #include "postgres.h"
 
+#include "dbopt/privs.h"
+
 typedef void (*DboptUnitFn) (void *arg);
 
 typedef struct DboptUnitError
@@ -50,6 +52,15 @@ extern bool dbopt_run_isolated(DboptUnitFn fn, void *arg, int timeout_ms,
  * are undone when it ends.
  */
 #define DBOPT_UNIT_CALLER_SEARCH_PATH 0x01
+
+/*
+ * as_role for a unit that must run as a relation's owner: the owner, or,
+ * when the relation is gone, a value that makes the unit fail without
+ * running (never a silent run as the caller).
+ */
+#define DBOPT_UNIT_NO_OWNER ((Oid) 0xFFFFFFFF)
+#define dbopt_unit_owner(relid) \
+	(OidIsValid(dbopt_relation_owner(relid)) ? dbopt_relation_owner(relid) : DBOPT_UNIT_NO_OWNER)
 extern bool dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 						   int timeout_ms, DboptUnitError *err);
 
