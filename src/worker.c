@@ -540,7 +540,8 @@ scheduler_tick(MemoryContext loopcxt, TimestampTz *last_prune, List **due, long 
 	 * cannot be read: it must not stop the others.
 	 */
 	if (SPI_execute("SELECT j.job_id, j.run_as::pg_catalog.oid, r.rolname IS NULL, coalesce(r.rolcanlogin, false),"
-					" (pg_catalog.clock_timestamp() + j.max_runtime)::pg_catalog.timestamptz"
+					" (pg_catalog.clock_timestamp() + j.max_runtime)::pg_catalog.timestamptz,"
+					" r.rolname IS NULL OR pg_catalog.has_database_privilege(r.oid, pg_catalog.current_database(), 'CONNECT')"
 					" FROM dbopt.jobs j LEFT JOIN pg_catalog.pg_authid r ON r.oid = j.run_as::pg_catalog.oid"
 					" WHERE j.enabled AND j.next_run_at <= pg_catalog.clock_timestamp()"
 					" ORDER BY j.next_run_at, j.job_id", false, 0) == SPI_OK_SELECT)
@@ -556,6 +557,7 @@ scheduler_tick(MemoryContext loopcxt, TimestampTz *last_prune, List **due, long 
 			bool		dropped = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
 			bool		canlogin = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
 			TimestampTz deadline = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], tt->tupdesc, 5, &isnull));
+			bool		canconnect = DatumGetBool(SPI_getbinval(tt->vals[i], tt->tupdesc, 6, &isnull));
 			ClaimUnit	cu = {job_id};
 			DboptUnitError err;
 
@@ -571,6 +573,12 @@ scheduler_tick(MemoryContext loopcxt, TimestampTz *last_prune, List **due, long 
 			if (dropped)
 			{
 				record_skipped(job_id, psprintf("the role with OID %u that the job runs as was dropped; the job is disabled", role), true);
+				continue;
+			}
+			if (!canconnect)
+			{
+				record_skipped(job_id, psprintf("role \"%s\" that the job runs as may not connect to database \"%s\" (CONNECT privilege)",
+												GetUserNameFromId(role, false), my_dbname), false);
 				continue;
 			}
 			if (!canlogin && !DBOPT_BGW_NOLOGIN_OK)

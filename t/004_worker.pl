@@ -155,6 +155,12 @@ $node->safe_psql('later', q{ALTER ROLE "job ""owner""" RENAME TO job_renamed; DE
 ok($node->poll_query_until('later', q{SELECT count(*) >= 1 FROM role_ticks}), 'after a rename the job still runs');
 is($node->safe_psql('later', q{SELECT run_as::text FROM dbopt.jobs WHERE job_name = 'as owner'}),
 	'job_renamed', 'and dbopt.jobs names the role by its new name');
+$node->safe_psql('later', q{REVOKE CONNECT ON DATABASE later FROM PUBLIC});
+ok($node->poll_query_until('later',
+	q{SELECT count(*) > 0 FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
+	   WHERE j.job_name = 'as owner' AND r.status = 'skipped' AND r.message LIKE '%may not connect%'}),
+	'a role without CONNECT on the database gets skipped runs saying so');
+$node->safe_psql('later', q{GRANT CONNECT ON DATABASE later TO PUBLIC});
 ok($node->poll_query_until('later',
 	q{SELECT count(*) > 0 FROM dbopt.job_runs r JOIN dbopt.jobs j USING (job_id)
 	   WHERE j.job_name = 'as nologin' AND r.status = 'skipped' AND r.message LIKE '%cannot log in%'}),
