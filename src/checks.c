@@ -37,7 +37,7 @@ static const DboptCheckDef known_checks[] = {
 	{"companion_extension", "status", "Optional companion extensions: installed, available or absent."},
 	{"setting", "status", "Current value of a dbopt.* setting."},
 	{"worker", "status", "The background worker: launcher and this database's scheduler running, jobs failing or overdue."},
-	{"worker_slots", "status", "Background worker slots: the launcher, one scheduler per dbopt database and their jobs against max_worker_processes less the other workers; critical once a job was skipped for want of a slot."},
+	{"worker_slots", "status", "Background worker slots: the launcher, one scheduler per dbopt database and their jobs against max_worker_processes less the other workers; critical once a job was skipped for want of a slot since the server started."},
 	{"jobs_skipped", "status", "Job runs recorded skipped in the last day, by reason (no free slot, role dropped or NOLOGIN, schedule unreadable)."},
 	{"unused", "analyze_index_usage", "Index never scanned since statistics started, backing no constraint, with statistics at least min_stats_age old."},
 	{"unused_recent_stats", "analyze_index_usage", "Index never scanned, but statistics are younger than min_stats_age."},

@@ -154,32 +154,44 @@ dbopt_registry_set(Oid dboid, bool present)
 	wake_launcher();
 }
 
-void
-dbopt_registry_scheduler(Oid dboid, pid_t pid)
+/* dboid's entry with the lock taken in mode, or NULL (lock released) when it has none. */
+static RegistryEntry *
+locked_entry(Oid dboid, LWLockMode mode)
 {
 	int			i;
 
 	if (reg == NULL)
-		return;
-	LWLockAcquire(reg->lock, LW_EXCLUSIVE);
+		return NULL;
+	LWLockAcquire(reg->lock, mode);
 	i = find(dboid);
-	if (i >= 0)
-		reg->e[i].scheduler = pid;
+	if (i < 0)
+	{
+		LWLockRelease(reg->lock);
+		return NULL;
+	}
+	return &reg->e[i];
+}
+
+void
+dbopt_registry_scheduler(Oid dboid, pid_t pid)
+{
+	RegistryEntry *e = locked_entry(dboid, LW_EXCLUSIVE);
+
+	if (e == NULL)
+		return;
+	e->scheduler = pid;
 	LWLockRelease(reg->lock);
 }
 
 bool
 dbopt_registry_paused(Oid dboid)
 {
-	bool		paused = false;
-	int			i;
+	RegistryEntry *e = locked_entry(dboid, LW_SHARED);
+	bool		paused;
 
-	if (reg == NULL)
+	if (e == NULL)
 		return false;
-	LWLockAcquire(reg->lock, LW_SHARED);
-	i = find(dboid);
-	if (i >= 0)
-		paused = reg->e[i].paused;
+	paused = e->paused;
 	LWLockRelease(reg->lock);
 	return paused;
 }
@@ -356,19 +368,14 @@ at_commit(Oid dboid, bool add)
 static bool
 pause_database(Oid dboid)
 {
-	int			i;
-	pid_t		pid = 0;
+	RegistryEntry *e = locked_entry(dboid, LW_EXCLUSIVE);
+	pid_t		pid;
 
-	LWLockAcquire(reg->lock, LW_EXCLUSIVE);
-	i = find(dboid);
-	if (i >= 0)
-	{
-		reg->e[i].paused = true;
-		pid = reg->e[i].scheduler;
-	}
-	LWLockRelease(reg->lock);
-	if (i < 0)
+	if (e == NULL)
 		return false;
+	e->paused = true;
+	pid = e->scheduler;
+	LWLockRelease(reg->lock);
 	if (pid != 0)
 		(void) kill(pid, SIGTERM);
 	return true;
@@ -377,25 +384,23 @@ pause_database(Oid dboid)
 static void
 resume_database(Oid dboid)
 {
-	int			i;
+	RegistryEntry *e = locked_entry(dboid, LW_EXCLUSIVE);
 
-	LWLockAcquire(reg->lock, LW_EXCLUSIVE);
-	i = find(dboid);
-	if (i >= 0)
-		reg->e[i].paused = false;
-	LWLockRelease(reg->lock);
+	if (e != NULL)
+	{
+		e->paused = false;
+		LWLockRelease(reg->lock);
+	}
 	wake_launcher();
 }
 
 static bool
 listed_database(Oid dboid)
 {
-	bool		found;
-
-	LWLockAcquire(reg->lock, LW_SHARED);
-	found = find(dboid) >= 0;
+	if (locked_entry(dboid, LW_SHARED) == NULL)
+		return false;
 	LWLockRelease(reg->lock);
-	return found;
+	return true;
 }
 
 static bool

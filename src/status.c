@@ -319,9 +319,11 @@ report_worker_slots(DboptFindings *f)
 							" 'background writer', 'checkpointer', 'walwriter', 'archiver', 'startup', 'walreceiver',"
 							" 'walsender', 'standalone backend', 'parallel worker')"
 							" AND backend_type NOT LIKE 'dbopt %'", &isnull);
+	/* Since the server started: a restart with more slots ends the shortfall. */
 	skipped_for_slots = dbopt_spi_int8("SELECT count(*) FROM dbopt.job_runs WHERE status = 'skipped'"
 									   " AND message LIKE 'no background worker slot%'"
-									   " AND started_at > pg_catalog.now() - interval '1 day'", &isnull);
+									   " AND started_at > greatest(pg_catalog.now() - interval '1 day',"
+									   " pg_catalog.pg_postmaster_start_time())", &isnull);
 	SPI_finish();
 	ndb = Max(dbopt_registry_count(), 1);
 	needed = 1 + ndb + ndb * (int64) dbopt_max_concurrent_jobs;
@@ -338,7 +340,7 @@ report_worker_slots(DboptFindings *f)
 
 		if (skipped_for_slots > 0)
 			add_row(f, DBOPT_CRITICAL, "worker_slots", "dbopt",
-					psprintf("%lld job run(s) in the last day found no free background worker slot and were skipped.  %s",
+					psprintf("%lld job run(s) since the server started (in the last day) found no free background worker slot and were skipped.  %s",
 							 (long long) skipped_for_slots, arithmetic),
 					"Raise max_worker_processes (a restart), or lower dbopt.max_concurrent_jobs.", fix, value);
 		else if (needed > available)

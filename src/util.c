@@ -554,27 +554,33 @@ dbopt_require_column(Oid relid, const char *column, const char *detail, const ch
 	return att;
 }
 
+/* 22004 for a NULL argument; steering says it decides what is destroyed. */
+static void
+null_argument(FunctionCallInfo fcinfo, int argno, const char *name, bool steering)
+{
+	const char *func = get_func_name(fcinfo->flinfo->fn_oid);
+
+	if (!PG_ARGISNULL(argno))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("%s must not be null", name),
+			 steering ? errdetail("%s decides what %s() changes; a NULL is not taken for either answer.", name, func)
+			 : errdetail("%s() needs a value for %s.", func, name),
+			 steering ? errhint("Pass true or false, or leave the argument out to use its default.")
+			 : errhint("Pass a value, or leave the argument out to use its default.")));
+}
+
 void
 dbopt_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name),
-				 errdetail("%s() needs a value for %s.", get_func_name(fcinfo->flinfo->fn_oid), name),
-				 errhint("Pass a value, or leave the argument out to use its default.")));
+	null_argument(fcinfo, argno, name, false);
 }
 
 bool
 dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name),
-				 errdetail("%s decides what %s() changes; a NULL is not taken for either answer.",
-						   name, get_func_name(fcinfo->flinfo->fn_oid)),
-				 errhint("Pass true or false, or leave the argument out to use its default.")));
+	null_argument(fcinfo, argno, name, true);
 	return PG_GETARG_BOOL(argno);
 }
 

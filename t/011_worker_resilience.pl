@@ -88,9 +88,12 @@ like($node->safe_psql('d1', q{SELECT fix_sql FROM dbopt.status() WHERE check_nam
 like($node->safe_psql('d1', q{SELECT detail FROM dbopt.status() WHERE check_name = 'jobs_skipped'}),
 	qr/no free background worker slot/, 'and the skipped runs by reason');
 
-# More slots for the rest of the test.
-$node->append_conf('postgresql.conf', "max_worker_processes = 20\n");
+# The fix_sql, run as given, then the restart it asks for: the shortfall ends.
+my $fix = $node->safe_psql('d1', q{SELECT fix_sql FROM dbopt.status() WHERE check_name = 'worker_slots'});
+$node->safe_psql('postgres', $fix);
 $node->restart;
+ok($node->poll_query_until('d1', q{SELECT severity FROM dbopt.status() WHERE check_name = 'worker_slots'}, 'ok'),
+	'after its fix_sql and a restart, the slot budget is ok');
 
 # ---------- 2. databases without dbopt, and commands that need a database ----------
 $node->safe_psql('d1', 'TRUNCATE seen');
