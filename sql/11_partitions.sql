@@ -223,8 +223,8 @@ SELECT partition_name, flags FROM dbopt.analyze_partition_distribution('lonely')
 -- Owners only.
 CREATE ROLE regress_part_user;
 GRANT USAGE ON SCHEMA "part ""s"";", dbopt TO regress_part_user;
-GRANT EXECUTE ON FUNCTION dbopt.drop_old_partitions(regclass, text, text, boolean),
-    dbopt.manage_partitions(regclass, text, integer, text, text),
+GRANT EXECUTE ON FUNCTION dbopt.drop_old_partitions(regclass, text, text, boolean, boolean),
+    dbopt.manage_partitions(regclass, text, integer, text, text, boolean, boolean),
     dbopt.run_partition_maintenance(boolean) TO regress_part_user;
 SET ROLE regress_part_user;
 SELECT * FROM dbopt.drop_old_partitions('ints', '10', dry_run => true);
@@ -251,8 +251,8 @@ RESET ROLE;
 SELECT role_name, operation, object_name, action FROM dbopt.maintenance_log WHERE role_name = 'regress_part_user';
 SELECT dbopt.unmanage_partitions('own');
 DROP TABLE own;
-REVOKE ALL ON FUNCTION dbopt.drop_old_partitions(regclass, text, text, boolean),
-    dbopt.manage_partitions(regclass, text, integer, text, text),
+REVOKE ALL ON FUNCTION dbopt.drop_old_partitions(regclass, text, text, boolean, boolean),
+    dbopt.manage_partitions(regclass, text, integer, text, text, boolean, boolean),
     dbopt.run_partition_maintenance(boolean) FROM regress_part_user;
 REVOKE USAGE ON SCHEMA "part ""s"";", dbopt FROM regress_part_user;
 DROP ROLE regress_part_user;

@@ -22,6 +22,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -107,6 +108,8 @@ typedef struct Config
 	int			premake;
 	char	   *retention;
 	char	   *mode;
+	bool		backfill;		/* also fill gaps below the newest partition */
+	bool		force;			/* managed although another tool manages it too */
 } Config;
 
 /* One action on one partition, planned before anything is done. */
@@ -390,6 +393,96 @@ highest_key(const Tree *t, int64 *max)
 
 /* ---------- arguments ---------- */
 
+/* ---------- other partition managers ---------- */
+
+typedef struct ManagerUnit
+{
+	Oid			parent;
+	char	   *found;			/* the manager's name, or NULL */
+} ManagerUnit;
+
+static void
+manager_unit(void *arg)
+{
+	ManagerUnit *u = arg;
+	char	   *nsp = get_namespace_name(get_rel_namespace(u->parent));
+	char	   *rel = get_rel_name(u->parent);
+	Oid			ext;
+	bool		isnull;
+
+	SPI_connect();
+	ext = get_extension_oid("pg_partman", true);
+	if (OidIsValid(ext))
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		args[2];
+		char	   *sql = psprintf("SELECT count(*) FROM %s.part_config WHERE parent_table IN ($1, $2)",
+								   quote_identifier(get_namespace_name(dbopt_extension_schema("pg_partman"))));
+
+		/* pg_partman keeps "schema.table", as given to create_parent(). */
+		args[0] = CStringGetTextDatum(psprintf("%s.%s", nsp, rel));
+		args[1] = CStringGetTextDatum(dbopt_qualified_relname(u->parent));
+		if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read pg_partman's part_config");
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0)
+			u->found = "pg_partman";
+	}
+	ext = get_extension_oid("timescaledb", true);
+	if (u->found == NULL && OidIsValid(ext))
+	{
+		Oid			argtypes[2] = {NAMEOID, NAMEOID};
+		Datum		args[2];
+
+		args[0] = DirectFunctionCall1(namein, CStringGetDatum(nsp));
+		args[1] = DirectFunctionCall1(namein, CStringGetDatum(rel));
+		if (SPI_execute_with_args("SELECT count(*) FROM _timescaledb_catalog.hypertable"
+								  " WHERE schema_name = $1 AND table_name = $2",
+								  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read TimescaleDB's hypertable catalog");
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0)
+			u->found = "TimescaleDB";
+	}
+	SPI_finish();
+}
+
+/*
+ * The other tool that manages parent's partitions, or NULL.  Two managers
+ * of one table undo each other's work (names, premake, retention), so dbopt
+ * stays away unless told otherwise.  The catalogs are read as dbopt's
+ * owner, since a table's owner may not read them; if they cannot be read,
+ * the answer is "maybe", which also keeps dbopt away.
+ */
+static char *
+foreign_manager(Oid parent)
+{
+	ManagerUnit u = {parent, NULL};
+	DboptUnitError err;
+
+	if (!OidIsValid(get_extension_oid("pg_partman", true)) &&
+		!OidIsValid(get_extension_oid("timescaledb", true)))
+		return NULL;
+	if (!dbopt_run_unit(manager_unit, &u, dbopt_extension_owner(), 0, 0, &err))
+		return psprintf("another partition manager may manage it (%s)", dbopt_unit_error_text(&err));
+	return u.found ? psprintf("%s manages its partitions", u.found) : NULL;
+}
+
+/* For functions given one table: refuse a table another tool manages, unless forced. */
+static void
+check_foreign_manager(Oid parent, bool force, const char *func)
+{
+	char	   *who;
+
+	if (force || (who = foreign_manager(parent)) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s is managed by another tool", dbopt_qualified_relname(parent)),
+			 errdetail("%s() refuses because %s; two managers of one table undo each other's partitions.",
+					   func, who),
+			 errhint("Unmanage it there first (for pg_partman: DELETE its row from part_config), or pass force => true.")));
+}
+
+
 static void
 check_parent(Oid parent)
 {
@@ -438,6 +531,14 @@ parse_step(const KeyInfo *k, const char *argname, const char *text, bool whole_d
 		Interval   *iv = palloc(sizeof(Interval));
 		char	   *problem = NULL;
 
+		if (dbopt_is_bare_number(text))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s\" has no unit", argname, text),
+					 errdetail("The key \"%s\" is of type %s, so %s is an interval; PostgreSQL would read a bare number as seconds.",
+							   k->attname, format_type_be(k->typid), argname),
+					 errhint("Write the unit: '%s months', '%s days' or '%s hours'.",
+							 dbopt_trimmed(text), dbopt_trimmed(text), dbopt_trimmed(text))));
 		(void) dbopt_interval_in_safe(text, iv, &problem);
 		if (problem == NULL &&
 			(iv->month < 0 || iv->day < 0 || iv->time < 0 ||
@@ -686,7 +787,8 @@ load_configs(Oid only)
 
 	dbopt_elevate(&saved);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode"
+	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode,"
+							  " backfill, force"
 							  " FROM dbopt.partition_config"
 							  " WHERE $1 = 0 OR parent = $1::regclass ORDER BY parent::oid",
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -704,6 +806,8 @@ load_configs(Oid only)
 		c->premake = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 		c->retention = SPI_getvalue(tup, desc, 4);
 		c->mode = SPI_getvalue(tup, desc, 5);
+		c->backfill = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		c->force = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		result = lappend(result, c);
 		MemoryContextSwitchTo(old);
 	}
@@ -785,9 +889,12 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	char	   *mode;
 	Tree		t;
 	TupleDesc	desc;
-	Oid			argtypes[8] = {OIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NAMEOID, OIDOID, NAMEOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		backfill = dbopt_steering_bool(fcinfo, 5, "backfill");
+	bool		force = dbopt_steering_bool(fcinfo, 6, "force");
+	Oid			argtypes[10] = {OIDOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NAMEOID, OIDOID, NAMEOID,
+	BOOLOID, BOOLOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
@@ -816,6 +923,7 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 				 errdetail("premake is the number of partitions kept ready beyond the current one."),
 				 errhint("Most tables use 2 to 7.")));
 	check_mode("retention_mode", mode);
+	check_foreign_manager(parent, force, "manage_partitions");
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "manage_partitions must return a composite type");
@@ -829,20 +937,25 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	values[5] = DirectFunctionCall1(namein, CStringGetDatum(t.key.attname));
 	values[6] = ObjectIdGetDatum(t.key.typid);
 	values[7] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[8] = BoolGetDatum(backfill);
+	values[9] = BoolGetDatum(force);
 
 	result = dbopt_register("INSERT INTO dbopt.partition_config AS c"
-							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type, registered_by)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type, registered_by,"
+							  " backfill, force)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 							  " ON CONFLICT (parent) DO UPDATE SET partition_interval = excluded.partition_interval,"
 							  " premake = excluded.premake, retention = excluded.retention,"
 							  " retention_mode = excluded.retention_mode, key_column = excluded.key_column,"
-							  " key_type = excluded.key_type, registered_by = excluded.registered_by"
+							  " key_type = excluded.key_type, registered_by = excluded.registered_by,"
+							  " backfill = excluded.backfill, force = excluded.force"
 							  " RETURNING c.*",
-							8, argtypes, values, nulls, NULL);
+							10, argtypes, values, nulls, NULL);
 
 	dbopt_log_action("manage_partitions", dbopt_qualified_relname(parent), "registered", -1, -1,
-					 psprintf("interval %s, premake %d, retention %s (%s)", interval, premake,
-							  retention ? retention : "none", mode));
+					 psprintf("interval %s, premake %d, retention %s (%s)%s%s", interval, premake,
+							  retention ? retention : "none", mode,
+							  backfill ? ", backfill" : "", force ? ", forced beside another manager" : ""));
 	PG_RETURN_DATUM(heap_copy_tuple_as_datum(result, desc));
 }
 
@@ -908,8 +1021,8 @@ plan_retention(Tree *t, const Bound *cutoff, PartAction action, List *ops)
 		Part	   *p = &t->parts[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (!p->is_range)
-			continue;
+		if (!p->is_range || !OidIsValid(p->relid))
+			continue;			/* planned partitions are never removed */
 		if (bound_cmp(&t->key, &p->hi, cutoff) <= 0)
 		{
 			PartOp	   *op = new_op(action, t, p);
@@ -1213,6 +1326,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 	check_parent(parent);
 	check_owner(parent, "drop_old_partitions");
 	check_mode("mode", mode);
+	check_foreign_manager(parent, dbopt_steering_bool(fcinfo, 4, "force"), "drop_old_partitions");
 	nest = dbopt_push_lock_timeout();
 	load_tree(parent, &t);
 	require_supported_key(&t.key);
@@ -1400,6 +1514,8 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		nest = dbopt_push_lock_timeout();
+		if (problem == NULL && !c->force)
+			problem = foreign_manager(c->parent);
 		if (problem == NULL)
 			problem = load_tree_isolated(c->parent, &t);
 		if (problem == NULL && !t.key.is_time)
@@ -1429,42 +1545,139 @@ dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 
 /* ---------- future partitions ---------- */
 
-/* <parent>_pYYYYMMDD (time) or <parent>_p<lower> (integer), unused in the schema. */
-static char *
-new_partition_name(const KeyInfo *k, const Step *step, Oid nsp, const char *parent_name,
-				   const Bound *lo, List *taken)
+/* How existing partitions are named: prefix, the lower bound formatted, tail. */
+typedef struct NamePattern
 {
+	const char *fmt;			/* to_char() format; "" for an integer key; NULL: none */
+	char	   *prefix;
+	char	   *tail;
+} NamePattern;
+
+/* Formats tried against existing names, those with longer output first. */
+static const char *const name_formats[] = {
+	"YYYYMMDD_HH24MISS", "YYYY_MM_DD_HH24MISS", "YYYYMMDD_HH24MI", "YYYY_MM_DD_HH24MI",
+	"YYYYMMDDHH24", "YYYY_MM_DD", "YYYYMMDD", "IYYY\"w\"IW", "YYYY_MM", "YYYYMM",
+	"YYYY\"q\"Q", "YYYY", NULL
+};
+
+static char *
+format_bound(const KeyInfo *k, const char *fmt, Datum v)
+{
+	Datum		f;
+
+	if (!k->is_time)
+		return psprintf("%lld", (long long) int_value(k, v));
+	f = CStringGetTextDatum(fmt);
+	if (k->typid == TIMESTAMPTZOID)
+		return TextDatumGetCString(DirectFunctionCall2(timestamptz_to_char, v, f));
+	if (k->typid == TIMESTAMPOID)
+		return TextDatumGetCString(DirectFunctionCall2(timestamp_to_char, v, f));
+	return TextDatumGetCString(DirectFunctionCall2(timestamp_to_char,
+												   DirectFunctionCall1(date_timestamp, v), f));
+}
+
+/* Does name read prefix + formatted + tail, with the same prefix and tail as *pat? */
+static bool
+name_fits(const char *name, const char *formatted, NamePattern *pat, bool first)
+{
+	const char *at = NULL;
+	const char *c;
+
+	/* The last occurrence: parent names may contain digits too. */
+	for (c = strstr(name, formatted); c; c = strstr(c + 1, formatted))
+		at = c;
+	if (at == NULL)
+		return false;
+	if (first)
+	{
+		pat->prefix = pnstrdup(name, at - name);
+		pat->tail = pstrdup(at + strlen(formatted));
+		return true;
+	}
+	return strlen(pat->prefix) == (size_t) (at - name) &&
+		strncmp(name, pat->prefix, at - name) == 0 &&
+		strcmp(at + strlen(formatted), pat->tail) == 0;
+}
+
+/*
+ * The naming pattern the newest partitions (up to three) share, so that
+ * new partitions sit beside them as one set (pg_partman's "_p2024_01",
+ * "_p20240101"; a hand-made "_202401").  pat->fmt is NULL when they share
+ * none.
+ */
+static void
+infer_name_pattern(const Tree *t, NamePattern *pat)
+{
+	int			sample[3];
+	int			nsample = 0;
+	int			i;
+	int			f;
+
+	memset(pat, 0, sizeof(*pat));
+	for (i = t->nparts - 1; i >= 0 && nsample < 3; i--)
+		if (t->parts[i].is_range && t->parts[i].lo.kind == 0 && OidIsValid(t->parts[i].relid))
+			sample[nsample++] = i;
+	if (nsample == 0)
+		return;
+	for (f = 0; t->key.is_time ? name_formats[f] != NULL : f == 0; f++)
+	{
+		const char *fmt = t->key.is_time ? name_formats[f] : "";
+		bool		fits = true;
+
+		for (i = 0; i < nsample && fits; i++)
+		{
+			Part	   *p = &t->parts[sample[i]];
+
+			fits = name_fits(get_rel_name(p->relid), format_bound(&t->key, fmt, p->lo.value), pat, i == 0);
+		}
+		if (fits)
+		{
+			pat->fmt = fmt;
+			return;
+		}
+	}
+}
+
+/*
+ * A name unused in the schema: the existing partitions' pattern when they
+ * share one, else <parent>_pYYYYMMDD (time) or <parent>_p<lower> (integer);
+ * _2, _3, ... is added on a clash.
+ */
+static char *
+new_partition_name(const KeyInfo *k, const Step *step, const NamePattern *pat, Oid nsp,
+				   const char *parent_name, const Bound *lo, List *taken)
+{
+	char	   *base_prefix;
 	char	   *suffix;
 	char	   *name;
 	int			n;
 
-	if (k->is_time)
+	if (pat->fmt != NULL)
 	{
-		const char *fmt = step->iv->month == 0 && step->iv->day == 0 ? "YYYYMMDD_HH24MI" : "YYYYMMDD";
-		Datum		f = CStringGetTextDatum(fmt);
-		Datum		txt;
-
-		if (k->typid == TIMESTAMPTZOID)
-			txt = DirectFunctionCall2(timestamptz_to_char, lo->value, f);
-		else if (k->typid == TIMESTAMPOID)
-			txt = DirectFunctionCall2(timestamp_to_char, lo->value, f);
-		else
-			txt = DirectFunctionCall2(timestamp_to_char,
-									  DirectFunctionCall1(date_timestamp, lo->value), f);
-		suffix = psprintf("_p%s", TextDatumGetCString(txt));
+		base_prefix = pat->prefix;
+		suffix = psprintf("%s%s", format_bound(k, pat->fmt, lo->value), pat->tail);
+		if (strlen(base_prefix) + strlen(suffix) + 4 > NAMEDATALEN - 1)
+			pat = NULL;			/* too long for a name: the default scheme */
 	}
-	else
-		suffix = psprintf("_p%lld", (long long) int_value(k, lo->value));
+	if (pat == NULL || pat->fmt == NULL)
+	{
+		base_prefix = (char *) parent_name;
+		if (k->is_time)
+			suffix = psprintf("_p%s", format_bound(k, step->iv->month == 0 && step->iv->day == 0 ?
+												   "YYYYMMDD_HH24MI" : "YYYYMMDD", lo->value));
+		else
+			suffix = psprintf("_p%s", format_bound(k, "", lo->value));
+	}
 
 	for (n = 1;; n++)
 	{
 		char	   *s = n == 1 ? suffix : psprintf("%s_%d", suffix, n);
 		int			room = NAMEDATALEN - 1 - strlen(s);
-		int			keep = pg_mbcliplen(parent_name, strlen(parent_name), room);
+		int			keep = pg_mbcliplen(base_prefix, strlen(base_prefix), room);
 		ListCell   *lc;
 		bool		used = false;
 
-		name = psprintf("%.*s%s", keep, parent_name, s);
+		name = psprintf("%.*s%s", keep, base_prefix, s);
 		foreach(lc, taken)
 			used = used || strcmp(lfirst(lc), name) == 0;
 		if (!used && !OidIsValid(get_relname_relid(name, nsp)))
@@ -1578,14 +1791,20 @@ default_rows_in_range(const PartOp *op, const Part *def, int64 *n)
 
 /*
  * Plan the partitions that make the table cover up to premake steps past
- * now (time keys) or past the highest key (integer keys).  Walking forward
- * from the partition holding that point, or from the newest partition
- * below it, every uncovered stretch is filled: with whole steps, or with
- * the exact remainder up to the next existing partition, so nothing
- * overlaps.
+ * now (time keys) or past the highest key (integer keys).
+ *
+ * Where it starts: by default at the partition holding that point, or the
+ * newest partition below it, as pg_partman does, so stretches below the
+ * newest partition stay as they are; with backfill, at the oldest
+ * partition, so every gap between existing partitions is filled too.  No
+ * partition is planned whose whole range lies below floor (the retention
+ * cutoff), which the same run's retention would drop at once.  Every
+ * uncovered stretch is filled with whole steps, or with the exact remainder
+ * up to the next existing partition, so nothing overlaps.
  */
 static List *
-plan_future(Tree *t, const Step *step, int premake, char **problem)
+plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *floor,
+			char **problem)
 {
 	KeyInfo    *k = &t->key;
 	Bound		cur = {0, 0};
@@ -1596,6 +1815,7 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 	int			i;
 	char	   *parent_name = get_rel_name(k->parent);
 	Oid			nsp = get_rel_namespace(k->parent);
+	NamePattern pattern;
 
 	/* Registered before the limit, or the limit was lowered since. */
 	*problem = min_interval_problem(step);
@@ -1630,10 +1850,13 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 		target.kind = 1;		/* premake reaches past the type's range */
 	}
 
-	/* Where to start: the partition holding cur, else the newest one below it. */
 	pos.kind = 0;
 	pos.value = (Datum) 0;
+	if (backfill && t->nparts > 0 && t->parts[0].is_range)
+		pos = t->parts[0].lo.kind == 0 ? t->parts[0].lo : t->parts[0].hi;
+	else
 	{
+		/* The partition holding cur, else the newest one below it. */
 		int			below = -1;
 		bool		found = false;
 
@@ -1660,6 +1883,7 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 				pos.value = key_anchor(k, cur.value, step);
 		}
 	}
+	infer_name_pattern(t, &pattern);
 
 	i = 0;
 	while (pos.kind == 0 && bound_cmp(k, &pos, &target) <= 0)
@@ -1684,6 +1908,11 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 		}
 		if (i < t->nparts && bound_cmp(k, &t->parts[i].lo, &next) < 0)
 			next = t->parts[i].lo;	/* fill the gap exactly */
+		if (floor != NULL && bound_cmp(k, &next, floor) <= 0)
+		{
+			pos = next;			/* retention would drop it: never created */
+			continue;
+		}
 
 		op = palloc0(sizeof(PartOp));
 		op->action = PA_CREATE;
@@ -1693,7 +1922,7 @@ plan_future(Tree *t, const Step *step, int premake, char **problem)
 		op->hi = next;
 		op->lo_text = bound_text(k, &pos);
 		op->hi_text = bound_text(k, &next);
-		op->relname = new_partition_name(k, step, nsp, parent_name, &pos, taken);
+		op->relname = new_partition_name(k, step, &pattern, nsp, parent_name, &pos, taken);
 		taken = lappend(taken, op->relname);
 		op->name = psprintf("%s.%s", quote_identifier(get_namespace_name(nsp)),
 							quote_identifier(op->relname));
@@ -1790,6 +2019,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 		else if (dry_run)
 		{
 			action = "would create";
+			op->done = true;
 			if (in_default > 0)
 			{
 				op->detail = psprintf("range [%s, %s); would move %lld row(s) from the default partition",
@@ -1809,6 +2039,7 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 			if (dbopt_run_unit(create_unit, &u, dbopt_unit_owner(op->parent), 0, 0, &err))
 			{
 				action = "created";
+				op->done = true;
 				moved = u.moved;
 				if (u.moved > 0)
 					op->detail = psprintf("%lld row(s) moved from the default partition", (long long) u.moved);
@@ -1824,6 +2055,97 @@ run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 		if (rsinfo)
 			put_create_row(rsinfo, op, action, moved);
 	}
+}
+
+/* ---------- one plan for dry and real runs ---------- */
+
+/* What one maintenance call plans for one registered table. */
+typedef struct MaintPlan
+{
+	List	   *creates;		/* PA_CREATE ops, oldest first */
+	bool		has_cutoff;
+	Bound		cutoff;
+	PartAction	remove_action;
+	char	   *problem;		/* the table cannot be planned: why */
+	char	   *note;			/* planned, with a remark */
+} MaintPlan;
+
+/* t with the planned partitions added, sorted, as the retention step will find it. */
+static Tree *
+tree_with_planned(const Tree *t, List *creates)
+{
+	Tree	   *v = palloc(sizeof(Tree));
+	ListCell   *lc;
+
+	*v = *t;
+	v->parts = palloc0(sizeof(Part) * (t->nparts + list_length(creates) + 1));
+	memcpy(v->parts, t->parts, sizeof(Part) * t->nparts);
+	foreach(lc, creates)
+	{
+		PartOp	   *op = lfirst(lc);
+		Part	   *p = &v->parts[v->nparts++];
+
+		p->relid = InvalidOid;
+		p->relkind = RELKIND_RELATION;
+		p->is_range = true;
+		p->lo = op->lo;
+		p->hi = op->hi;
+	}
+	qsort_arg(v->parts, v->nparts, sizeof(Part), part_cmp, &v->key);
+	return v;
+}
+
+/*
+ * The plan of one registered table, made once and used by the dry run and
+ * the real run alike: the partitions to create (never below the retention
+ * cutoff), then the retention step over the table as it will be after
+ * them.  Only carrying it out differs between the two.
+ */
+static void
+plan_maintenance(const Config *c, Tree *t, MaintPlan *mp)
+{
+	Step		step;
+
+	memset(mp, 0, sizeof(*mp));
+	mp->remove_action = strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH;
+	/* Registered before units were required: report, do not guess. */
+	if (t->key.is_time &&
+		(dbopt_is_bare_number(c->interval) || (c->retention && dbopt_is_bare_number(c->retention))))
+	{
+		mp->problem = psprintf("partition_interval '%s' or retention '%s' has no unit; register it again with dbopt.manage_partitions()",
+							   c->interval, c->retention ? c->retention : "");
+		return;
+	}
+	step = parse_step(&t->key, "partition_interval", c->interval, t->key.typid == DATEOID);
+	if (c->retention)
+	{
+		Step		keep = parse_step(&t->key, "retention", c->retention, false);
+
+		mp->has_cutoff = retention_cutoff(t, &keep, &mp->cutoff);
+	}
+	mp->creates = plan_future(t, &step, c->premake, c->backfill,
+							  mp->has_cutoff ? &mp->cutoff : NULL, &mp->note);
+}
+
+/*
+ * The retention step of a plan, over the table as the create step left it
+ * (or, in a dry run, would leave it): its partitions plus the planned ones
+ * that were (or would be) created.  A partition that a default row blocks
+ * is missing in both runs alike; one that a lock kept from being created
+ * is missing only in the real run.
+ */
+static List *
+plan_removes(const MaintPlan *mp, const Tree *t)
+{
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	if (!mp->has_cutoff)
+		return NIL;
+	foreach(lc, mp->creates)
+		if (((PartOp *) lfirst(lc))->done)
+			done = lappend(done, lfirst(lc));
+	return plan_retention(tree_with_planned(t, done), &mp->cutoff, mp->remove_action, NIL);
 }
 
 /* Registered parents to work on: one (which must be registered) or all. */
@@ -1874,13 +2196,21 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 		Config	   *c = lfirst(lc);
 		char	   *problem = registered_parent_problem(c->parent);
 		Tree		t;
+		MaintPlan	mp;
 		int			nest = dbopt_push_lock_timeout();
 
 		CHECK_FOR_INTERRUPTS();
+		if (problem == NULL && !c->force)
+			problem = foreign_manager(c->parent);
 		if (problem == NULL)
 			problem = load_tree_isolated(c->parent, &t);
 		if (problem == NULL && !t.key.supported)
 			problem = t.key.unsupported;
+		if (problem == NULL)
+		{
+			plan_maintenance(c, &t, &mp);
+			problem = mp.problem;
+		}
 		if (problem != NULL)
 		{
 			if (OidIsValid(only))
@@ -1896,14 +2226,11 @@ dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			Step		step = parse_step(&t.key, "partition_interval", c->interval, t.key.typid == DATEOID);
-			List	   *ops = plan_future(&t, &step, c->premake, &problem);
-
-			run_create_ops(&t, ops, move_default_rows, dry_run, rsinfo, counts);
-			if (problem)
+			run_create_ops(&t, mp.creates, move_default_rows, dry_run, rsinfo, counts);
+			if (mp.note)
 				ereport(WARNING,
 						(errmsg("create_future_partitions: %s", dbopt_qualified_relname(c->parent)),
-						 errdetail("%s.", problem)));
+						 errdetail("%s.", mp.note)));
 		}
 		AtEOXact_GUC(true, nest);
 		MemoryContextReset(itemcxt);
@@ -1948,45 +2275,45 @@ dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 		bool		nulls[7] = {0};
 		const char *status;
 		StringInfoData detail;
+		MaintPlan	mp;
+		bool		foreign = false;
 
 		CHECK_FOR_INTERRUPTS();
 		initStringInfo(&detail);
+
+		if (problem == NULL && !c->force)
+			foreign = (problem = foreign_manager(c->parent)) != NULL;
 		if (problem == NULL)
 			problem = load_tree_isolated(c->parent, &t);
 		if (problem == NULL && !t.key.supported)
 			problem = t.key.unsupported;
 		if (problem == NULL)
 		{
-			Step		step = parse_step(&t.key, "partition_interval", c->interval, t.key.typid == DATEOID);
-			char	   *plan_problem;
-			List	   *ops = plan_future(&t, &step, c->premake, &plan_problem);
+			plan_maintenance(c, &t, &mp);
+			problem = mp.problem;
+		}
+		if (problem == NULL)
+		{
+			List	   *removes;
 
-			run_create_ops(&t, ops, false, dry_run, NULL, cc);
-			if (plan_problem)
-				appendStringInfo(&detail, "%s; ", plan_problem);
+			run_create_ops(&t, mp.creates, false, dry_run, NULL, cc);
+			if (mp.note)
+				appendStringInfo(&detail, "%s; ", mp.note);
 			if (cc->first_problem)
 				appendStringInfo(&detail, "%s; ", cc->first_problem);
-			if (c->retention)
-			{
-				Step		keep = parse_step(&t.key, "retention", c->retention, false);
-				Bound		cutoff;
-				Tree		fresh;
-
-				/* Bounds again: partitions were just added. */
-				problem = load_tree_isolated(c->parent, &fresh);
-				if (problem == NULL && retention_cutoff(&fresh, &keep, &cutoff))
-					run_retention_ops(plan_retention(&fresh, &cutoff,
-													 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
-									  dry_run, NULL, rc, NULL, NULL, NULL);
-				if (rc->first_problem)
-					appendStringInfo(&detail, "%s; ", rc->first_problem);
-			}
+			removes = plan_removes(&mp, &t);
+			if (removes != NIL)
+				run_retention_ops(removes, dry_run, NULL, rc, NULL, NULL, NULL);
+			if (rc->first_problem)
+				appendStringInfo(&detail, "%s; ", rc->first_problem);
+			if (dry_run && (mp.creates != NIL || rc->done > 0))
+				appendStringInfoString(&detail, "the real run takes each lock under dbopt.lock_timeout and skips what it cannot lock; ");
 		}
 		if (problem != NULL)
 		{
 			/* Another role's table is not ours to touch: skipped, not failed. */
-			status = get_rel_relkind(c->parent) != '\0' &&
-				!dbopt_relation_ownercheck(c->parent, GetUserId()) ? "skipped" : "error";
+			status = foreign || (get_rel_relkind(c->parent) != '\0' &&
+								 !dbopt_relation_ownercheck(c->parent, GetUserId())) ? "skipped" : "error";
 			appendStringInfoString(&detail, problem);
 		}
 		else if (dry_run)

@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include <sys/stat.h>
 
 #include "access/genam.h"
@@ -634,4 +636,62 @@ dbopt_interval_in_safe(const char *text, Interval *out, char **problem)
 	PG_END_TRY();
 	return ok;
 #endif
+}
+
+char *
+dbopt_trimmed(const char *text)
+{
+	const char *end;
+
+	while (isspace((unsigned char) *text))
+		text++;
+	end = text + strlen(text);
+	while (end > text && isspace((unsigned char) end[-1]))
+		end--;
+	return pnstrdup(text, end - text);
+}
+
+bool
+dbopt_is_bare_number(const char *text)
+{
+	const char *c = text;
+	bool		digits = false;
+
+	while (isspace((unsigned char) *c))
+		c++;
+	if (*c == '+' || *c == '-')
+		c++;
+	for (; *c; c++)
+	{
+		if (isdigit((unsigned char) *c))
+			digits = true;
+		else if (*c != '.')
+			break;
+	}
+	while (isspace((unsigned char) *c))
+		c++;
+	return digits && *c == '\0';
+}
+
+Interval *
+dbopt_interval_arg(const char *argname, const char *text)
+{
+	Interval   *iv = palloc(sizeof(Interval));
+	char	   *problem = NULL;
+
+	if (dbopt_is_bare_number(text))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" has no unit", argname, text),
+				 errdetail("PostgreSQL reads a bare number as seconds, which is rarely what a retention or age means, so %s needs its unit.",
+						   argname),
+				 errhint("Write the unit: '%s days', '%s months' or '%s hours'.",
+						 dbopt_trimmed(text), dbopt_trimmed(text), dbopt_trimmed(text))));
+	if (!dbopt_interval_in_safe(text, iv, &problem))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s \"%s\"", argname, text),
+				 errdetail("%s must be an interval: %s.", argname, problem),
+				 errhint("Use a literal such as '90 days', '6 months' or '24 hours'.")));
+	return iv;
 }

@@ -16,13 +16,13 @@ SELECT is(pg_temp.row_columns('dbopt.partition_action'),
 SELECT is(pg_temp.row_columns('dbopt.partition_distribution'),
           'parent regclass, partition_name text, range_from text, range_to text, is_default boolean, row_estimate bigint, bytes bigint, share_pct numeric, flags text[]',
           'analyze_partition_distribution returns the documented columns');
-SELECT function_returns('dbopt', 'drop_old_partitions', ARRAY['regclass', 'text', 'text', 'boolean'],
+SELECT function_returns('dbopt', 'drop_old_partitions', ARRAY['regclass', 'text', 'text', 'boolean', 'boolean'],
                         'setof dbopt.partition_action');
 SELECT function_returns('dbopt', 'drop_old_partitions', ARRAY['integer', 'boolean'],
                         'setof dbopt.partition_action');
 SELECT ok(has_function_privilege('pg_monitor', 'dbopt.analyze_partition_distribution(regclass, boolean)', 'EXECUTE'),
           'pg_monitor may read the distribution report');
-SELECT ok(NOT has_function_privilege('pg_monitor', 'dbopt.drop_old_partitions(regclass, text, text, boolean)', 'EXECUTE')
+SELECT ok(NOT has_function_privilege('pg_monitor', 'dbopt.drop_old_partitions(regclass, text, text, boolean, boolean)', 'EXECUTE')
           AND NOT has_function_privilege('pg_monitor', 'dbopt.run_partition_maintenance(boolean)', 'EXECUTE'),
           'pg_monitor may not drop partitions');
 SELECT ok((SELECT extconfig @> ARRAY['dbopt.partition_config'::regclass::oid]

@@ -142,4 +142,17 @@ extern bool dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *
  */
 extern bool dbopt_interval_in_safe(const char *text, Interval *out, char **problem);
 
+/*
+ * An interval argument given as text, with its unit required: a bare
+ * number ('24', '90') is an error (22023) naming argname, because
+ * PostgreSQL would read it as seconds.  Other bad input is an error too.
+ */
+extern Interval *dbopt_interval_arg(const char *argname, const char *text);
+
+/* text without leading and trailing white space, palloc'd. */
+extern char *dbopt_trimmed(const char *text);
+
+/* True if text is only a number (sign, digits, a decimal point, blanks). */
+extern bool dbopt_is_bare_number(const char *text);
+
 #endif							/* DBOPT_UTIL_H */
