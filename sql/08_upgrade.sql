@@ -26,5 +26,47 @@ SELECT count(*) AS differences FROM (
    EXCEPT SELECT p.oid::regprocedure::text, pg_get_function_result(p.oid),
                  obj_description(p.oid, 'pg_proc'), p.proacl::text
             FROM pg_proc p WHERE p.pronamespace = 'dbopt'::regnamespace)) d;
+-- Every historic version: status() and the read-only reports (granted to
+-- pg_monitor, callable without arguments) run against the old objects; an
+-- old install gets the extension_version warning, never an error.
+DROP EXTENSION dbopt;
+SET client_min_messages = warning;
+CREATE TEMP TABLE old_versions (version text, status_rows bigint, version_check text,
+                                reports int, failed text);
+DO $$
+DECLARE
+    v text;
+    f regprocedure;
+    n int;
+    failed text;
+    cnt bigint;
+BEGIN
+    FOREACH v IN ARRAY ARRAY['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'] LOOP
+        EXECUTE format('CREATE EXTENSION dbopt VERSION %L CASCADE', v);
+        n := 0;
+        failed := '';
+        FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                  WHERE p.pronamespace = 'dbopt'::regnamespace AND p.proretset
+                    AND p.pronargs = p.pronargdefaults
+                    AND has_function_privilege('pg_monitor', p.oid, 'EXECUTE')
+                  ORDER BY 1 LOOP
+            BEGIN
+                EXECUTE format('SELECT count(*) FROM %s.%I()',
+                               'dbopt', (SELECT proname FROM pg_proc WHERE oid = f)) INTO cnt;
+                n := n + 1;
+            EXCEPTION WHEN OTHERS THEN
+                failed := failed || f::text || ': ' || SQLERRM || '; ';
+            END;
+        END LOOP;
+        INSERT INTO old_versions
+        SELECT v, (SELECT count(*) FROM dbopt.status()),
+               (SELECT severity || ' ' || value FROM dbopt.status() WHERE check_name = 'extension_version'),
+               n, failed;
+        DROP EXTENSION dbopt;
+    END LOOP;
+END $$;
+RESET client_min_messages;
+SELECT version, status_rows > 0 AS status_runs, version_check, reports > 0 AS reports_run, failed
+  FROM old_versions ORDER BY string_to_array(version, '.')::int[];
 \c dbopt_regress
 DROP DATABASE dbopt_upgrade;

@@ -106,6 +106,17 @@ SELECT regexp_replace(fix_sql, '_\d+', '_N', 'g') AS enable_triggers,
   FROM dbopt.check_data_integrity('dc') WHERE check_name = 'disabled_constraint_trigger';
 SELECT detail FROM dbopt.check_data_integrity('"ch""ild"') WHERE check_name = 'fk_orphan_rows';
 SELECT detail FROM dbopt.check_data_integrity('s80') WHERE check_name = 'sequence_exhaustion';
+-- Duplicated keys: no fix (a rebuild would fail and leave a _ccnew), but
+-- the query that lists them.
+SELECT fix_sql, remediation FROM dbopt.check_data_integrity('dups') WHERE check_name = 'invalid_unique_index';
+-- A foreign key copies the sequence's values: its column is widened in the
+-- same script; a view on it blocks ALTER COLUMN TYPE, so no fix, named.
+CREATE TABLE s93_ref (s93_id int REFERENCES s93);
+SELECT fix_sql FROM dbopt.check_data_integrity('s93') WHERE check_name = 'sequence_exhaustion';
+CREATE VIEW s93_view AS SELECT s93_id FROM s93_ref;
+SELECT fix_sql, remediation FROM dbopt.check_data_integrity('s93') WHERE check_name = 'sequence_exhaustion';
+DROP VIEW s93_view;
+DROP TABLE s93_ref;
 -- The orphan fix deletes exactly the orphans.
 BEGIN;
 DO $$ BEGIN EXECUTE (SELECT fix_sql FROM dbopt.check_data_integrity('fk2')
@@ -156,7 +167,26 @@ SET ROLE regress_integ_monitor;
 SELECT severity, check_name, object_name, detail FROM dbopt.check_data_integrity('amounts');
 SELECT severity, check_name, object_name, detail FROM dbopt.check_data_integrity('"ch""ild"')
  ORDER BY check_name;
+-- Without SELECT, a pg_monitor member still gets the critical findings:
+-- the sequence at 93% and the duplicated keys (counts, never sample rows).
+SELECT severity, check_name, object_name, violating_rows, sample
+  FROM dbopt.check_data_integrity()
+ WHERE object_name LIKE '"integ ""s"";".%' AND severity = 'critical'
+ ORDER BY check_name, object_name;
 RESET ROLE;
+-- A role with neither: one info row per check it had to skip.
+CREATE ROLE regress_integ_plain;
+GRANT USAGE ON SCHEMA "integ ""s"";" TO regress_integ_plain;
+GRANT EXECUTE ON FUNCTION dbopt.check_data_integrity(regclass, boolean, integer, boolean) TO regress_integ_plain;
+GRANT SELECT ON dbopt.suppressions TO regress_integ_plain;
+SET ROLE regress_integ_plain;
+SELECT severity, check_name, object_name, detail, remediation FROM dbopt.check_data_integrity('"ch""ild"')
+ ORDER BY check_name, object_name;
+RESET ROLE;
+REVOKE ALL ON FUNCTION dbopt.check_data_integrity(regclass, boolean, integer, boolean) FROM regress_integ_plain;
+REVOKE ALL ON dbopt.suppressions FROM regress_integ_plain;
+REVOKE ALL ON SCHEMA "integ ""s"";" FROM regress_integ_plain;
+DROP ROLE regress_integ_plain;
 
 -- dbopt.check_timeout stops one slow scan; the other checks still run.
 CREATE FUNCTION slow_positive(n int) RETURNS boolean LANGUAGE sql

@@ -53,6 +53,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
+#include "dbopt/integrity.h"
 #include "dbopt/util.h"
 
 /* Indexes smaller than this are never called bloated: the estimate is noise there. */
@@ -109,6 +110,7 @@ typedef struct IdxEntry
 	bool		code[NUM_CODES];
 	const char *note[NUM_CODES];	/* suppression note when shown anyway */
 	const char *twin;			/* kept duplicate or covering index (qualname) */
+	int64		dup_keys;		/* invalid unique: duplicated keys, -1 unknown */
 } IdxEntry;
 
 /* ---------- small helpers ---------- */
@@ -791,20 +793,6 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 
 /* ---------- analyze_index_usage ---------- */
 
-static bool
-is_reindex_leftover(const char *name)
-{
-	const char *p = strstr(name, "_ccnew");
-
-	if (p == NULL)
-		p = strstr(name, "_ccold");
-	if (p == NULL)
-		return false;
-	p += 6;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return *p == '\0';
-}
 
 static void
 classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
@@ -929,7 +917,7 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 	}
 	if (e->code[CODE_INVALID])
 	{
-		if (is_reindex_leftover(e->indexname))
+		if (dbopt_is_reindex_leftover(e->indexname))
 		{
 			SENTENCE("Invalid leftover of an interrupted REINDEX CONCURRENTLY; drop it.");
 			drop = true;
@@ -937,6 +925,15 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 		else if (partitioned)
 			SENTENCE("Invalid: some partitions lack an attached index; create them and ALTER INDEX %s ATTACH PARTITION each one.",
 					 e->qualname);
+		else if (e->is_unique && e->dup_keys != 0)
+		{
+			/* A rebuild would fail on the duplicates and leave a _ccnew behind. */
+			if (e->dup_keys > 0)
+				SENTENCE("Invalid, and %lld key(s) are duplicated, so a rebuild would fail: resolve the duplicates first (dbopt.check_data_integrity() lists them), then REINDEX INDEX CONCURRENTLY %s.",
+						 (long long) e->dup_keys, e->qualname);
+			else
+				SENTENCE("Invalid; whether its keys are duplicated could not be checked, and a rebuild fails if they are: see dbopt.check_data_integrity() first.");
+		}
 		else
 		{
 			SENTENCE("Invalid (an interrupted CREATE INDEX CONCURRENTLY?): the planner ignores it but writes still maintain it; rebuild it.");
@@ -1056,6 +1053,11 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	classify(arr, n, old_enough, fks, nfks);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
+	/* Before any row is emitted: the count runs in a subtransaction. */
+	for (int i = 0; i < n; i++)
+		if (arr[i].code[CODE_INVALID] && arr[i].is_unique &&
+			arr[i].relkind == RELKIND_INDEX && !dbopt_is_reindex_leftover(arr[i].indexname))
+			arr[i].dup_keys = dbopt_unique_duplicate_keys(arr[i].indexrelid);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt index row",
 								   ALLOCSET_DEFAULT_SIZES);

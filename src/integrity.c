@@ -26,7 +26,9 @@
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
@@ -36,7 +38,9 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_sequence.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -61,6 +65,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
+#include "dbopt/integrity.h"
 #include "dbopt/isolate.h"
 #include "dbopt/util.h"
 
@@ -81,7 +86,30 @@ typedef struct IntegrityRun
 	Oid			amcheck_nsp;	/* InvalidOid: amcheck not installed */
 	bool		amcheck_heap;	/* verify_heapam() available */
 	List	   *pending;
+	List	   *skipped;		/* Skipped per check, for the caller's rights */
+	MemoryContext runcxt;		/* lives for the whole call */
 } IntegrityRun;
+
+/* Objects one check passed over because the caller may not read them. */
+typedef struct Skipped
+{
+	const char *check;
+	int			n;
+	char	   *first;
+} Skipped;
+
+/*
+ * How far the caller may look into a relation's rows.  A member of
+ * pg_stat_scan_tables (pg_monitor) may run scans that yield aggregate
+ * figures, as pgstattuple does: the scan then runs as the owner and only
+ * counts come back, never sample rows.
+ */
+typedef enum ReadAccess
+{
+	READ_NONE,
+	READ_COUNTS,
+	READ_FULL
+} ReadAccess;
 
 /* One constraint of a table, as the scans need it. */
 typedef struct ConInfo
@@ -293,18 +321,81 @@ run_scan(const char *sql, Oid owner_of, int sample_limit, bool ri_memory, int64 
 	return true;
 }
 
-/* Can the caller read relid?  If not, a check_failed row says so. */
+/* Count one object a check passed over for want of rights; see flush_skipped(). */
+static void
+note_skipped(IntegrityRun *run, const char *check, const char *object)
+{
+	ListCell   *lc;
+	Skipped    *s;
+	MemoryContext old = MemoryContextSwitchTo(run->runcxt);
+
+	foreach(lc, run->skipped)
+	{
+		s = lfirst(lc);
+		if (strcmp(s->check, check) == 0)
+		{
+			s->n++;
+			MemoryContextSwitchTo(old);
+			return;
+		}
+	}
+	s = palloc0(sizeof(Skipped));
+	s->check = pstrdup(check);
+	s->n = 1;
+	s->first = pstrdup(object ? object : "");
+	run->skipped = lappend(run->skipped, s);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * One info row per check for the objects the caller may not read: these
+ * are not failures of the check, and one row per object would bury the
+ * findings.
+ */
+static void
+flush_skipped(IntegrityRun *run)
+{
+	ListCell   *lc;
+	const char *who = GetUserNameFromId(GetUserId(), false);
+
+	foreach(lc, run->skipped)
+	{
+		Skipped    *s = lfirst(lc);
+
+		add_pending(run, DBOPT_INFO, "check_failed", s->check,
+					psprintf("%s skipped %d object(s) (the first: %s) because role %s may not read them: it has no SELECT on them and is not a member of %s.",
+							 s->check, s->n, s->first, quote_identifier(who),
+							 strcmp(s->check, "sequence_exhaustion") == 0 ?
+							 "pg_read_all_stats (pg_monitor)" : "pg_stat_scan_tables (pg_monitor)"),
+					"Run as the owner of the objects, grant pg_monitor (counts without sample rows) or pg_read_all_data (everything) to the caller.",
+					NULL, false, 0, NULL);
+	}
+	run->skipped = NIL;
+	flush_pending(run);
+}
+
+/*
+ * What the caller may learn from relid's rows; READ_NONE is counted for
+ * flush_skipped().
+ */
+static ReadAccess
+read_access(IntegrityRun *run, Oid relid, const char *check, const char *object)
+{
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return READ_FULL;
+	if (has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES))
+		return READ_COUNTS;
+	note_skipped(run, check, object);
+	return READ_NONE;
+}
+
+/* Whether the caller may read relid's rows; if not, the skip is counted. */
 static bool
 can_read(IntegrityRun *run, Oid relid, const char *check, const char *object)
 {
-	DboptUnitError err;
-
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return true;
-	memset(&err, 0, sizeof(err));
-	err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
-	err.message = psprintf("permission denied for table %s", dbopt_qualified_relname(relid));
-	add_check_failed(run, check, object, &err);
+	note_skipped(run, check, object);
 	return false;
 }
 
@@ -573,11 +664,12 @@ validate_sql(const ConInfo *c)
  */
 static bool
 count_violations(ConInfo *c, const AttrNumber *pkcols, int npk,
-				 int sample_limit, int64 *count, char **sample,
+				 int sample_limit, bool as_owner, int64 *count, char **sample,
 				 DboptUnitError *err)
 {
 	if (c->contype == CONSTRAINT_FOREIGN)
-		return run_scan(fk_orphan_sql(c), InvalidOid, sample_limit, true, count, sample, err);
+		return run_scan(fk_orphan_sql(c), as_owner ? c->relid : InvalidOid, sample_limit,
+						true, count, sample, err);
 	return run_scan(check_violation_sql(c, pkcols, npk), c->relid, sample_limit, false,
 					count, sample, err);
 }
@@ -597,6 +689,7 @@ check_constraints(IntegrityRun *run, Oid relid)
 		const char *check = is_fk ? "fk_orphan_rows" : "check_violation";
 		char	   *object = qualified_constraint(relid, c->name);
 		bool		trig_off = false;
+		ReadAccess	acc;
 		int64		count;
 		char	   *sample;
 		DboptUnitError err;
@@ -608,11 +701,14 @@ check_constraints(IntegrityRun *run, Oid relid)
 			trig_off = constraint_has_disabled_trigger(c->oid);
 		if (c->validated && !trig_off && !run->deep)
 			continue;
-		if (!can_read(run, relid, check, object) ||
-			(is_fk && !can_read(run, c->frelid, check, object)))
+		acc = read_access(run, relid, check, object);
+		if (acc != READ_NONE && is_fk)
+			acc = Min(acc, read_access(run, c->frelid, check, object));
+		if (acc == READ_NONE)
 			continue;
 
-		if (!count_violations(c, pkcols, npk, run->sample_limit, &count, &sample, &err))
+		if (!count_violations(c, pkcols, npk, acc == READ_FULL ? run->sample_limit : 0,
+							  acc != READ_FULL, &count, &sample, &err))
 		{
 			add_check_failed(run, check, object, &err);
 			continue;
@@ -756,6 +852,105 @@ check_disabled_triggers(IntegrityRun *run, Oid relid)
 
 /* ---------- invalid unique indexes ---------- */
 
+/*
+ * An index REINDEX CONCURRENTLY left behind when it failed: the new copy
+ * (_ccnew) before the swap, the old one (_ccold) after it.  Either is
+ * dropped, never rebuilt: rebuilding a _ccnew makes a _ccnew_ccnew.
+ */
+bool
+dbopt_is_reindex_leftover(const char *name)
+{
+	const char *p = strstr(name, "_ccnew");
+
+	if (p == NULL)
+		p = strstr(name, "_ccold");
+	if (p == NULL)
+		return false;
+	p += 6;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == '\0';
+}
+
+/*
+ * Queries over the keys of a unique index: *scan returns one jsonb per
+ * duplicated key (the sample), *listing the same keys with their counts
+ * for a person to read.
+ */
+static void
+duplicate_key_queries(Oid indexrelid, char **scan, char **listing)
+{
+	HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexrelid));
+	Form_pg_index idx;
+	Oid			relid;
+	int			nkeys;
+	bool		nulls_equal;
+	StringInfoData keys, obj, notnull;
+	char	   *pred = NULL;
+	char	   *where;
+	bool		isnull;
+	Datum		d;
+
+	if (!HeapTupleIsValid(itup))
+		elog(ERROR, "cache lookup failed for index %u", indexrelid);
+	idx = (Form_pg_index) GETSTRUCT(itup);
+	relid = idx->indrelid;
+	nkeys = idx->indnkeyatts;
+	nulls_equal = dbopt_index_nulls_not_distinct(idx);
+	d = SysCacheGetAttr(INDEXRELID, itup, Anum_pg_index_indpred, &isnull);
+	if (!isnull)
+		pred = TextDatumGetCString(DirectFunctionCall3(pg_get_expr_ext, d,
+													   ObjectIdGetDatum(relid),
+													   BoolGetDatum(false)));
+	ReleaseSysCache(itup);
+
+	initStringInfo(&keys);
+	initStringInfo(&obj);
+	initStringInfo(&notnull);
+	for (int k = 1; k <= nkeys; k++)
+	{
+		char	   *col = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
+																  ObjectIdGetDatum(indexrelid),
+																  Int32GetDatum(k),
+																  BoolGetDatum(false)));
+
+		appendStringInfo(&keys, "%s(%s)", k > 1 ? ", " : "", col);
+		appendStringInfo(&obj, "%s%s, (%s)", k > 1 ? ", " : "",
+						 quote_literal_cstr(col), col);
+		appendStringInfo(&notnull, " AND (%s) IS NOT NULL", col);
+	}
+	/* notnull starts with " AND ": drop it when nothing precedes it */
+	if (pred)
+		where = psprintf(" WHERE (%s)%s", pred, nulls_equal ? "" : notnull.data);
+	else
+		where = nulls_equal ? "" : psprintf(" WHERE %s", notnull.data + 5);
+	*scan = psprintf("SELECT pg_catalog.jsonb_build_object(%s) FROM ONLY %s%s GROUP BY %s HAVING count(*) > 1",
+					 obj.data, dbopt_qualified_relname(relid), where, keys.data);
+	*listing = psprintf("SELECT %s, count(*) FROM ONLY %s%s GROUP BY %s HAVING count(*) > 1 ORDER BY count(*) DESC",
+						keys.data, dbopt_qualified_relname(relid), where, keys.data);
+}
+
+/*
+ * How many keys of a unique index are duplicated, counted as the table's
+ * owner (the keys may be expressions the owner controls); -1 when the scan
+ * could not run.  For analyze_index_usage(), which must not offer a
+ * rebuild that is bound to fail.
+ */
+int64
+dbopt_unique_duplicate_keys(Oid indexrelid)
+{
+	char	   *scan;
+	char	   *listing;
+	int64		count;
+	char	   *sample;
+	DboptUnitError err;
+
+	duplicate_key_queries(indexrelid, &scan, &listing);
+	if (!run_scan(scan, IndexGetRelation(indexrelid, false), 0, false, &count, &sample, &err))
+		return -1;
+	return count;
+}
+
 static void
 check_invalid_unique(IntegrityRun *run, Oid relid)
 {
@@ -774,69 +969,39 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 
 		if (idx->indisunique && !idx->indisvalid)
-		{
-			Oid		   *e = palloc(sizeof(Oid) * 2);
-
-			e[0] = idx->indexrelid;
-			e[1] = dbopt_index_nulls_not_distinct(idx);
-			bad = lappend(bad, e);
-		}
+			bad = lappend_oid(bad, idx->indexrelid);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
 	foreach(lc, bad)
 	{
-		Oid			indexrelid = ((Oid *) lfirst(lc))[0];
-		bool		nulls_equal = ((Oid *) lfirst(lc))[1] != 0;
-		HeapTuple	itup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexrelid));
-		Form_pg_index idx;
-		int			nkeys;
-		StringInfoData keys, obj, notnull;
-		char	   *pred = NULL;
+		Oid			indexrelid = lfirst_oid(lc);
 		char	   *object = dbopt_qualified_relname(indexrelid);
 		char	   *sql;
-		bool		isnull;
-		Datum		d;
+		char	   *listing;
+		ReadAccess	acc;
 		int64		count;
 		char	   *sample;
 		DboptUnitError err;
 
-		if (!HeapTupleIsValid(itup))
-			continue;
-		idx = (Form_pg_index) GETSTRUCT(itup);
-		nkeys = idx->indnkeyatts;
-		d = SysCacheGetAttr(INDEXRELID, itup, Anum_pg_index_indpred, &isnull);
-		if (!isnull)
-			pred = TextDatumGetCString(DirectFunctionCall3(pg_get_expr_ext, d,
-														   ObjectIdGetDatum(relid),
-														   BoolGetDatum(false)));
-		ReleaseSysCache(itup);
-
-		initStringInfo(&keys);
-		initStringInfo(&obj);
-		initStringInfo(&notnull);
-		for (int k = 1; k <= nkeys; k++)
-		{
-			char	   *col = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
-																	  ObjectIdGetDatum(indexrelid),
-																	  Int32GetDatum(k),
-																	  BoolGetDatum(false)));
-
-			appendStringInfo(&keys, "%s(%s)", k > 1 ? ", " : "", col);
-			appendStringInfo(&obj, "%s%s, (%s)", k > 1 ? ", " : "",
-							 quote_literal_cstr(col), col);
-			appendStringInfo(&notnull, " AND (%s) IS NOT NULL", col);
-		}
-		sql = psprintf("SELECT pg_catalog.jsonb_build_object(%s) FROM ONLY %s WHERE true%s%s%s GROUP BY %s HAVING count(*) > 1",
-					   obj.data, dbopt_qualified_relname(relid),
-					   pred ? " AND " : "", pred ? pred : "",
-					   nulls_equal ? "" : notnull.data, keys.data);
-
 		CHECK_FOR_INTERRUPTS();
-		if (!can_read(run, relid, "invalid_unique_index", object))
+		if (dbopt_is_reindex_leftover(get_rel_name(indexrelid)))
+		{
+			add_pending(run, DBOPT_WARNING, "invalid_unique_index", object,
+						psprintf("Unique index %s is the invalid leftover of a failed REINDEX CONCURRENTLY; writes still maintain it and may fail on its uniqueness.",
+								 object),
+						"Drop it (unless pg_stat_progress_create_index shows a REINDEX CONCURRENTLY running on the table now); rebuilding it would leave another leftover.",
+						psprintf("DROP INDEX CONCURRENTLY %s;", object),
+						false, 0, NULL);
 			continue;
-		if (!run_scan(sql, relid, run->sample_limit, false, &count, &sample, &err))
+		}
+		duplicate_key_queries(indexrelid, &sql, &listing);
+		acc = read_access(run, relid, "invalid_unique_index", object);
+		if (acc == READ_NONE)
+			continue;
+		if (!run_scan(sql, relid, acc == READ_FULL ? run->sample_limit : 0, false,
+					  &count, &sample, &err))
 		{
 			add_check_failed(run, "invalid_unique_index", object, &err);
 			continue;
@@ -845,7 +1010,8 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 			add_pending(run, DBOPT_CRITICAL, "invalid_unique_index", object,
 						psprintf("Unique index %s is invalid and %lld key value(s) are duplicated in %s, so it cannot be rebuilt: the table has no uniqueness guarantee on these columns.",
 								 object, (long long) count, dbopt_qualified_relname(relid)),
-						"Remove or merge the duplicate rows (sample holds some keys), then rebuild with REINDEX INDEX CONCURRENTLY.",
+						psprintf("Resolve the duplicates first (remove or merge the rows; this lists them: %s;), then rebuild with REINDEX INDEX CONCURRENTLY %s; a rebuild before that fails and leaves an invalid %s_ccnew index behind.",
+								 listing, object, get_rel_name(indexrelid)),
 						NULL, true, count, sample);
 		else
 			add_pending(run, DBOPT_WARNING, "invalid_unique_index", object,
@@ -1038,6 +1204,248 @@ sequence_columns(Oid seqid)
 	return cols;
 }
 
+/* A column, and what widening it involves. */
+typedef struct ColRef
+{
+	Oid			relid;
+	AttrNumber	attnum;
+} ColRef;
+
+static bool
+colref_member(List *cols, Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, cols)
+	{
+		ColRef	   *c = lfirst(lc);
+
+		if (c->relid == relid && c->attnum == attnum)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_narrow_int(Oid typid)
+{
+	return typid == INT2OID || typid == INT4OID;
+}
+
+/*
+ * Add to *cols every smallint or integer column whose top-level foreign key
+ * references a column already in *cols, and so on down the chain: they
+ * hold the same values, so they run out at the same time.  (Per-partition
+ * copies of a foreign key are left out: ALTER TABLE on the parent reaches
+ * them.)
+ */
+static void
+add_referencing_columns(List **cols)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+
+	for (int i = 0; i < list_length(*cols); i++)
+	{
+		ColRef		target = *(ColRef *) list_nth(*cols, i);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tup;
+
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+			int			nkeys;
+			AttrNumber	conkey[INDEX_MAX_KEYS];
+			AttrNumber	confkey[INDEX_MAX_KEYS];
+			Oid			pfeqop[INDEX_MAX_KEYS];
+
+			if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != target.relid ||
+				OidIsValid(con->conparentid))
+				continue;
+			dbopt_deconstruct_fk(tup, &nkeys, conkey, confkey, pfeqop);
+			for (int k = 0; k < nkeys; k++)
+			{
+				if (confkey[k] != target.attnum ||
+					!is_narrow_int(get_atttype(con->conrelid, conkey[k])) ||
+					colref_member(*cols, con->conrelid, conkey[k]))
+					continue;
+				{
+					ColRef	   *c = palloc(sizeof(ColRef));
+
+					c->relid = con->conrelid;
+					c->attnum = conkey[k];
+					*cols = lappend(*cols, c);
+				}
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+}
+
+/* The relation a rewrite rule belongs to (a view's own rule: the view). */
+static Oid
+rule_relation(Oid ruleoid)
+{
+	Relation	rel = table_open(RewriteRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ruleoid));
+	scan = systable_beginscan(rel, RewriteOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		result = ((Form_pg_rewrite) GETSTRUCT(tup))->ev_class;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * Objects that make ALTER COLUMN ... TYPE fail on one of the columns (or
+ * the same column of an inheritor, which the ALTER reaches too): views and
+ * rules, triggers, policies, generated columns, anything else the server
+ * does not rebuild by itself.  Indexes, constraints, defaults, statistics
+ * objects and owned sequences it rebuilds or keeps.  Descriptions, comma
+ * separated, or NULL.
+ */
+static char *
+alter_type_blockers(List *cols)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	StringInfoData out;
+	ListCell   *lc;
+
+	initStringInfo(&out);
+	foreach(lc, cols)
+	{
+		ColRef	   *c = lfirst(lc);
+		char	   *attname = get_attname(c->relid, c->attnum, false);
+		List	   *rels = find_all_inheritors(c->relid, NoLock, NULL);
+		ListCell   *lc2;
+
+		foreach(lc2, rels)
+		{
+			Oid			r = lfirst_oid(lc2);
+			AttrNumber	att = get_attnum(r, attname);
+			ScanKeyData key[3];
+			SysScanDesc scan;
+			HeapTuple	tup;
+
+			if (att == InvalidAttrNumber)
+				continue;
+			ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+			ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(r));
+			ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+						F_INT4EQ, Int32GetDatum(att));
+			scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 3, key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+				ObjectAddress obj;
+				char	   *desc;
+
+				if (dep->classid == ConstraintRelationId ||
+					dep->classid == AttrDefaultRelationId ||
+					dep->classid == StatisticExtRelationId ||
+					(dep->classid == RelationRelationId && dep->objsubid == 0 &&
+					 (get_rel_relkind(dep->objid) == RELKIND_INDEX ||
+					  get_rel_relkind(dep->objid) == RELKIND_PARTITIONED_INDEX ||
+					  get_rel_relkind(dep->objid) == RELKIND_SEQUENCE)))
+					continue;
+				ObjectAddressSubSet(obj, dep->classid, dep->objid, dep->objsubid);
+				/* A view's rule: name the view. */
+				if (dep->classid == RewriteRelationId)
+				{
+					Oid			ev = rule_relation(dep->objid);
+
+					if (OidIsValid(ev))
+					{
+						char		k = get_rel_relkind(ev);
+
+						desc = psprintf("%s %s",
+										k == RELKIND_VIEW ? "view" :
+										k == RELKIND_MATVIEW ? "materialized view" : "a rule on",
+										dbopt_qualified_relname(ev));
+					}
+					else
+						desc = getObjectDescription(&obj, true);
+				}
+				else
+					desc = getObjectDescription(&obj, true);
+				if (desc == NULL || strstr(out.data, desc) != NULL)
+					continue;
+				appendStringInfo(&out, "%s%s", out.len ? ", " : "", desc);
+			}
+			systable_endscan(scan);
+		}
+	}
+	table_close(rel, AccessShareLock);
+	return out.len ? out.data : NULL;
+}
+
+/*
+ * The script that widens the columns to bigint, one ALTER TABLE per table
+ * (one rewrite each), in one transaction, then the sequence.
+ */
+static char *
+widen_script(List *cols, Oid seqid, bool widen_seq)
+{
+	StringInfoData out;
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "BEGIN;");
+	foreach(lc, cols)
+	{
+		ColRef	   *c = lfirst(lc);
+		ListCell   *lc2;
+		bool		first = true;
+
+		if (list_member_oid(done, c->relid))
+			continue;
+		done = lappend_oid(done, c->relid);
+		appendStringInfo(&out, " ALTER TABLE %s", dbopt_qualified_relname(c->relid));
+		for_each_cell(lc2, cols, lc)
+		{
+			ColRef	   *c2 = lfirst(lc2);
+
+			if (c2->relid != c->relid)
+				continue;
+			appendStringInfo(&out, "%s ALTER COLUMN %s TYPE bigint", first ? "" : ",",
+							 quote_identifier(get_attname(c2->relid, c2->attnum, false)));
+			first = false;
+		}
+		appendStringInfoChar(&out, ';');
+	}
+	if (widen_seq)
+		appendStringInfo(&out, " ALTER SEQUENCE %s AS bigint;", dbopt_qualified_relname(seqid));
+	appendStringInfoString(&out, " COMMIT;");
+	return out.data;
+}
+
+static char *
+colref_names(List *cols)
+{
+	StringInfoData out;
+	ListCell   *lc;
+
+	initStringInfo(&out);
+	foreach(lc, cols)
+	{
+		ColRef	   *c = lfirst(lc);
+
+		appendStringInfo(&out, "%s%s.%s", out.len ? ", " : "",
+						 dbopt_qualified_relname(c->relid),
+						 quote_identifier(get_attname(c->relid, c->attnum, false)));
+	}
+	return out.data;
+}
+
 static void
 check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 {
@@ -1048,6 +1456,8 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	int64		limit;
 	const char *limit_by;
 	List	   *cols = NIL;
+	List	   *narrow = NIL;	/* fed or referencing columns below bigint */
+	List	   *referencing = NIL;
 	ListCell   *lc;
 	SeqUnit		u;
 	DboptUnitError err;
@@ -1055,8 +1465,11 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	double		used;
 	char	   *colnames = NULL;
 	char	   *fix = NULL;
+	char	   *remediation;
+	char	   *refs_text = "";
 	bool		judged_by_column = false;
 	Oid			seqtype;
+	Oid			as_role;
 
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -1077,16 +1490,22 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 			return;
 	}
 
-	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+	/*
+	 * How near a sequence is to its limit is a monitoring figure, like the
+	 * row counts pg_read_all_stats shows: its members (pg_monitor) get it,
+	 * read as the sequence's owner.
+	 */
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK)
+		as_role = InvalidOid;
+	else if (has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		as_role = dbopt_unit_owner(seqid);
+	else
 	{
-		memset(&err, 0, sizeof(err));
-		err.sqlerrcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
-		err.message = psprintf("permission denied for sequence %s", object);
-		add_check_failed(run, "sequence_exhaustion", object, &err);
+		note_skipped(run, "sequence_exhaustion", object);
 		return;
 	}
 	u.seqid = seqid;
-	if (!dbopt_run_isolated(seq_unit, &u, dbopt_check_timeout_ms, &err))
+	if (!dbopt_run_unit(seq_unit, &u, as_role, 0, dbopt_check_timeout_ms, &err))
 	{
 		add_check_failed(run, "sequence_exhaustion", object, &err);
 		return;
@@ -1107,28 +1526,38 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	if (cols == NIL)
 		cols = sequence_columns(seqid);
 
-	limit = seqlimit;
-	limit_by = "its own limit";
+	/* The fed columns, then the foreign keys that copy their values. */
 	foreach(lc, cols)
 	{
 		ObjectAddress *a = lfirst(lc);
-		int64		tl;
-		Oid			coltype = get_atttype(a->objectId, a->objectSubId);
-		char	   *colname = psprintf("%s.%s", dbopt_qualified_relname(a->objectId),
-									   quote_identifier(get_attname(a->objectId, a->objectSubId, false)));
+		ColRef	   *c = palloc(sizeof(ColRef));
 
-		colnames = colnames ? psprintf("%s, %s", colnames, colname) : colname;
+		c->relid = a->objectId;
+		c->attnum = a->objectSubId;
+		narrow = lappend(narrow, c);
+	}
+	add_referencing_columns(&narrow);
+	for_each_from(lc, narrow, list_length(cols))
+		referencing = lappend(referencing, lfirst(lc));
+
+	limit = seqlimit;
+	limit_by = "its own limit";
+	foreach(lc, narrow)
+	{
+		ColRef	   *c = lfirst(lc);
+		int64		tl;
+		Oid			coltype = get_atttype(c->relid, c->attnum);
+		char	   *colname = psprintf("%s.%s", dbopt_qualified_relname(c->relid),
+									   quote_identifier(get_attname(c->relid, c->attnum, false)));
+
+		if (foreach_current_index(lc) < list_length(cols))
+			colnames = colnames ? psprintf("%s, %s", colnames, colname) : colname;
 		if (type_limit(coltype, ascending, &tl) &&
 			(ascending ? tl <= limit : tl >= limit))
 		{
 			limit = tl;
 			limit_by = psprintf("the %s column %s", format_type_be(coltype), colname);
 			judged_by_column = true;
-			fix = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE bigint;%s",
-						   dbopt_qualified_relname(a->objectId),
-						   quote_identifier(get_attname(a->objectId, a->objectSubId, false)),
-						   seqtype == INT8OID ? "" :
-						   psprintf(" ALTER SEQUENCE %s AS bigint;", object));
 		}
 	}
 
@@ -1137,18 +1566,47 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	used = (double) u.last / (double) limit;
 	if (used < 0.75)
 		return;
-	if (!judged_by_column && seqtype != INT8OID)
-		fix = psprintf("ALTER SEQUENCE %s AS bigint;", object);
+
+	/* Only the columns narrower than bigint need widening. */
+	{
+		List	   *widen = NIL;
+
+		foreach(lc, narrow)
+			if (is_narrow_int(get_atttype(((ColRef *) lfirst(lc))->relid,
+										  ((ColRef *) lfirst(lc))->attnum)))
+				widen = lappend(widen, lfirst(lc));
+		if (referencing != NIL)
+			refs_text = psprintf(" Foreign keys copy its values into %s, which must become bigint too.",
+								 colref_names(referencing));
+		if (judged_by_column)
+		{
+			char	   *blockers = alter_type_blockers(widen);
+			char	   *script = widen_script(widen, seqid, seqtype != INT8OID);
+
+			if (blockers != NULL)
+				remediation = psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s ALTER COLUMN TYPE fails while these depend on the columns: %s. Save their definitions, drop them, run %s and re-create them, in one transaction. Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
+									   refs_text, blockers, script);
+			else
+			{
+				fix = script;
+				remediation = psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
+									   refs_text);
+			}
+		}
+		else
+		{
+			if (seqtype != INT8OID)
+				fix = psprintf("ALTER SEQUENCE %s AS bigint;", object);
+			remediation = "Widen the sequence (or raise its MAXVALUE) before it runs out; nextval() fails once it is exhausted.";
+		}
+	}
 	add_pending(run, used >= 0.90 ? DBOPT_CRITICAL : DBOPT_WARNING,
 				"sequence_exhaustion", object,
 				psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
 						 object, (long long) u.last, used * 100.0, limit_by,
 						 (long long) limit,
 						 colnames ? "; it feeds " : "", colnames ? colnames : ""),
-				judged_by_column ?
-				"Widen the column (and the sequence) to bigint before it runs out. ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through a new column." :
-				"Widen the sequence (or raise its MAXVALUE) before it runs out; nextval() fails once it is exhausted.",
-				fix, false, 0, NULL);
+				remediation, fix, false, 0, NULL);
 }
 
 /*
@@ -1646,6 +2104,7 @@ dbopt_check_data_integrity(PG_FUNCTION_ARGS)
 	dbopt_findings_begin(&run.out, fcinfo, include_suppressed);
 	run.deep = deep;
 	run.sample_limit = sample_limit;
+	run.runcxt = CurrentMemoryContext;
 	if (deep)
 	{
 		char	   *ver = dbopt_extension_version("amcheck");
@@ -1710,6 +2169,7 @@ dbopt_check_data_integrity(PG_FUNCTION_ARGS)
 		flush_pending(&run);
 		MemoryContextReset(itemcxt);
 	}
+	flush_skipped(&run);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(itemcxt);
@@ -1827,7 +2287,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 
 			if (dry_run)
 			{
-				if (!count_violations(c, pkcols, npk, 0, &count, &sample, &err))
+				if (!count_violations(c, pkcols, npk, 0, false, &count, &sample, &err))
 				{
 					put_validate_row(rsinfo, c, "skipped",
 									 psprintf("could not count violations: %s", err.message));
@@ -1862,7 +2322,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 				}
 				else if ((err.sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION ||
 						  err.sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
-						 count_violations(c, pkcols, npk, 0, &count, &sample, &err))
+						 count_violations(c, pkcols, npk, 0, false, &count, &sample, &err))
 				{
 					put_validate_row(rsinfo, c, "skipped", violations_text(count, c));
 					nskipped++;
