@@ -51,6 +51,60 @@ COMMENT ON FUNCTION dbopt.run_partition_maintenance(boolean) IS
 
 -- ==== retention: referenced rows ====
 
+-- Rows that a foreign key with ON DELETE NO ACTION or RESTRICT references
+-- cannot be deleted: 'skip' keeps them (counted in detail), 'error' stops
+-- the policy before any row goes.  Both runs find them first, so a dry
+-- run's promise holds.
+ALTER TABLE dbopt.retention_policies
+    ADD COLUMN on_referenced text NOT NULL DEFAULT 'skip' CHECK (on_referenced IN ('skip', 'error'));
+
+DROP FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean);
+CREATE FUNCTION dbopt.add_retention_policy(
+    relation regclass,
+    time_column name,
+    keep interval,
+    mode text DEFAULT 'delete',
+    archive_table regclass DEFAULT NULL,
+    batch_size integer DEFAULT 10000,
+    max_rows_per_run bigint DEFAULT NULL,
+    enabled boolean DEFAULT true,
+    on_referenced text DEFAULT 'skip')
+RETURNS dbopt.retention_policies
+AS 'MODULE_PATHNAME', 'dbopt_add_retention_policy'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text) IS
+    'Register (or replace) the retention policy of a table: keep rows newer than now() - keep by a timestamptz, timestamp or date column; rows referenced under NO ACTION/RESTRICT are kept (on_referenced => ''skip'') or stop the policy (''error''); archive mode creates <table>_archive when no archive_table is given; the caller must own both tables';
+-- The same with keep as text: a literal such as '90' (which PostgreSQL
+-- would read as 90 seconds) is refused; the unit is required.
+CREATE FUNCTION dbopt.add_retention_policy(
+    relation regclass,
+    time_column name,
+    keep text,
+    mode text DEFAULT 'delete',
+    archive_table regclass DEFAULT NULL,
+    batch_size integer DEFAULT 10000,
+    max_rows_per_run bigint DEFAULT NULL,
+    enabled boolean DEFAULT true,
+    on_referenced text DEFAULT 'skip')
+RETURNS dbopt.retention_policies
+AS 'MODULE_PATHNAME', 'dbopt_add_retention_policy'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text) IS
+    'add_retention_policy() with keep written as text, such as ''90 days'': a bare number is refused, since it would mean seconds';
+REVOKE ALL ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text) FROM PUBLIC;
+
+CREATE FUNCTION dbopt.purge_audit_log(older_than text, dry_run boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dbopt_purge_audit_log'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.purge_audit_log(text, boolean) IS
+    'purge_audit_log() with older_than written as text, such as ''1 year'': a bare number is refused, since it would mean seconds';
+REVOKE ALL ON FUNCTION dbopt.purge_audit_log(text, boolean) FROM PUBLIC;
+
 -- ==== health, snapshots, regressions ====
 
 -- ==== integrity, status, fix_sql ====

@@ -244,7 +244,7 @@ CALL dbopt.run_data_retention('-1 minute');
 -- does not own.
 CREATE ROLE regress_ret_user;
 GRANT USAGE ON SCHEMA "ret ""s"";", dbopt TO regress_ret_user;
-GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean),
+GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text), dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text),
     dbopt.apply_data_retention_policies(boolean) TO regress_ret_user;
 SET ROLE regress_ret_user;
 SELECT dbopt.add_retention_policy('fk_parent', 'at', '1 day');
@@ -253,7 +253,7 @@ SELECT relation, status, detail FROM dbopt.apply_data_retention_policies(true);
 SELECT * FROM dbopt.retention_policies;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
-REVOKE ALL ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean),
+REVOKE ALL ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text), dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text),
     dbopt.apply_data_retention_policies(boolean) FROM regress_ret_user;
 REVOKE USAGE ON SCHEMA "ret ""s"";", dbopt FROM regress_ret_user;
 DROP ROLE regress_ret_user;

@@ -143,7 +143,7 @@ SELECT role_name, operation, object_name, action FROM dbopt.maintenance_log
 -- Retention: a role sees and runs only the policies on its own tables.
 CREATE ROLE regress_sm_alice;
 GRANT CREATE ON SCHEMA "sm ""s"";" TO regress_sm_alice;
-GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean),
+GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text), dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text),
                           dbopt.apply_data_retention_policies(boolean) TO regress_sm_alice;
 CREATE TABLE sm_admin_events (at timestamptz NOT NULL);
 SELECT relation FROM dbopt.add_retention_policy('sm_admin_events', 'at', '30 days');

@@ -967,7 +967,7 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	dbopt_require_arg(fcinfo, 0, "older_than");
-	older_than = PG_GETARG_DATUM(0);
+	older_than = IntervalPGetDatum(dbopt_interval_or_text_arg(fcinfo, 0, "older_than"));
 	values[0] = older_than;
 	if (GetUserId() != dbopt_extension_owner() && !superuser())
 		ereport(ERROR,

@@ -36,6 +36,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -79,6 +80,7 @@ typedef struct Policy
 	int			batch_size;
 	int64		max_rows;		/* 0: no limit */
 	bool		enabled;
+	bool		error_if_referenced;	/* on_referenced = 'error' */
 } Policy;
 
 /* What one policy did in one run. */
@@ -292,6 +294,95 @@ referencing_keys(Oid relid)
 	return buf.len ? psprintf("referenced by %s", buf.data) : NULL;
 }
 
+/* A foreign key whose ON DELETE NO ACTION / RESTRICT makes a referenced row undeletable. */
+typedef struct BlockingKey
+{
+	char	   *name;			/* constraint, and the table it is on */
+	char	   *action;
+	char	   *exists;			/* EXISTS (...) over a referencing row; %1$s is the table */
+} BlockingKey;
+
+/* "OPERATOR(schema.op)" for an operator OID, so no search_path picks another. */
+static char *
+qualified_operator(Oid opno)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * The foreign keys that point at relid with ON DELETE NO ACTION or
+ * RESTRICT: a row they reference cannot be deleted, and one such row
+ * would fail its whole batch.  Each comes with an EXISTS test, written
+ * with the key's own equality operators, that a batch uses to leave
+ * referenced rows where they are.
+ */
+static List *
+blocking_keys(Oid relid)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		AttrNumber	conkey[INDEX_MAX_KEYS];
+		AttrNumber	confkey[INDEX_MAX_KEYS];
+		Oid			pf_eq[INDEX_MAX_KEYS];
+		int			nkeys;
+		int			i;
+		BlockingKey *k;
+		StringInfoData buf;
+
+		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != relid ||
+			OidIsValid(con->conparentid) ||
+			(con->confdeltype != FKCONSTR_ACTION_NOACTION && con->confdeltype != FKCONSTR_ACTION_RESTRICT))
+			continue;
+		DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pf_eq, NULL, NULL, NULL, NULL);
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "EXISTS (SELECT FROM %s dbopt_ref WHERE ", dbopt_qualified_relname(con->conrelid));
+		for (i = 0; i < nkeys; i++)
+			appendStringInfo(&buf, "%sdbopt_ref.%s %s %%1$s.%s", i ? " AND " : "",
+							 quote_identifier(get_attname(con->conrelid, conkey[i], false)),
+							 qualified_operator(pf_eq[i]),
+							 quote_identifier(get_attname(relid, confkey[i], false)));
+		appendStringInfoChar(&buf, ')');
+		k = palloc(sizeof(BlockingKey));
+		k->name = psprintf("%s on %s", quote_identifier(NameStr(con->conname)),
+						   dbopt_qualified_relname(con->conrelid));
+		k->action = con->confdeltype == FKCONSTR_ACTION_RESTRICT ? "RESTRICT" : "NO ACTION";
+		k->exists = buf.data;
+		result = lappend(result, k);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* " AND NOT EXISTS ..." for every blocking key, over table name, or "". */
+static char *
+unreferenced_filter(List *keys, const char *name)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, keys)
+		appendStringInfo(&buf, " AND NOT %s", psprintf(((BlockingKey *) lfirst(lc))->exists, name));
+	return buf.data;
+}
+
 /* Whether a valid, non-partial btree index leads on attnum. */
 static bool
 has_time_index(Relation rel, AttrNumber attnum)
@@ -358,7 +449,7 @@ load_policies(void)
 	SPI_connect();
 	/* Least recently run first, so a run cut short by time moves on next call. */
 	if (SPI_execute("SELECT relation::oid, time_column, keep, mode, archive_table::oid,"
-					" batch_size, coalesce(max_rows_per_run, 0), enabled, keep::text"
+					" batch_size, coalesce(max_rows_per_run, 0), enabled, keep::text, on_referenced"
 					" FROM dbopt.retention_policies"
 					" ORDER BY last_run_at NULLS FIRST, relation::oid",
 					true, 0) != SPI_OK_SELECT)
@@ -382,6 +473,7 @@ load_policies(void)
 		p->max_rows = DatumGetInt64(SPI_getbinval(tup, desc, 7, &isnull));
 		p->enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 		p->keep_text = SPI_getvalue(tup, desc, 9);
+		p->error_if_referenced = strcmp(SPI_getvalue(tup, desc, 10), "error") == 0;
 		result = lappend(result, p);
 		MemoryContextSwitchTo(old);
 	}
@@ -454,22 +546,25 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	bool		enabled;
 	Interval	zero;
 	TupleDesc	desc;
-	Oid			argtypes[9] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID, NAMEOID};
-	Datum		values[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[10] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID, NAMEOID,
+	TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	result;
 	bool		is_archive;
+	char	   *on_referenced;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
-		PG_ARGISNULL(5) || PG_ARGISNULL(7))
+		PG_ARGISNULL(5) || PG_ARGISNULL(7) || PG_ARGISNULL(8))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("relation, time_column, keep, mode, batch_size and enabled must not be null"),
+				 errmsg("relation, time_column, keep, mode, batch_size, enabled and on_referenced must not be null"),
 				 errdetail("Only archive_table and max_rows_per_run may be NULL."),
 				 errhint("For example: dbopt.add_retention_policy('app.events', 'created_at', '90 days').")));
 	relid = PG_GETARG_OID(0);
 	column = NameStr(*PG_GETARG_NAME(1));
-	keep = PG_GETARG_INTERVAL_P(2);
+	keep = dbopt_interval_or_text_arg(fcinfo, 2, "keep");
+	on_referenced = text_to_cstring(PG_GETARG_TEXT_PP(8));
 	mode = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	batch_size = PG_GETARG_INT32(5);
 	enabled = PG_GETARG_BOOL(7);
@@ -500,6 +595,12 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 				 errdetail("In delete mode old rows are deleted and kept nowhere."),
 				 errhint("Pass mode => 'archive' to move old rows to %s.",
 						 dbopt_qualified_relname(PG_GETARG_OID(4)))));
+	if (strcmp(on_referenced, "skip") != 0 && strcmp(on_referenced, "error") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid on_referenced \"%s\"", on_referenced),
+				 errdetail("A row that a foreign key with ON DELETE NO ACTION or RESTRICT references cannot be deleted; the policy either keeps such rows or stops."),
+				 errhint("Use 'skip' (keep referenced rows, counted in detail) or 'error' (stop the policy while any exist).  CASCADE happens only where the foreign key itself says ON DELETE CASCADE.")));
 	if (batch_size < 1 || batch_size > 1000000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -528,17 +629,19 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	nulls[6] = has_max ? ' ' : 'n';
 	values[7] = BoolGetDatum(enabled);
 	values[8] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[9] = CStringGetTextDatum(on_referenced);
 
 	result = dbopt_register("INSERT INTO dbopt.retention_policies AS p"
 							  " (relation, time_column, keep, mode, archive_table, batch_size, max_rows_per_run,"
-							  "  enabled, registered_by)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+							  "  enabled, registered_by, on_referenced)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 							  " ON CONFLICT (relation) DO UPDATE SET time_column = excluded.time_column,"
 							  " keep = excluded.keep, mode = excluded.mode, archive_table = excluded.archive_table,"
 							  " batch_size = excluded.batch_size, max_rows_per_run = excluded.max_rows_per_run,"
-							  " enabled = excluded.enabled, registered_by = excluded.registered_by"
+							  " enabled = excluded.enabled, registered_by = excluded.registered_by,"
+							  " on_referenced = excluded.on_referenced"
 							  " RETURNING p.*",
-							9, argtypes, values, nulls, NULL);
+							10, argtypes, values, nulls, NULL);
 
 	dbopt_log_action("add_retention_policy", dbopt_qualified_relname(relid), "registered", -1, -1,
 					 psprintf("keep %s by %s, %s%s%s, batches of %d%s",
@@ -585,6 +688,7 @@ typedef struct PrepareUnit
 	char	   *references;
 	char		relkind;
 	char	   *columns;
+	List	   *blocking;		/* BlockingKey: rows they reference stay */
 } PrepareUnit;
 
 /* Everything that can make a policy fail before a row is touched. */
@@ -605,6 +709,7 @@ prepare_unit(void *arg)
 		u->columns = column_list(p->relid);
 	}
 	u->references = referencing_keys(p->relid);
+	u->blocking = blocking_keys(p->relid);
 	u->relkind = get_rel_relkind(p->relid);
 }
 
@@ -946,9 +1051,10 @@ removal_sql(const char *name, const char *where, const char *chooser, const char
 
 /* Remove (or count) one heap's old rows in batches; false when the policy must stop. */
 static bool
-run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
+run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking, Outcome *o)
 {
 	const char *col = quote_identifier(p->time_column);
+	char	   *keep = unreferenced_filter(blocking, t->name);
 	const char *archive = p->archive ? dbopt_qualified_relname(p->archive_relid) : NULL;
 	BatchSql	q;
 	BatchUnit	u;
@@ -957,7 +1063,7 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 	for (x = 0; x < 2; x++)
 	{
 		const char *op = x ? ">" : ">=";
-		char	   *w = psprintf("%s %s $1 AND %s < $4", col, op, col);
+		char	   *w = psprintf("%s %s $1 AND %s < $4%s", col, op, col, keep);
 
 		q.boundary[x] = psprintf("SELECT %s FROM ONLY %s WHERE %s %s $1 AND %s < $2 ORDER BY %s OFFSET $3 LIMIT 1",
 								 col, t->name, col, op, col, col);
@@ -965,15 +1071,15 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, Outcome *o)
 		q.range_count[x] = psprintf("SELECT count(*) FROM ONLY %s WHERE %s AND %s < $2", t->name, w, col);
 	}
 	q.tie = removal_sql(t->name,
-						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2 LIMIT $3)) AND %s = $1",
-								 t->name, col, col, col),
+						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2%s LIMIT $3)) AND %s = $1",
+								 t->name, col, col, keep, col),
 						NULL, col, archive, columns);
 	q.blocks = removal_sql(t->name, NULL,
-						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2 LIMIT $3",
-									t->name, col),
+						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s LIMIT $3",
+									t->name, col, keep),
 						   col, archive, columns);
-	q.blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2",
-							  t->name, col);
+	q.blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s",
+							  t->name, col, keep);
 
 	memset(&u, 0, sizeof(u));
 	u.sql = &q;
@@ -1134,6 +1240,78 @@ drop_partitions(Runner *r, Policy *p, Outcome *o, DboptPartitionDrops *drops)
 		o->stopped = true;
 }
 
+typedef struct ReferencedUnit
+{
+	Policy	   *p;
+	BlockingKey *key;
+	TimestampTz cutoff;
+	int64		n;
+} ReferencedUnit;
+
+/* Rows older than the cutoff that one blocking key references. */
+static void
+referenced_unit(void *arg)
+{
+	ReferencedUnit *u = arg;
+	char	   *name = dbopt_qualified_relname(u->p->relid);
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		values[1] = {TimestampTzGetDatum(u->cutoff)};
+	char	   *sql = psprintf("SELECT count(*) FROM %s WHERE %s < $1 AND %s", name,
+							   quote_identifier(u->p->time_column), psprintf(u->key->exists, name));
+	bool		isnull;
+
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run %s", sql);
+	u->n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+}
+
+/*
+ * Count, per blocking key, the old rows it references, and say so.  Both
+ * runs do this before any row goes, so a dry run promises what the real
+ * run does: those rows stay (counted in detail), or, with on_referenced =
+ * 'error', the policy stops before touching anything.  Returns false when
+ * the policy must stop.
+ */
+static bool
+check_referenced(Policy *p, List *blocking, Outcome *o)
+{
+	ListCell   *lc;
+	int64		total = 0;
+	StringInfoData which;
+
+	initStringInfo(&which);
+	foreach(lc, blocking)
+	{
+		ReferencedUnit u = {p, lfirst(lc), o->cutoff, 0};
+		DboptUnitError err;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!dbopt_run_unit(referenced_unit, &u, dbopt_unit_owner(p->relid), 0, dbopt_check_timeout_ms, &err))
+		{
+			add_detail(o, "could not count the rows %s references: %s", u.key->name, dbopt_unit_error_text(&err));
+			continue;
+		}
+		if (u.n > 0)
+			appendStringInfo(&which, "%s" INT64_FORMAT " by %s (ON DELETE %s)",
+							 which.len ? ", " : "", u.n, u.key->name, u.key->action);
+		total += u.n;
+	}
+	if (total == 0)
+		return true;
+	if (p->error_if_referenced)
+	{
+		o->failed = true;
+		add_detail(o, "error referenced_rows: " INT64_FORMAT " row(s) older than the cutoff are referenced (%s), and on_referenced is 'error', so nothing was deleted",
+				   total, which.data);
+		return false;
+	}
+	add_detail(o, "referenced_rows_kept: " INT64_FORMAT " row(s) older than the cutoff stay because foreign keys reference them (%s)",
+			   total, which.data);
+	return true;
+}
+
 static void
 run_policy(Runner *r, Policy *p, Outcome *o)
 {
@@ -1170,9 +1348,15 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 	if (pu.references)
 		add_detail(o, "%s", pu.references);
 	partitioned = pu.relkind == RELKIND_PARTITIONED_TABLE;
+	if (pu.blocking != NIL && !check_referenced(p, pu.blocking, o))
+		goto done;
 
-	/* Delete mode drops whole partitions first; archive mode empties them first. */
-	if (partitioned && !p->archive)
+	/*
+	 * Delete mode drops whole partitions first; archive mode empties them
+	 * first.  Under a blocking key, rows go one batch at a time instead, so
+	 * that referenced rows can stay.
+	 */
+	if (partitioned && !p->archive && pu.blocking == NIL)
 	{
 		drop_partitions(r, p, o, &drops);
 		if (o->stopped)
@@ -1203,7 +1387,7 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 		{
 			if (!t->indexed && (t->may_hold || !partitioned))
 				appendStringInfo(&unindexed, "%s%s", unindexed.len ? ", " : "", t->name);
-			if (t->may_hold && !run_target(r, p, t, pu.columns, o))
+			if (t->may_hold && !run_target(r, p, t, pu.columns, pu.blocking, o))
 				go_on = false;
 		}
 		MemoryContextSwitchTo(old);
@@ -1216,7 +1400,7 @@ run_policy(Runner *r, Policy *p, Outcome *o)
 		add_detail(o, "warning time_column_not_indexed: no btree index leads on %s in %s, so batches walk the heap in block ranges",
 				   quote_identifier(p->time_column), unindexed.data);
 
-	if (partitioned && p->archive && !o->failed && !o->lock_busy && !o->stopped)
+	if (partitioned && p->archive && pu.blocking == NIL && !o->failed && !o->lock_busy && !o->stopped)
 		drop_partitions(r, p, o, &drops);
 
 done:

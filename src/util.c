@@ -695,3 +695,11 @@ dbopt_interval_arg(const char *argname, const char *text)
 				 errhint("Use a literal such as '90 days', '6 months' or '24 hours'.")));
 	return iv;
 }
+
+Interval *
+dbopt_interval_or_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (get_fn_expr_argtype(fcinfo->flinfo, argno) == TEXTOID)
+		return dbopt_interval_arg(argname, text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	return PG_GETARG_INTERVAL_P(argno);
+}

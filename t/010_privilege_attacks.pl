@@ -155,7 +155,7 @@ $node->safe_psql('app', q{
 	CREATE ROLE alice LOGIN;
 	CREATE SCHEMA alice AUTHORIZATION alice;
 	GRANT USAGE ON SCHEMA dbopt TO alice;
-	GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean) TO alice;
+	GRANT EXECUTE ON FUNCTION dbopt.add_retention_policy(regclass, name, interval, text, regclass, integer, bigint, boolean, text), dbopt.add_retention_policy(regclass, name, text, text, regclass, integer, bigint, boolean, text) TO alice;
 	CREATE TABLE public.events (id int, at timestamptz NOT NULL);
 	INSERT INTO public.events SELECT g, now() - g * interval '1 day' FROM generate_series(1, 50) g;
 });

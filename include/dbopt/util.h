@@ -149,6 +149,12 @@ extern bool dbopt_interval_in_safe(const char *text, Interval *out, char **probl
  */
 extern Interval *dbopt_interval_arg(const char *argname, const char *text);
 
+/*
+ * Argument argno, declared interval in one overload and text in another:
+ * as given, or parsed by dbopt_interval_arg() (unit required) when text.
+ */
+extern Interval *dbopt_interval_or_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+
 /* text without leading and trailing white space, palloc'd. */
 extern char *dbopt_trimmed(const char *text);
 

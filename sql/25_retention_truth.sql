@@ -1,0 +1,76 @@
+-- Retention and references (issue #19): rows that a NO ACTION or RESTRICT
+-- foreign key references are found by the dry run, kept by the real run
+-- (or stop the policy, on request), and the two runs agree.  Units are
+-- required where an interval is given as text.
+CREATE SCHEMA "ret ""r"";";
+SET search_path = "ret ""r"";", public;
+
+-- A rental shop: payments reference rentals (NO ACTION), returns reference
+-- them too (RESTRICT), notes go with their rental (CASCADE).
+CREATE TABLE "rent al" (rental_id int PRIMARY KEY, rental_date timestamptz NOT NULL);
+CREATE INDEX ON "rent al" (rental_date);
+CREATE TABLE payment (payment_id int PRIMARY KEY, rental_id int REFERENCES "rent al", amount numeric);
+CREATE TABLE "return;s" (rental_id int REFERENCES "rent al" ON DELETE RESTRICT);
+CREATE TABLE note (rental_id int REFERENCES "rent al" ON DELETE CASCADE, body text);
+INSERT INTO "rent al" SELECT g, now() - interval '40 months' - g * interval '1 hour' FROM generate_series(1, 100) g;
+INSERT INTO "rent al" SELECT g, now() - interval '1 month' FROM generate_series(101, 120) g;
+INSERT INTO payment SELECT g, g, 1 FROM generate_series(1, 30) g;      -- 30 old rentals paid
+INSERT INTO "return;s" SELECT g FROM generate_series(25, 34) g;        -- 10 returned, 6 of them also paid
+INSERT INTO note SELECT g, 'n' FROM generate_series(1, 100, 2) g;      -- notes on 50 old rentals
+-- The same shape without an index on the time column (the heap walk).
+CREATE TABLE heap_rent (rental_id int PRIMARY KEY, rental_date timestamptz NOT NULL);
+CREATE TABLE heap_pay (rental_id int REFERENCES heap_rent);
+INSERT INTO heap_rent SELECT g, now() - interval '40 months' - g * interval '1 hour' FROM generate_series(1, 1000) g;
+INSERT INTO heap_pay SELECT g FROM generate_series(1, 1000, 7) g;
+ANALYZE;
+
+SELECT relation, keep, on_referenced FROM dbopt.add_retention_policy('"rent al"', 'rental_date', '36 months', batch_size => 7);
+SELECT relation, keep, on_referenced FROM dbopt.add_retention_policy('heap_rent', 'rental_date', '36 months', batch_size => 50);
+
+CREATE TEMP TABLE dry AS
+SELECT relation, rows_deleted, status, detail FROM dbopt.apply_data_retention_policies(dry_run => true)
+ WHERE relation IN ('"rent al"'::regclass, 'heap_rent'::regclass);
+CREATE TEMP TABLE real AS
+SELECT relation, rows_deleted, status, detail FROM dbopt.apply_data_retention_policies()
+ WHERE relation IN ('"rent al"'::regclass, 'heap_rent'::regclass);
+-- 100 old rentals: 34 referenced (30 paid, 10 returned, 6 both) stay, 66 go.
+SELECT d.relation, d.rows_deleted AS promised, r.rows_deleted AS deleted, d.status AS dry_status, r.status
+  FROM dry d JOIN real r USING (relation) ORDER BY 1::text;
+SELECT relation, detail FROM real ORDER BY 1::text;
+SELECT count(*) FILTER (WHERE rental_date < now() - interval '36 months') AS old_left,
+       count(*) FILTER (WHERE rental_date >= now() - interval '36 months') AS new_left
+  FROM "rent al";
+SELECT count(*) AS notes_left FROM note;           -- CASCADE took the notes of deleted rentals
+SELECT count(*) AS heap_left, (SELECT count(*) FROM heap_pay) AS referencing FROM heap_rent;
+-- A second run finds nothing more to delete and says why.
+SELECT relation, rows_deleted, status FROM dbopt.apply_data_retention_policies()
+ WHERE relation = '"rent al"'::regclass;
+
+-- on_referenced => 'error': both runs stop before any row goes.
+INSERT INTO "rent al" VALUES (500, now() - interval '50 months');
+INSERT INTO payment VALUES (500, 500, 1);
+INSERT INTO "rent al" VALUES (501, now() - interval '50 months');
+SELECT on_referenced FROM dbopt.add_retention_policy('"rent al"', 'rental_date', '36 months', on_referenced => 'error');
+SELECT rows_deleted, status, detail FROM dbopt.apply_data_retention_policies(dry_run => true)
+ WHERE relation = '"rent al"'::regclass;
+SELECT rows_deleted, status FROM dbopt.apply_data_retention_policies()
+ WHERE relation = '"rent al"'::regclass;
+SELECT count(*) AS still_there FROM "rent al" WHERE rental_id IN (500, 501);
+SELECT dbopt.add_retention_policy('"rent al"', 'rental_date', '36 months', on_referenced => 'cascade');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.add_retention_policy('"rent al"', 'rental_date', '36 months', on_referenced => NULL);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Units: a bare number given as text is refused; a typed interval is the caller's word.
+SELECT dbopt.add_retention_policy('"rent al"', 'rental_date', '90');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.add_retention_policy('"rent al"', 'rental_date', ' 7.5 ');
+\echo :LAST_ERROR_SQLSTATE
+SELECT keep FROM dbopt.add_retention_policy('"rent al"', 'rental_date', '90 days');
+SELECT keep FROM dbopt.add_retention_policy('"rent al"', 'rental_date', interval '2 years');
+SELECT dbopt.purge_audit_log('30', dry_run => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.purge_audit_log('30 days', dry_run => true);
+
+SELECT dbopt.remove_retention_policy(r) FROM unnest(ARRAY['"rent al"', 'heap_rent']::regclass[]) r;
+DROP SCHEMA "ret ""r"";" CASCADE;
