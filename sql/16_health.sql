@@ -124,6 +124,7 @@ SET dbopt.health_slow_query_time = 40;
 SET dbopt.health_slow_queries = 0;
 SET dbopt.health_xid_wraparound = 1;
 SET dbopt.health_checkpoints_requested = 0;
+SET dbopt.health_checkpoints_min_sample = 1;
 SELECT check_name, severity,
        CASE WHEN check_name = 'cache_hit_ratio' THEN value < threshold ELSE value > threshold END AS past_threshold
   FROM dbopt.health_check()
@@ -138,6 +139,13 @@ RESET dbopt.health_connection_utilization;
 RESET dbopt.health_slow_query_time;
 RESET dbopt.health_slow_queries;
 RESET dbopt.health_xid_wraparound;
+-- checkpoints_requested below its minimum sample: not a warning, whatever
+-- the share, and no value; the detail says what the server counts.
+SET dbopt.health_checkpoints_min_sample = 1000000;
+SELECT severity, value, detail LIKE 'not enough evidence: % checkpoints since %, fewer than dbopt.health_checkpoints_min_sample = 1000000; %' AS not_enough,
+       detail LIKE '%requested checkpoints include CHECKPOINT, CREATE and DROP DATABASE, %, which the server does not count apart from WAL past max_wal_size' AS says_what_counts
+  FROM dbopt.health_check() WHERE check_name = 'checkpoints_requested';
+RESET dbopt.health_checkpoints_min_sample;
 RESET dbopt.health_checkpoints_requested;
 
 -- archive_mode is off on the test cluster: both archive checks say so.
@@ -155,5 +163,33 @@ SELECT dbopt.unsuppress('table_bloat', '"health ""h"";"."bloat ""b"""');
 -- Bad values for a threshold are refused by the setting itself.
 SET dbopt.health_cache_hit_ratio = 101;
 SET dbopt.health_idle_in_transaction = '-1';
+
+-- cache_hit_ratio: with no snapshot, since the statistics reset; with
+-- snapshots, over the window between the two latest, named in the detail,
+-- and the value is that window's ratio, not the cumulative one.  (Only
+-- findings that are not ok are listed, and new pages count as blocks
+-- read: so a threshold of 100 and a table written in the window.)
+SET dbopt.health_cache_hit_ratio = 100;
+SELECT count(*) AS snapshots FROM dbopt.snapshots;
+SELECT severity, detail LIKE '% block requests were found in shared buffers since statistics %' AS since_reset
+  FROM dbopt.health_check() WHERE check_name = 'cache_hit_ratio' AND object_name = current_database();
+SELECT pg_stat_force_next_flush();
+SELECT dbopt.take_snapshot() AS h1 \gset
+CREATE TABLE "hit ""r""" AS SELECT g, repeat('h', 100) AS pad FROM generate_series(1, 20000) g;
+SELECT count(*) FROM "hit ""r""";
+SELECT count(*) FROM "hit ""r""";
+SELECT pg_stat_force_next_flush();
+SELECT dbopt.take_snapshot() AS h2 \gset
+SELECT h.severity,
+       h.detail LIKE '% block requests were found in shared buffers between snapshots ' || :h1 || ' and ' || :h2 || ' (% to %)'
+         AS names_the_window,
+       round(h.value::numeric, 6) = round(100.0 * (b.blks_hit - a.blks_hit)
+                                          / (b.blks_hit - a.blks_hit + b.blks_read - a.blks_read), 6) AS window_ratio
+  FROM dbopt.health_check() h,
+       dbopt.snapshot_databases a, dbopt.snapshot_databases b
+ WHERE h.check_name = 'cache_hit_ratio' AND h.object_name = current_database()
+   AND a.snap_id = :h1 AND b.snap_id = :h2 AND a.datname = current_database() AND b.datname = current_database();
+RESET dbopt.health_cache_hit_ratio;
+SELECT dbopt.purge_snapshots('0') AS purged;
 
 DROP SCHEMA "health ""h"";" CASCADE;

@@ -44,6 +44,8 @@ double		dbopt_health_table_bloat = 50.0;
 int			dbopt_health_autovacuum_stale_s = 86400;
 double		dbopt_health_checkpoints_requested = 20.0;
 int			dbopt_health_temp_file_usage_mb = 1024;
+/* Only health.c's SQL reads it, through current_setting(). */
+static int	dbopt_health_checkpoints_min_sample = 20;
 int			dbopt_max_partitions_per_call = 500;
 int			dbopt_min_partition_interval_s = 3600;
 
@@ -71,6 +73,7 @@ static const ThresholdDef thresholds[] = {
 	{"dbopt.health_dead_tuple_ratio", "Percentage of dead tuples in a table above which health_check() warns.", 0, NULL, &dbopt_health_dead_tuple_ratio, 20, 100},
 	{"dbopt.health_table_bloat", "Estimated percentage of a table's size that is bloat above which health_check() warns.", 0, NULL, &dbopt_health_table_bloat, 50, 100},
 	{"dbopt.health_autovacuum_stale", "Age of the last vacuum of a table that needs one above which health_check() warns.", GUC_UNIT_S, &dbopt_health_autovacuum_stale_s, NULL, 86400, INT_MAX},
+	{"dbopt.health_checkpoints_min_sample", "Fewest checkpoints since statistics were reset from which health_check() judges the share of requested checkpoints.", 0, &dbopt_health_checkpoints_min_sample, NULL, 20, INT_MAX},
 	{"dbopt.health_checkpoints_requested", "Percentage of checkpoints that were requested rather than timed above which health_check() warns.", 0, NULL, &dbopt_health_checkpoints_requested, 20, 100},
 	{"dbopt.health_temp_file_usage", "Temporary file bytes written by a database since the last snapshot above which health_check() warns.", GUC_UNIT_MB, &dbopt_health_temp_file_usage_mb, NULL, 1024, INT_MAX},
 };
@@ -81,6 +84,7 @@ static const char *const guc_names[] = {
 	"dbopt.health_archive_lag",
 	"dbopt.health_autovacuum_stale",
 	"dbopt.health_cache_hit_ratio",
+	"dbopt.health_checkpoints_min_sample",
 	"dbopt.health_checkpoints_requested",
 	"dbopt.health_connection_utilization",
 	"dbopt.health_dead_tuple_ratio",

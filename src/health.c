@@ -76,16 +76,35 @@ typedef struct HealthCheck
 	" ORDER BY a.age DESC"
 
 static const HealthCheck checks[] = {
+	/*
+	 * Over the window between the two latest snapshots where they have this
+	 * database with the same statistics reset, else since that reset: the
+	 * cumulative ratio is mostly whatever ran first (a bulk load, say).
+	 * Fewer than 1000 block requests are not enough evidence.
+	 */
 	{"cache_hit_ratio",
-		"SELECT CASE WHEN r < $1 THEN 'warning' ELSE 'ok' END, pg_catalog.quote_ident(datname),"
-		" pg_catalog.format('%s%% of %s block requests were found in shared buffers, since %s',"
-		"   round(r::numeric, 2), req, coalesce('statistics were reset at ' || stats_reset, 'statistics started')),"
-		" 'Find the statements that read the most blocks (shared_blks_read in dbopt.compare_snapshots()); raise shared_buffers if the working set should fit in memory.',"
-		" NULL, r::float8"
-		" FROM (SELECT datname, stats_reset, blks_hit + blks_read AS req, 100.0 * blks_hit / (blks_hit + blks_read) AS r"
-		"        FROM pg_catalog.pg_stat_database WHERE datname IS NOT NULL AND blks_hit + blks_read >= 1000) s"
-		" ORDER BY r",
-	NULL, &dbopt_health_cache_hit_ratio, 1, false, "no database has made 1000 block requests yet"},
+		"WITH w AS (SELECT min(snap_id) AS a_id, max(snap_id) AS b_id, min(taken_at) AS a_at, max(taken_at) AS b_at"
+		"             FROM (SELECT snap_id, taken_at FROM dbopt.snapshots ORDER BY snap_id DESC LIMIT 2) s"
+		"           HAVING count(*) = 2),"
+		" win AS (SELECT b.datid, b.blks_hit - a.blks_hit AS hit, b.blks_read - a.blks_read AS rd,"
+		"                pg_catalog.format('between snapshots %s and %s (%s to %s)', w.a_id, w.b_id,"
+		"                  pg_catalog.date_trunc('second', w.a_at), pg_catalog.date_trunc('second', w.b_at)) AS since"
+		"           FROM w JOIN dbopt.snapshot_databases a ON a.snap_id = w.a_id"
+		"           JOIN dbopt.snapshot_databases b ON b.snap_id = w.b_id AND b.datid = a.datid"
+		"          WHERE b.stats_reset IS NOT DISTINCT FROM a.stats_reset"
+		"            AND b.blks_hit >= a.blks_hit AND b.blks_read >= a.blks_read)"
+		" SELECT CASE WHEN req >= 1000 AND r < $1 THEN 'warning' ELSE 'ok' END, pg_catalog.quote_ident(datname),"
+		"  CASE WHEN req < 1000 THEN pg_catalog.format('not enough evidence: %s block requests %s', req, since)"
+		"       ELSE pg_catalog.format('%s%% of %s block requests were found in shared buffers %s', round(r::numeric, 2), req, since) END,"
+		"  'Find the statements that read the most blocks (shared_blks_read in dbopt.compare_snapshots()); raise shared_buffers if the working set should fit in memory.',"
+		"  NULL, CASE WHEN req >= 1000 THEN r::float8 END"
+		" FROM (SELECT d.datname, coalesce(win.hit + win.rd, d.blks_hit + d.blks_read) AS req,"
+		"              100.0 * coalesce(win.hit, d.blks_hit) / nullif(coalesce(win.hit + win.rd, d.blks_hit + d.blks_read), 0) AS r,"
+		"              coalesce(win.since, 'since ' || coalesce('statistics were reset at ' || d.stats_reset, 'statistics started')) AS since"
+		"         FROM pg_catalog.pg_stat_database d LEFT JOIN win ON win.datid = d.datid"
+		"        WHERE d.datname IS NOT NULL) s"
+		" ORDER BY CASE WHEN req >= 1000 THEN r END NULLS LAST, req DESC",
+	NULL, &dbopt_health_cache_hit_ratio, 1, false, "no database has made a block request"},
 
 	{"connection_utilization",
 		"SELECT CASE WHEN u >= greatest($1, 95) THEN 'critical' WHEN u > $1 THEN 'warning' ELSE 'ok' END, NULL,"
@@ -296,19 +315,33 @@ static const HealthCheck checks[] = {
 		" ORDER BY (CASE WHEN NOT av OR age IS NULL THEN 1 ELSE 0 END) DESC, age DESC",
 	&dbopt_health_autovacuum_stale_s, NULL, 1, false, "no table has more dead tuples than its autovacuum trigger"},
 
+	/*
+	 * The server counts every requested checkpoint alike: WAL past
+	 * max_wal_size, but also CHECKPOINT, CREATE and DROP DATABASE, a base
+	 * backup and the end of crash recovery.  So the share means something
+	 * only over many checkpoints (dbopt.health_checkpoints_min_sample), and
+	 * the detail says what is counted.
+	 */
 	{"checkpoints_requested",
-		"SELECT CASE WHEN r > $1 THEN 'warning' ELSE 'ok' END, NULL,"
-		" pg_catalog.format('%s of %s checkpoints since %s were requested (WAL past max_wal_size, or CHECKPOINT) rather than timed;"
-		" max_wal_size is %s, checkpoint_timeout %s', req, req + timed,"
-		"   coalesce('statistics were reset at ' || stats_reset, 'statistics started'),"
-		"   pg_catalog.current_setting('max_wal_size'), pg_catalog.current_setting('checkpoint_timeout')),"
-		" 'Raise max_wal_size so that checkpoint_timeout paces checkpoints: fewer full-page writes and steadier I/O.',"
-		" NULL, r"
-		" FROM (SELECT *, CASE WHEN req + timed > 0 THEN 100.0 * req / (req + timed) END::float8 AS r"
+		"SELECT CASE WHEN n >= m AND r > $1 THEN 'warning' ELSE 'ok' END, NULL,"
+		" CASE WHEN n < m THEN pg_catalog.format('not enough evidence: %s checkpoints since %s (%s requested), fewer than dbopt.health_checkpoints_min_sample = %s',"
+		"        n, since, req, m)"
+		"      ELSE pg_catalog.format('%s of %s checkpoints since %s were requested rather than timed; max_wal_size is %s, checkpoint_timeout %s',"
+		"        req, n, since, pg_catalog.current_setting('max_wal_size'), pg_catalog.current_setting('checkpoint_timeout')) END"
+		" || '; requested checkpoints include CHECKPOINT, CREATE and DROP DATABASE, base backups and the end of crash recovery, which the server does not count apart from WAL past max_wal_size',"
+		" 'Raise max_wal_size so that checkpoint_timeout paces checkpoints: fewer full-page writes and steadier I/O. First rule out the other requests: the server log says why each checkpoint started when log_checkpoints is on.',"
+		" NULL, CASE WHEN n >= m THEN r END"
+		" FROM (SELECT *, req + timed AS n, CASE WHEN req + timed > 0 THEN 100.0 * req / (req + timed) END::float8 AS r,"
+		"              coalesce('statistics were reset at ' || stats_reset, 'statistics started') AS since,"
+		"              pg_catalog.current_setting('dbopt.health_checkpoints_min_sample')::bigint AS m"
 		"         FROM (" DBOPT_SQL_CHECKPOINT_COUNTS ") c) b",
 	NULL, &dbopt_health_checkpoints_requested, 1, false, NULL},
 
-	/* Since the last snapshot at least a minute old, else since statistics started. */
+	/*
+	 * Since the last snapshot at least a minute old, else since statistics
+	 * started; counters lower than the snapshot's (a crash discards
+	 * statistics) mean the snapshot is no base.
+	 */
 	{"temp_file_usage",
 		"WITH base AS (SELECT snap_id, taken_at FROM dbopt.snapshots"
 		"               WHERE taken_at < pg_catalog.clock_timestamp() - interval '1 minute'"
@@ -325,6 +358,7 @@ static const HealthCheck checks[] = {
 		"         LEFT JOIN base ON true"
 		"         LEFT JOIN dbopt.snapshot_databases p ON p.snap_id = base.snap_id AND p.datid = d.datid"
 		"              AND p.stats_reset IS NOT DISTINCT FROM d.stats_reset"
+		"              AND d.temp_bytes >= p.temp_bytes AND d.temp_files >= p.temp_files"
 		"        WHERE d.datname IS NOT NULL) x"
 		" ORDER BY b DESC",
 	&dbopt_health_temp_file_usage_mb, NULL, 1024.0 * 1024.0, false, NULL},

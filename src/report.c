@@ -353,14 +353,17 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 		  "       (SELECT count(*) FROM dbopt.snapshots s WHERE s.snap_id BETWEEN $1 AND $2),"
 		  "       (SELECT count(*) FROM c), (SELECT sum(c.calls) FROM c),"
 		  "       (SELECT round(sum(c.total_ms)::numeric / 1000, 1) FROM c),"
-		  "       round(((db.xc - da.xc) / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))::numeric, 1),"
-		  "       round(100 * (db.hit - da.hit)::numeric / nullif(db.hit - da.hit + db.rd - da.rd, 0), 2),"
+		  "       CASE WHEN same AND db.xc >= da.xc THEN"
+		  "         round(((db.xc - da.xc) / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))::numeric, 1) END,"
+		  "       CASE WHEN same AND db.hit >= da.hit AND db.rd >= da.rd THEN"
+		  "         round(100 * (db.hit - da.hit)::numeric / nullif(db.hit - da.hit + db.rd - da.rd, 0), 2) END,"
 		  "       pg_catalog.version()"
 		  "  FROM dbopt.snapshots a, dbopt.snapshots b,"
-		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd"
+		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = a.snap_id AND datid = (SELECT oid FROM me)) da,"
-		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd"
-		  "                  FROM dbopt.snapshot_databases WHERE snap_id = b.snap_id AND datid = (SELECT oid FROM me)) db"
+		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
+		  "                  FROM dbopt.snapshot_databases WHERE snap_id = b.snap_id AND datid = (SELECT oid FROM me)) db,"
+		  "       LATERAL (SELECT da.sr IS NOT DISTINCT FROM db.sr AS same) r"
 		  " WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id);
 	appendStringInfoString(&buf, "<h2>Summary</h2>\n<dl>");
 	if (SPI_processed == 1)
@@ -390,7 +393,8 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 	/* Per snapshot in the window: time, transactions, blocks, connections. */
 	query("SELECT extract(epoch FROM s.taken_at)::float8, to_char(s.taken_at, 'YYYY-MM-DD HH24:MI:SS'),"
 		  "       (d.xact_commit + d.xact_rollback)::float8, d.blks_hit::float8, d.blks_read::float8,"
-		  "       (s.server->>'connections')::float8, (s.server->>'max_connections')::float8, s.snap_id"
+		  "       (s.server->>'connections')::float8, (s.server->>'max_connections')::float8, s.snap_id,"
+		  "       coalesce(d.stats_reset::text, '')"
 		  "  FROM dbopt.snapshots s"
 		  "  LEFT JOIN dbopt.snapshot_databases d ON d.snap_id = s.snap_id"
 		  "       AND d.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
@@ -412,6 +416,7 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 					phit = 0,
 					prd = 0;
 		bool		pnull = true;
+		char	   *preset = NULL;
 
 		for (int i = 0; i < n; i++)
 		{
@@ -421,6 +426,7 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 			double		xc = double_at(i, 3, &n1),
 						h = double_at(i, 4, &n2),
 						r = double_at(i, 5, &n3);
+			char	   *reset = value_at(i, 9);
 
 			x[i] = double_at(i, 1, &isnull);
 			xlabel[i] = value_at(i, 2);
@@ -428,9 +434,10 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 			conn[1].y[i] = double_at(i, 7, &conn[1].isnull[i]);
 			if (i > (n - 1) / 2 && mid_id == 0)
 				mid_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i - 1], SPI_tuptable->tupdesc, 8, &isnull));
-			/* Rates belong to the interval that ends at this snapshot; a reset shows as a gap. */
+			/* Rates belong to the interval that ends at this snapshot; a reset (stats_reset moved, or counters fell after a crash) shows as a gap. */
 			tps.isnull[i] = hit.isnull[i] = true;
-			if (i > 0 && !pnull && !n1 && !n2 && !n3 && x[i] > x[i - 1] && xc >= pxc && h >= phit && r >= prd)
+			if (i > 0 && !pnull && !n1 && !n2 && !n3 && x[i] > x[i - 1] && xc >= pxc && h >= phit && r >= prd &&
+				preset && reset && strcmp(preset, reset) == 0)
 			{
 				tps.y[i] = (xc - pxc) / (x[i] - x[i - 1]);
 				tps.isnull[i] = false;
@@ -444,11 +451,12 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 			phit = h;
 			prd = r;
 			pnull = n1 || n2 || n3;
+			preset = reset;
 		}
 	}
 
 	/* The top statements' mean time per interval. */
-	query("WITH top AS (SELECT queryid, query FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC LIMIT " CppAsString2(CHART_STATEMENTS) ")"
+	query("WITH top AS (SELECT queryid, query FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
 		  " SELECT t.queryid::text, s.snap_id, sum(s.calls)::float8, sum(s.total_exec_time),"
 		  "        'queryid ' || t.queryid || ': ' || left(regexp_replace(min(t.query), '\\s+', ' ', 'g'), 70)"
 		  "   FROM top t JOIN dbopt.snapshot_statements s ON s.queryid = t.queryid"
@@ -520,7 +528,7 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 	query("SELECT queryid, calls, round(total_ms::numeric, 1), round(mean_ms::numeric, 3), rows,"
 		  "       round((100 * hit_ratio)::numeric, 1), round(share_of_total_pct::numeric, 1),"
 		  "       array_to_string(flags, ' '), CASE WHEN length(query) > 600 THEN left(query, 600) || ' ...' ELSE query END"
-		  "  FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id);
+		  "  FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id);
 	{
 		static const char *const h[] = {"queryid", "calls", "total ms", "mean ms", "rows", "hit %", "share %", "flags", "statement"};
 
@@ -531,15 +539,19 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "<h2>Regressions</h2>\n");
 	if (n >= 3 && mid_id > from_id && mid_id < to_id)
 	{
-		static const char *const h[] = {"queryid", "baseline calls", "current calls", "baseline mean ms", "current mean ms", "ratio", "p-value", "statement"};
+		static const char *const h[] = {"queryid", "baseline calls", "current calls", "baseline mean ms", "current mean ms",
+		"added ms per call", "added ms per s", "share %", "ratio", "p-value", "statement"};
 		Oid			types[3] = {INT8OID, INT8OID, INT8OID};
 		Datum		values[3] = {Int64GetDatum(from_id), Int64GetDatum(mid_id), Int64GetDatum(to_id)};
 
 		appendStringInfo(&buf, "<p>Snapshots " INT64_FORMAT " to " INT64_FORMAT " against " INT64_FORMAT " to " INT64_FORMAT
-						 ", with dbopt.detect_regressions() defaults: at least 20 calls in each, 1.5 times slower, p &lt;= 0.01 (Welch).</p>\n",
+						 ", with dbopt.detect_regressions() defaults: at least 20 calls in each, 1.5 times slower, p &lt;= 0.01 (Welch), "
+						 "at least 1 ms more per call and 1%% of the current half's time; the most time added per second first.</p>\n",
 						 mid_id, to_id, from_id, mid_id);
 		if (SPI_execute_with_args("SELECT queryid, baseline_calls, current_calls, round(baseline_mean_ms::numeric, 3),"
-								  "       round(current_mean_ms::numeric, 3), round(ratio::numeric, 2), p_value, query"
+								  "       round(current_mean_ms::numeric, 3), round(added_ms_per_call::numeric, 3),"
+								  "       round(added_ms_per_s::numeric, 3), round(current_share_pct::numeric, 1),"
+								  "       round(ratio::numeric, 2), p_value, query"
 								  "  FROM dbopt.detect_regressions($1, $2, $2, $3) LIMIT 20",
 								  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "report_html: could not run detect_regressions()");

@@ -2,7 +2,8 @@
 # one: replication lag behind a standby whose replay is paused, failing WAL
 # archiving, evictions from pg_stat_statements, alerts with NOTIFY, and a
 # server without pg_stat_statements (take_snapshot() and health_check()
-# carry on and say so).
+# carry on and say so), and a crash and restart (checkpoints_requested
+# has not enough evidence).
 use strict;
 use warnings;
 use JSON::PP;
@@ -123,5 +124,19 @@ is($bare->safe_psql('postgres', q{
 	SELECT string_agg(check_name || ' ' || severity, ', ' ORDER BY check_name) FROM dbopt.health_check()
 	 WHERE detail LIKE 'pg_stat_statements is not available%'}),
 	'pg_stat_statements_full info, slow_queries info', 'health_check() says which checks need pg_stat_statements');
+
+# A crash discards the statistics.  After it, the end of recovery and one
+# CHECKPOINT are all the checkpoints counted, every one requested: 100%,
+# of too few to mean anything, so not a warning.
+$bare->stop('immediate');
+$bare->start;
+$bare->safe_psql('postgres', 'CHECKPOINT');
+is($bare->safe_psql('postgres', 'SELECT checkpoints_timed = 0 AND checkpoints_req > 0 FROM pg_stat_bgwriter'), 't',
+	'after the crash every checkpoint counted was requested');
+like($bare->safe_psql('postgres', q{
+	SELECT severity || '|' || coalesce(value::text, 'no value') || '|' || detail FROM dbopt.health_check()
+	 WHERE check_name = 'checkpoints_requested'}),
+	qr/^ok\|no value\|not enough evidence: [1-9]\d* checkpoints since statistics were reset at .* \([1-9]\d* requested\), fewer than dbopt.health_checkpoints_min_sample = 20; requested checkpoints include /,
+	'checkpoints_requested is ok, with not enough evidence, and says what it counts');
 
 done_testing();
