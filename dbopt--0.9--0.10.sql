@@ -283,3 +283,16 @@ GRANT EXECUTE ON FUNCTION
 -- ==== integrity, status, fix_sql ====
 
 -- ==== compliance ====
+
+-- ==== units: interval arguments written as text ====
+
+-- purge_snapshots() with keep written as text: a bare number is refused.
+-- No default here, so purge_snapshots() with no argument stays unambiguous.
+CREATE FUNCTION dbopt.purge_snapshots(keep text, dry_run boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dbopt_purge_snapshots'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.purge_snapshots(text, boolean) IS
+    'purge_snapshots() with keep written as text, such as ''30 days'': a bare number is refused, since it would mean seconds';
+REVOKE ALL ON FUNCTION dbopt.purge_snapshots(text, boolean) FROM PUBLIC;

@@ -172,8 +172,9 @@ SELECT count(*) AS parted_left, min(at) AT TIME ZONE 'UTC' AS oldest FROM parted
 SELECT object_name, action FROM dbopt.maintenance_log WHERE operation = 'drop_old_partitions' ORDER BY logged_at;
 SELECT dbopt.remove_retention_policy('parted');
 
--- A policy that fails (ON DELETE RESTRICT) is reported with its SQLSTATE;
--- the policies after it still run.  The dry run names the reference.
+-- A policy that stops (a referenced row, on_referenced => 'error') is
+-- reported, in the dry run as in the real run; the policies after it still
+-- run.  Both name the reference.
 CREATE TABLE fk_parent (id int PRIMARY KEY, at timestamptz NOT NULL);
 CREATE INDEX ON fk_parent (at);
 INSERT INTO fk_parent SELECT g, timestamptz '2001-01-01 00:00+00' + g * interval '1 day' FROM generate_series(1, 300) g;
@@ -181,7 +182,7 @@ CREATE TABLE "fk child" (pid int REFERENCES fk_parent ON DELETE RESTRICT);
 INSERT INTO "fk child" VALUES (150);
 CREATE TABLE zz_after (at date);
 INSERT INTO zz_after SELECT date '2001-01-01' + g FROM generate_series(0, 364) g;
-SELECT relation FROM dbopt.add_retention_policy('fk_parent', 'at', :'keep', batch_size => 50);
+SELECT relation FROM dbopt.add_retention_policy('fk_parent', 'at', :'keep', batch_size => 50, on_referenced => 'error');
 SELECT relation FROM dbopt.add_retention_policy('zz_after', 'at', :'keep');
 SELECT relation, rows_deleted, batches, status, detail
   FROM dbopt.apply_data_retention_policies(true) ORDER BY relation::text;

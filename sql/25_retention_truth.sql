@@ -71,6 +71,10 @@ SELECT keep FROM dbopt.add_retention_policy('"rent al"', 'rental_date', interval
 SELECT dbopt.purge_audit_log('30', dry_run => true);
 \echo :LAST_ERROR_SQLSTATE
 SELECT dbopt.purge_audit_log('30 days', dry_run => true);
+SELECT dbopt.purge_snapshots('14', dry_run => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.purge_snapshots('1000 years', dry_run => true);
+SELECT dbopt.purge_snapshots(dry_run => true) >= 0 AS default_keep_still_works;
 
 SELECT dbopt.remove_retention_policy(r) FROM unnest(ARRAY['"rent al"', 'heap_rent']::regclass[]) r;
 DROP SCHEMA "ret ""r"";" CASCADE;

@@ -787,9 +787,11 @@ load_configs(Oid only)
 
 	dbopt_elevate(&saved);
 	SPI_connect();
+	/* Through jsonb: the columns of 0.10 may be missing before the update. */
 	if (SPI_execute_with_args("SELECT parent::oid, partition_interval, premake, retention, retention_mode,"
-							  " backfill, force"
-							  " FROM dbopt.partition_config"
+							  " coalesce((pg_catalog.to_jsonb(c) OPERATOR(pg_catalog.->>) 'backfill')::boolean, false),"
+							  " coalesce((pg_catalog.to_jsonb(c) OPERATOR(pg_catalog.->>) 'force')::boolean, false)"
+							  " FROM dbopt.partition_config c"
 							  " WHERE $1 = 0 OR parent = $1::regclass ORDER BY parent::oid",
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read dbopt.partition_config");

@@ -279,10 +279,10 @@ referencing_keys(Oid relid)
 				action = "ON DELETE SET DEFAULT";
 				break;
 			case FKCONSTR_ACTION_RESTRICT:
-				action = "ON DELETE RESTRICT: a referenced row stops the batch";
+				action = "ON DELETE RESTRICT: rows it references stay";
 				break;
 			default:
-				action = "ON DELETE NO ACTION: a referenced row stops the batch";
+				action = "ON DELETE NO ACTION: rows it references stay";
 				break;
 		}
 		appendStringInfo(&buf, "%s%s on %s (%s)", buf.len ? ", " : "",
@@ -449,8 +449,9 @@ load_policies(void)
 	SPI_connect();
 	/* Least recently run first, so a run cut short by time moves on next call. */
 	if (SPI_execute("SELECT relation::oid, time_column, keep, mode, archive_table::oid,"
-					" batch_size, coalesce(max_rows_per_run, 0), enabled, keep::text, on_referenced"
-					" FROM dbopt.retention_policies"
+					" batch_size, coalesce(max_rows_per_run, 0), enabled, keep::text,"
+					" coalesce(pg_catalog.to_jsonb(p) OPERATOR(pg_catalog.->>) 'on_referenced', 'skip')"
+					" FROM dbopt.retention_policies p"
 					" ORDER BY last_run_at NULLS FIRST, relation::oid",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read dbopt.retention_policies");
@@ -1243,12 +1244,12 @@ drop_partitions(Runner *r, Policy *p, Outcome *o, DboptPartitionDrops *drops)
 typedef struct ReferencedUnit
 {
 	Policy	   *p;
-	BlockingKey *key;
+	List	   *keys;			/* counted together: a row referenced twice counts once */
 	TimestampTz cutoff;
 	int64		n;
 } ReferencedUnit;
 
-/* Rows older than the cutoff that one blocking key references. */
+/* Rows older than the cutoff that any of the blocking keys references. */
 static void
 referenced_unit(void *arg)
 {
@@ -1256,9 +1257,17 @@ referenced_unit(void *arg)
 	char	   *name = dbopt_qualified_relname(u->p->relid);
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		values[1] = {TimestampTzGetDatum(u->cutoff)};
-	char	   *sql = psprintf("SELECT count(*) FROM %s WHERE %s < $1 AND %s", name,
-							   quote_identifier(u->p->time_column), psprintf(u->key->exists, name));
+	StringInfoData any;
+	ListCell   *lc;
+	char	   *sql;
 	bool		isnull;
+
+	initStringInfo(&any);
+	foreach(lc, u->keys)
+		appendStringInfo(&any, "%s%s", any.len ? " OR " : "",
+						 psprintf(((BlockingKey *) lfirst(lc))->exists, name));
+	sql = psprintf("SELECT count(*) FROM %s WHERE %s < $1 AND (%s)", name,
+				   quote_identifier(u->p->time_column), any.data);
 
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -1280,26 +1289,33 @@ check_referenced(Policy *p, List *blocking, Outcome *o)
 	ListCell   *lc;
 	int64		total = 0;
 	StringInfoData which;
+	ReferencedUnit all = {p, blocking, o->cutoff, 0};
+	DboptUnitError err;
 
 	initStringInfo(&which);
 	foreach(lc, blocking)
 	{
-		ReferencedUnit u = {p, lfirst(lc), o->cutoff, 0};
-		DboptUnitError err;
+		BlockingKey *key = lfirst(lc);
+		ReferencedUnit u = {p, list_make1(key), o->cutoff, 0};
 
 		CHECK_FOR_INTERRUPTS();
 		if (!dbopt_run_unit(referenced_unit, &u, dbopt_unit_owner(p->relid), 0, dbopt_check_timeout_ms, &err))
 		{
-			add_detail(o, "could not count the rows %s references: %s", u.key->name, dbopt_unit_error_text(&err));
+			add_detail(o, "could not count the rows %s references: %s", key->name, dbopt_unit_error_text(&err));
 			continue;
 		}
 		if (u.n > 0)
 			appendStringInfo(&which, "%s" INT64_FORMAT " by %s (ON DELETE %s)",
-							 which.len ? ", " : "", u.n, u.key->name, u.key->action);
+							 which.len ? ", " : "", u.n, key->name, key->action);
 		total += u.n;
 	}
 	if (total == 0)
 		return true;
+	if (list_length(blocking) > 1)
+	{
+		if (dbopt_run_unit(referenced_unit, &all, dbopt_unit_owner(p->relid), 0, dbopt_check_timeout_ms, &err))
+			total = all.n;
+	}
 	if (p->error_if_referenced)
 	{
 		o->failed = true;

@@ -297,7 +297,7 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 	DboptIdentity saved;
 
 	dbopt_require_arg(fcinfo, 0, "keep");
-	values[0] = PG_GETARG_DATUM(0);
+	values[0] = IntervalPGetDatum(dbopt_interval_or_text_arg(fcinfo, 0, "keep"));
 	memset(&zero, 0, sizeof(zero));
 	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, values[0], IntervalPGetDatum(&zero))) < 0)
 		ereport(ERROR,

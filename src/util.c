@@ -670,7 +670,8 @@ dbopt_is_bare_number(const char *text)
 	}
 	while (isspace((unsigned char) *c))
 		c++;
-	return digits && *c == '\0';
+	/* Zero is zero in any unit. */
+	return digits && *c == '\0' && strtod(text, NULL) != 0;
 }
 
 Interval *
