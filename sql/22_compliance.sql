@@ -42,6 +42,16 @@ SELECT j->'backups'->>'archive_mode' AS archive_mode FROM r;
 SELECT e->'rows' AS tenant_rows, (SELECT j2->'audit'->'events_30_days' FROM (SELECT dbopt.generate_compliance_report('1') AS j2) x) AS tenant_events
   FROM (SELECT dbopt.generate_compliance_report('1') AS j) s, jsonb_array_elements(j->'tenant_isolation'->'tables') e
  WHERE e->>'table' = '"comp ""c"";"."inv;oice"';
+-- A scope that matches no tenant says so, instead of "rows": 0 everywhere.
+SELECT j->'scope_found' AS found, j->'notes' AS notes FROM (SELECT dbopt.generate_compliance_report('org-id') AS j) s;
+SELECT j->'scope_found' AS found, jsonb_array_length(j->'notes') AS notes FROM (SELECT dbopt.generate_compliance_report('1') AS j) s;
+SELECT dbopt.generate_compliance_report('  ');
+\echo :LAST_ERROR_SQLSTATE
+-- as_of in the future, or NULL, is refused.
+SELECT dbopt.generate_compliance_report(as_of => current_date + 1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dbopt.generate_compliance_report(as_of => NULL);
+\echo :LAST_ERROR_SQLSTATE
 -- as_of in the past: the 30 days before it had no events.
 SELECT dbopt.generate_compliance_report(as_of => date '2001-01-01')->'audit'->'events_30_days' AS events_in_2000;
 
