@@ -2,8 +2,8 @@
 -- foreign key references are found by the dry run, kept by the real run
 -- (or stop the policy, on request), and the two runs agree.  Units are
 -- required where an interval is given as text.
-CREATE SCHEMA "ret ""r"";";
-SET search_path = "ret ""r"";", public;
+CREATE SCHEMA "ret ""r"";%s";
+SET search_path = "ret ""r"";%s", public;
 
 -- A rental shop: payments reference rentals (NO ACTION), returns reference
 -- them too (RESTRICT), notes go with their rental (CASCADE).
@@ -77,4 +77,4 @@ SELECT dbopt.purge_snapshots('1000 years', dry_run => true);
 SELECT dbopt.purge_snapshots(dry_run => true) >= 0 AS default_keep_still_works;
 
 SELECT dbopt.remove_retention_policy(r) FROM unnest(ARRAY['"rent al"', 'heap_rent']::regclass[]) r;
-DROP SCHEMA "ret ""r"";" CASCADE;
+DROP SCHEMA "ret ""r"";%s" CASCADE;

@@ -299,8 +299,28 @@ typedef struct BlockingKey
 {
 	char	   *name;			/* constraint, and the table it is on */
 	char	   *action;
-	char	   *exists;			/* EXISTS (...) over a referencing row; %1$s is the table */
+	char	   *from;			/* the referencing table, qualified */
+	int			nkeys;
+	char	   *refcol[INDEX_MAX_KEYS];	/* quoted, on the referencing table */
+	char	   *op[INDEX_MAX_KEYS];		/* OPERATOR(schema.=) */
+	char	   *col[INDEX_MAX_KEYS];	/* quoted, on the referenced table */
 } BlockingKey;
+
+/* EXISTS (a row of the referencing table that points at target's row). */
+static char *
+key_exists(const BlockingKey *k, const char *target)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "EXISTS (SELECT FROM %s dbopt_ref WHERE ", k->from);
+	for (i = 0; i < k->nkeys; i++)
+		appendStringInfo(&buf, "%sdbopt_ref.%s %s %s.%s", i ? " AND " : "",
+						 k->refcol[i], k->op[i], target, k->col[i]);
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
 
 /* "OPERATOR(schema.op)" for an operator OID, so no search_path picks another. */
 static char *
@@ -343,26 +363,24 @@ blocking_keys(Oid relid)
 		int			nkeys;
 		int			i;
 		BlockingKey *k;
-		StringInfoData buf;
 
 		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != relid ||
 			OidIsValid(con->conparentid) ||
 			(con->confdeltype != FKCONSTR_ACTION_NOACTION && con->confdeltype != FKCONSTR_ACTION_RESTRICT))
 			continue;
 		DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pf_eq, NULL, NULL, NULL, NULL);
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "EXISTS (SELECT FROM %s dbopt_ref WHERE ", dbopt_qualified_relname(con->conrelid));
-		for (i = 0; i < nkeys; i++)
-			appendStringInfo(&buf, "%sdbopt_ref.%s %s %%1$s.%s", i ? " AND " : "",
-							 quote_identifier(get_attname(con->conrelid, conkey[i], false)),
-							 qualified_operator(pf_eq[i]),
-							 quote_identifier(get_attname(relid, confkey[i], false)));
-		appendStringInfoChar(&buf, ')');
-		k = palloc(sizeof(BlockingKey));
+		k = palloc0(sizeof(BlockingKey));
 		k->name = psprintf("%s on %s", quote_identifier(NameStr(con->conname)),
 						   dbopt_qualified_relname(con->conrelid));
 		k->action = con->confdeltype == FKCONSTR_ACTION_RESTRICT ? "RESTRICT" : "NO ACTION";
-		k->exists = buf.data;
+		k->from = dbopt_qualified_relname(con->conrelid);
+		k->nkeys = nkeys;
+		for (i = 0; i < nkeys; i++)
+		{
+			k->refcol[i] = pstrdup(quote_identifier(get_attname(con->conrelid, conkey[i], false)));
+			k->op[i] = qualified_operator(pf_eq[i]);
+			k->col[i] = pstrdup(quote_identifier(get_attname(relid, confkey[i], false)));
+		}
 		result = lappend(result, k);
 	}
 	systable_endscan(scan);
@@ -379,7 +397,7 @@ unreferenced_filter(List *keys, const char *name)
 
 	initStringInfo(&buf);
 	foreach(lc, keys)
-		appendStringInfo(&buf, " AND NOT %s", psprintf(((BlockingKey *) lfirst(lc))->exists, name));
+		appendStringInfo(&buf, " AND NOT %s", key_exists(lfirst(lc), name));
 	return buf.data;
 }
 
@@ -1265,7 +1283,7 @@ referenced_unit(void *arg)
 	initStringInfo(&any);
 	foreach(lc, u->keys)
 		appendStringInfo(&any, "%s%s", any.len ? " OR " : "",
-						 psprintf(((BlockingKey *) lfirst(lc))->exists, name));
+						 key_exists(lfirst(lc), name));
 	sql = psprintf("SELECT count(*) FROM %s WHERE %s < $1 AND (%s)", name,
 				   quote_identifier(u->p->time_column), any.data);
 
