@@ -861,6 +861,86 @@ run_audit_ddl(const char *sql)
 	PG_END_TRY();
 }
 
+/*
+ * The columns the row audit trigger on relid leaves out, as the
+ * comma-separated literals enable_audit() writes; NULL when it has none.
+ */
+static char *
+audit_row_args(Oid relid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *result = NULL;
+	Oid			fn = audit_trigger_fn();
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+		StringInfoData buf;
+		bool		isnull;
+		bytea	   *ba;
+		char	   *p;
+
+		if (t->tgfoid != fn || !TRIGGER_FOR_ROW(t->tgtype))
+			continue;
+		initStringInfo(&buf);
+		ba = DatumGetByteaPP(heap_getattr(tup, Anum_pg_trigger_tgargs, RelationGetDescr(rel), &isnull));
+		p = isnull ? NULL : VARDATA_ANY(ba);
+		for (int i = 0; p && i < t->tgnargs; i++)
+		{
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", quote_literal_cstr(p));
+			p += strlen(p) + 1;
+		}
+		result = buf.data;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * What enable_audit() or disable_audit() will do to relid, from its audit
+ * triggers as they are: the one plan both the dry and the real run follow.
+ * enable: args are the wanted exclusions ("" for none).
+ */
+typedef enum AuditStep
+{
+	AUDIT_NOTHING,				/* already as wanted */
+	AUDIT_CREATE,				/* no audit triggers yet */
+	AUDIT_REPLACE,				/* triggers there, but not as wanted */
+	AUDIT_DROP
+} AuditStep;
+
+static AuditStep
+plan_audit(Oid relid, bool enable, const char *args, char **why)
+{
+	char		row = audit_state(relid, true);
+	char		trunc = audit_state(relid, false);
+	char	   *have = audit_row_args(relid);
+	StringInfoData w;
+
+	*why = NULL;
+	if (!enable)
+		return row != '\0' || trunc != '\0' || audit_installed(relid) ? AUDIT_DROP : AUDIT_NOTHING;
+	if (row == '\0' && trunc == '\0' && !audit_installed(relid))
+		return AUDIT_CREATE;
+	initStringInfo(&w);
+	if (row != TRIGGER_FIRES_ALWAYS)
+		appendStringInfo(&w, "%srow trigger %s", w.len ? ", " : "", state_word(row));
+	if (trunc != TRIGGER_FIRES_ALWAYS)
+		appendStringInfo(&w, "%struncate trigger %s", w.len ? ", " : "", state_word(trunc));
+	if (have && strcmp(have, args) != 0)
+		appendStringInfo(&w, "%sleft out %s", w.len ? ", " : "", have[0] ? have : "no columns");
+	if (w.len == 0)
+		return AUDIT_NOTHING;
+	*why = w.data;
+	return AUDIT_REPLACE;
+}
+
 PG_FUNCTION_INFO_V1(dbopt_enable_audit);
 
 Datum
@@ -876,6 +956,9 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 	bool	   *colnulls = NULL;
 	int			ncols = 0;
 	char	   *result;
+	char	   *why;
+	AuditStep	step;
+	const char *leaving;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -904,9 +987,14 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 		dbopt_require_column(relid, col, "exclude_columns names columns to leave out of the audit rows.", NULL);
 		appendStringInfo(&args, "%s%s", i ? ", " : "", quote_literal_cstr(col));
 	}
-	result = psprintf("%s audit on %s%s%s", dry_run ? "would enable" : "enabled", table,
-					  ncols ? ", leaving out " : "", ncols ? args.data : "");
-	if (!dry_run)
+	leaving = ncols ? psprintf(", leaving out %s", args.data) : "";
+	step = plan_audit(relid, true, args.data, &why);
+	if (step == AUDIT_NOTHING)
+		result = psprintf("audit already on %s%s", table, leaving);
+	else
+		result = psprintf("%s audit on %s%s%s%s%s", dry_run ? "would enable" : "enabled", table, leaving,
+						  why ? " (replacing triggers: " : "", why ? why : "", why ? ")" : "");
+	if (!dry_run && step != AUDIT_NOTHING)
 	{
 		initStringInfo(&sql);
 		/* Either trigger may be missing (dropped by hand): IF EXISTS, each. */
@@ -924,7 +1012,9 @@ dbopt_enable_audit(PG_FUNCTION_ARGS)
 		run_audit_ddl(sql.data);
 		log_audit_change(relid, table, "enable_audit", "AUDIT ON");
 	}
-	dbopt_log_action("enable_audit", table, dry_run ? "would enable" : "enabled", 2, -1,
+	dbopt_log_action("enable_audit", table,
+					 step == AUDIT_NOTHING ? "unchanged" : dry_run ? "would enable" : "enabled",
+					 step == AUDIT_NOTHING ? 0 : 2, -1,
 					 ncols ? psprintf("excluding %s", args.data) : "all columns");
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
@@ -937,21 +1027,30 @@ dbopt_disable_audit(PG_FUNCTION_ARGS)
 	Oid			relid;
 	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	char	   *table;
+	char	   *why;
+	AuditStep	step;
 
 	dbopt_require_arg(fcinfo, 0, "relation");
 	relid = PG_GETARG_OID(0);
 	require_own_table(relid, "disable_audit()");
 	table = dbopt_qualified_relname(relid);
-	if (!dry_run && audit_installed(relid))
+	step = plan_audit(relid, false, NULL, &why);
+	if (!dry_run && step == AUDIT_DROP)
 	{
 		run_audit_ddl(psprintf("DROP TRIGGER IF EXISTS " AUDIT_ROW_TRIGGER " ON %s;"
 							   " DROP TRIGGER IF EXISTS " AUDIT_TRUNCATE_TRIGGER " ON %s", table, table));
 		log_audit_change(relid, table, "disable_audit", "AUDIT OFF");
 	}
-	dbopt_log_action("disable_audit", table, dry_run ? "would disable" : "disabled", 2, -1,
-					 "rows already in dbopt.audit_log stay");
+	dbopt_log_action("disable_audit", table,
+					 step == AUDIT_NOTHING ? "unchanged" : dry_run ? "would disable" : "disabled",
+					 step == AUDIT_NOTHING ? 0 : 2, -1, "rows already in dbopt.audit_log stay");
+	if (step == AUDIT_NOTHING)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("audit is not on %s", table)));
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s audit on %s", dry_run ? "would disable" : "disabled", table)));
 }
+
+/* The rows purge_audit_log() takes, in its dry run and its real one alike. */
+#define PURGE_AUDIT_ROWS "logged_at < pg_catalog.now() - $1"
 
 PG_FUNCTION_INFO_V1(dbopt_purge_audit_log);
 
@@ -985,8 +1084,9 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (dry_run)
 	{
-		if (SPI_execute_with_args("SELECT count(*) FROM dbopt.audit_log WHERE logged_at < pg_catalog.now() - $1",
-								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		/* Same rows, same snapshot rule (read_only false) as the DELETE below. */
+		if (SPI_execute_with_args("SELECT count(*) FROM dbopt.audit_log WHERE " PURGE_AUDIT_ROWS,
+								  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not count audit rows");
 		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
@@ -998,7 +1098,7 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 		purge_in_progress = true;
 		PG_TRY();
 		{
-			if (SPI_execute_with_args("DELETE FROM dbopt.audit_log WHERE logged_at < pg_catalog.now() - $1",
+			if (SPI_execute_with_args("DELETE FROM dbopt.audit_log WHERE " PURGE_AUDIT_ROWS,
 									  1, types, values, NULL, false, 0) != SPI_OK_DELETE)
 				elog(ERROR, "could not purge audit rows");
 			n = (int64) SPI_processed;
@@ -1012,7 +1112,8 @@ dbopt_purge_audit_log(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	dbopt_log_action("purge_audit_log", "dbopt.audit_log", dry_run ? "would delete" : "deleted", n, -1,
-					 psprintf("audit rows older than %s",
-							  DatumGetCString(DirectFunctionCall1(interval_out, older_than))));
+					 psprintf("audit rows older than %s%s",
+							  DatumGetCString(DirectFunctionCall1(interval_out, older_than)),
+							  dry_run ? "; the real run stops if a row stays locked past dbopt.lock_timeout" : ""));
 	PG_RETURN_INT64(n);
 }

@@ -2223,6 +2223,140 @@ violations_text(int64 count, const ConInfo *c)
 					quote_literal_cstr(dbopt_qualified_relname(c->relid)));
 }
 
+/*
+ * One step of validate_constraints(): what the dry run describes and the
+ * real run carries out.  Only the last step differs between them.
+ */
+typedef struct ValidateStep
+{
+	ConInfo    *con;
+	bool		validate;		/* else skipped, for detail's reason */
+	char	   *detail;
+	int			covered_by;		/* an earlier step whose VALIDATE recurses here, or -1 */
+	bool		done;			/* real run: validated */
+} ValidateStep;
+
+/* Whether VALIDATE of this CHECK also validates the copies in child tables. */
+static bool
+check_recurses(const ConInfo *c)
+{
+	HeapTuple	tup;
+	bool		noinherit = true;
+
+	if (c->contype != CONSTRAINT_CHECK)
+		return false;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(c->oid));
+	if (HeapTupleIsValid(tup))
+	{
+		noinherit = ((Form_pg_constraint) GETSTRUCT(tup))->connoinherit;
+		ReleaseSysCache(tup);
+	}
+	return !noinherit;
+}
+
+/*
+ * Violating rows as VALIDATE sees them: a CHECK that recurses is checked
+ * in every child table too, so it is counted over all of them (the
+ * integrity report counts per table, with ONLY).
+ */
+static bool
+validate_count(ConInfo *c, const AttrNumber *pkcols, int npk, int64 *count,
+			   DboptUnitError *err)
+{
+	char	   *sample;
+
+	if (check_recurses(c))
+		return run_scan(psprintf("SELECT 1 FROM %s t WHERE (%s) IS FALSE",
+								 dbopt_qualified_relname(c->relid), check_expr(c)),
+						c->relid, 0, false, count, &sample, err);
+	return count_violations(c, pkcols, npk, 0, false, count, &sample, err);
+}
+
+/*
+ * The plan: every NOT VALID constraint of the tables, in table order, with
+ * what will happen to it.  A constraint that an earlier step's VALIDATE
+ * reaches through inheritance is validated with it, not on its own.
+ */
+static ValidateStep *
+plan_validation(List *tables, int *nsteps)
+{
+	List	   *cons_all = NIL;
+	ValidateStep *steps;
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		AttrNumber	pkcols[INDEX_MAX_KEYS];
+		int			npk;
+		ListCell   *lc2;
+
+		if (get_rel_relkind(relid) != RELKIND_RELATION &&
+			get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+			continue;
+		foreach(lc2, table_constraints(relid, pkcols, &npk))
+		{
+			ConInfo    *c = lfirst(lc2);
+
+			/* Inherited copies are validated through their parent. */
+			if (c->validated || !c->islocal || c->referenced_clone)
+				continue;
+			cons_all = lappend(cons_all, c);
+		}
+	}
+	steps = palloc0(sizeof(ValidateStep) * Max(list_length(cons_all), 1));
+	foreach(lc, cons_all)
+	{
+		ValidateStep *s = &steps[n];
+		ConInfo    *c = lfirst(lc);
+		AttrNumber	pkcols[INDEX_MAX_KEYS];
+		int			npk;
+		DboptUnitError err;
+		int64		count;
+
+		CHECK_FOR_INTERRUPTS();
+		s->con = c;
+		s->covered_by = -1;
+		if (!dbopt_relation_ownercheck(c->relid, GetUserId()))
+		{
+			s->detail = pstrdup("not the owner of the table");
+			n++;
+			continue;
+		}
+		for (int i = 0; i < n && s->covered_by < 0; i++)
+			if (steps[i].validate && steps[i].covered_by < 0 && check_recurses(steps[i].con) &&
+				c->contype == CONSTRAINT_CHECK && strcmp(steps[i].con->name, c->name) == 0 &&
+				list_member_oid(find_all_inheritors(steps[i].con->relid, NoLock, NULL), c->relid))
+				s->covered_by = i;
+		if (s->covered_by >= 0)
+		{
+			s->validate = true;
+			s->detail = psprintf("validated with %s", qualified_constraint(steps[s->covered_by].con->relid,
+																			 steps[s->covered_by].con->name));
+			n++;
+			continue;
+		}
+		(void) table_constraints(c->relid, pkcols, &npk);
+		if (!validate_count(c, pkcols, npk, &count, &err))
+		{
+			/* VALIDATE may still pass: its own scan runs with other rights and limits. */
+			s->validate = true;
+			s->detail = psprintf("violations not counted (%s), so validation may fail", err.message);
+		}
+		else if (count > 0)
+			s->detail = violations_text(count, c);
+		else
+		{
+			s->validate = true;
+			s->detail = pstrdup("no violating rows");
+		}
+		n++;
+	}
+	*nsteps = n;
+	return steps;
+}
+
 PG_FUNCTION_INFO_V1(dbopt_validate_constraints);
 
 Datum
@@ -2231,10 +2365,8 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 	Oid			target = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
 	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext itemcxt;
-	MemoryContext oldcxt;
-	List	   *tables;
-	ListCell   *lc;
+	ValidateStep *steps;
+	int			nsteps;
 	int			nvalidated = 0, nskipped = 0, nwould = 0;
 
 	if (OidIsValid(target))
@@ -2250,94 +2382,69 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 	}
 
 	dbopt_init_materialized_srf(fcinfo);
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt validate item",
-									ALLOCSET_DEFAULT_SIZES);
-	tables = tables_to_check(target);
-	oldcxt = MemoryContextSwitchTo(itemcxt);
+	steps = plan_validation(tables_to_check(target), &nsteps);
 
-	foreach(lc, tables)
+	for (int i = 0; i < nsteps; i++)
 	{
-		Oid			relid = lfirst_oid(lc);
-		AttrNumber	pkcols[INDEX_MAX_KEYS];
-		int			npk;
-		List	   *cons;
-		ListCell   *lc2;
+		ValidateStep *s = &steps[i];
+		ConInfo    *c = s->con;
+		DboptUnitError err;
+		ValidateUnit u;
+		int64		count;
 
 		CHECK_FOR_INTERRUPTS();
-		if (get_rel_relkind(relid) != RELKIND_RELATION &&
-			get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-			continue;
-		cons = table_constraints(relid, pkcols, &npk);
-		foreach(lc2, cons)
+		if (!s->validate)
 		{
-			ConInfo    *c = lfirst(lc2);
-			DboptUnitError err;
-			int64		count;
-			char	   *sample;
-
-			/* Inherited copies are validated through their parent. */
-			if (c->validated || !c->islocal || c->referenced_clone)
-				continue;
-			if (!dbopt_relation_ownercheck(relid, GetUserId()))
-			{
-				put_validate_row(rsinfo, c, "skipped", "not the owner of the table");
-				nskipped++;
-				continue;
-			}
-
-			if (dry_run)
-			{
-				if (!count_violations(c, pkcols, npk, 0, false, &count, &sample, &err))
-				{
-					put_validate_row(rsinfo, c, "skipped",
-									 psprintf("could not count violations: %s", err.message));
-					nskipped++;
-				}
-				else if (count > 0)
-				{
-					put_validate_row(rsinfo, c, "skipped", violations_text(count, c));
-					nskipped++;
-				}
-				else
-				{
-					put_validate_row(rsinfo, c, "would validate", "no violating rows");
-					nwould++;
-				}
-			}
-			else
-			{
-				ValidateUnit u;
-
-				u.con = c;
-				if (dbopt_run_unit(validate_unit, &u, dbopt_unit_owner(c->relid), 0, 0, &err))
-				{
-					put_validate_row(rsinfo, c, "validated", "no violating rows");
-					nvalidated++;
-				}
-				else if (err.lock_timeout)
-				{
-					put_validate_row(rsinfo, c, "skipped",
-									 dbopt_unit_error_text(&err));
-					nskipped++;
-				}
-				else if ((err.sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION ||
-						  err.sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
-						 count_violations(c, pkcols, npk, 0, false, &count, &sample, &err))
-				{
-					put_validate_row(rsinfo, c, "skipped", violations_text(count, c));
-					nskipped++;
-				}
-				else
-				{
-					put_validate_row(rsinfo, c, "skipped", err.message);
-					nskipped++;
-				}
-			}
+			put_validate_row(rsinfo, c, "skipped", s->detail);
+			nskipped++;
+			continue;
 		}
-		MemoryContextReset(itemcxt);
+		if (dry_run)
+		{
+			/* What the plan cannot know: the lock, and rows written after the count. */
+			put_validate_row(rsinfo, c, "would validate",
+							 psprintf("%s; skipped if its lock is not granted within dbopt.lock_timeout, or if rows written after this plan violate it",
+									  s->detail));
+			nwould++;
+			continue;
+		}
+		if (s->covered_by >= 0 && steps[s->covered_by].done)
+		{
+			s->done = true;
+			put_validate_row(rsinfo, c, "validated", s->detail);
+			nvalidated++;
+			continue;
+		}
+		u.con = c;
+		if (dbopt_run_unit(validate_unit, &u, dbopt_unit_owner(c->relid), 0, 0, &err))
+		{
+			s->done = true;
+			put_validate_row(rsinfo, c, "validated", s->detail);
+			nvalidated++;
+		}
+		else if (err.lock_timeout)
+		{
+			put_validate_row(rsinfo, c, "skipped", dbopt_unit_error_text(&err));
+			nskipped++;
+		}
+		else if ((err.sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION ||
+				  err.sqlerrcode == ERRCODE_CHECK_VIOLATION))
+		{
+			AttrNumber	pkcols[INDEX_MAX_KEYS];
+			int			npk;
+
+			(void) table_constraints(c->relid, pkcols, &npk);
+			put_validate_row(rsinfo, c, "skipped",
+							 validate_count(c, pkcols, npk, &count, &err) && count > 0
+							 ? violations_text(count, c) : pstrdup(err.message));
+			nskipped++;
+		}
+		else
+		{
+			put_validate_row(rsinfo, c, "skipped", err.message);
+			nskipped++;
+		}
 	}
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(itemcxt);
 
 	if (dry_run)
 		ereport(NOTICE,

@@ -11,7 +11,8 @@
  * ties by name), so a view built on another is refreshed after it.  Each
  * refresh is one isolated unit under dbopt.lock_timeout; a view whose
  * input failed or was skipped is skipped too, since refreshing it would
- * only copy stale data.
+ * only copy stale data.  One plan (plan_refreshes) serves the dry run and
+ * the real one; only a failure at run time can make them differ.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,6 +57,7 @@ typedef struct MatView
 	List	   *inputs;			/* indexes of the views it reads */
 	List	   *dependents;		/* indexes of the views that read it */
 	int			pending;		/* inputs not yet ordered */
+	bool		refresh;		/* planned: refreshed, else skipped */
 	const char *method;
 	const char *status;
 	char	   *detail;
@@ -206,6 +208,21 @@ refresh_order(MatView *views, int n)
 	return order;
 }
 
+/* Whether a materialized view holds data (REFRESH of a reader fails otherwise). */
+static bool
+matview_populated(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		populated = true;
+
+	if (HeapTupleIsValid(tup))
+	{
+		populated = ((Form_pg_class) GETSTRUCT(tup))->relispopulated;
+		ReleaseSysCache(tup);
+	}
+	return populated;
+}
+
 /*
  * Whether REFRESH ... CONCURRENTLY can run: the view is populated and has
  * a unique, valid, non-partial index on plain columns.  *why says what is
@@ -253,6 +270,56 @@ can_refresh_concurrently(Oid relid, char **why)
 	if (!found)
 		*why = pstrdup("no unique index on plain columns, so CONCURRENTLY is not possible; readers wait for the refresh");
 	return found;
+}
+
+/*
+ * The plan, shared by dry and real runs: for each wanted view in refresh
+ * order, refreshed (and how) or skipped (and why).  A view that reads one
+ * that is not populated and is not refreshed before it would fail, so it
+ * is skipped; so is one that reads a view the plan skips.
+ */
+static void
+plan_refreshes(MatView *views, int *order, int n, bool concurrently)
+{
+	for (int i = 0; i < n; i++)
+	{
+		MatView    *v = &views[order[i]];
+		ListCell   *ic;
+		MatView    *bad = NULL;
+		const char *why = NULL;
+
+		if (!v->wanted)
+			continue;
+		v->method = "skipped";
+		v->status = "skipped";
+		v->refresh = false;
+		foreach(ic, v->inputs)
+		{
+			MatView    *in = &views[lfirst_int(ic)];
+
+			if (in->wanted && !in->refresh)
+			{
+				bad = in;
+				why = "skipped";
+			}
+			else if (!in->refresh && !matview_populated(in->relid))
+			{
+				bad = in;
+				why = "not populated";
+			}
+		}
+		if (bad)
+			v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, why);
+		else if (!dbopt_relation_ownercheck(v->relid, GetUserId()))
+			v->detail = pstrdup("not the owner of the materialized view");
+		else
+		{
+			v->refresh = true;
+			v->status = NULL;
+			v->method = concurrently && can_refresh_concurrently(v->relid, &v->detail)
+				? "concurrently" : "plain";
+		}
+	}
 }
 
 typedef struct RefreshUnit
@@ -362,7 +429,6 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 				nerr = 0,
 				nskip = 0;
 	ListCell   *lc;
-	MemoryContext itemcxt;
 
 	/* Named views: each must be a materialized view the caller owns. */
 	if (!PG_ARGISNULL(0))
@@ -421,53 +487,50 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 		}
 	}
 	order = refresh_order(views, n);
+	plan_refreshes(views, order, n, concurrently);
 
+	/* Only this last step differs between a dry run and a real one. */
 	dbopt_init_materialized_srf(fcinfo);
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt refresh item", ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < n; i++)
 	{
 		MatView    *v = &views[order[i]];
 		ListCell   *ic;
 		MatView    *bad = NULL;
-		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!v->wanted)
 			continue;
-		/* Per view; v->status and the names it is checked against live outside. */
-		old = MemoryContextSwitchTo(itemcxt);
-		foreach(ic, v->inputs)
+		if (v->refresh && dry_run)
 		{
-			MatView    *in = &views[lfirst_int(ic)];
+			v->status = "dry_run";
+			/* What the plan cannot know. */
+			v->detail = psprintf("%s%sskipped if its lock is not granted within dbopt.lock_timeout; an error in its query, or in an input's refresh, leaves it (and what reads it) not refreshed",
+								 v->detail ? v->detail : "", v->detail ? "; " : "");
+		}
+		else if (v->refresh)
+		{
+			/* An input that failed or timed out now, after the plan. */
+			foreach(ic, v->inputs)
+			{
+				MatView    *in = &views[lfirst_int(ic)];
 
-			if (in->status && strcmp(in->status, "ok") != 0 && strcmp(in->status, "dry_run") != 0)
-				bad = in;
-		}
-		v->method = "skipped";
-		if (bad)
-		{
-			v->status = "skipped";
-			v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, bad->status);
-		}
-		else if (!dbopt_relation_ownercheck(v->relid, GetUserId()))
-		{
-			v->status = "skipped";
-			v->detail = pstrdup("not the owner of the materialized view");
-		}
-		else
-		{
-			RefreshUnit u;
-			DboptUnitError err;
-			TimestampTz began;
-
-			u.v = v;
-			u.concurrently = concurrently && can_refresh_concurrently(v->relid, &v->detail);
-			v->method = u.concurrently ? "concurrently" : "plain";
-			if (dry_run)
-				v->status = "dry_run";
+				if (in->status && strcmp(in->status, "ok") != 0)
+					bad = in;
+			}
+			if (bad)
+			{
+				v->method = "skipped";
+				v->status = "skipped";
+				v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, bad->status);
+			}
 			else
 			{
-				began = GetCurrentTimestamp();
+				RefreshUnit u;
+				DboptUnitError err;
+				TimestampTz began = GetCurrentTimestamp();
+
+				u.v = v;
+				u.concurrently = strcmp(v->method, "concurrently") == 0;
 				if (dbopt_run_isolated(refresh_unit, &u, 0, &err))
 					v->status = "ok";
 				else
@@ -487,11 +550,7 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 		else
 			nskip++;
 		put_row(rsinfo, v);
-		v->detail = NULL;
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(itemcxt);
 	}
-	MemoryContextDelete(itemcxt);
 	ereport(NOTICE,
 			(errmsg("refresh_materialized_views%s: %d %s, %d failed, %d skipped",
 					dry_run ? " dry run" : "", nok, dry_run ? "would refresh" : "refreshed", nerr, nskip)));

@@ -284,6 +284,9 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(hv[0]);
 }
 
+/* The snapshots purge_snapshots() takes, in its dry run and its real one alike. */
+#define PURGE_SNAPSHOTS "taken_at < pg_catalog.now() - $1"
+
 PG_FUNCTION_INFO_V1(dbopt_purge_snapshots);
 
 Datum
@@ -308,11 +311,11 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 	dbopt_elevate(&saved);
 	SPI_connect();
 	if (dry_run)
-		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1",
+		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE " PURGE_SNAPSHOTS,
 									1, types, values));
 	else
 	{
-		n = DatumGetInt64(spi_value("WITH d AS (DELETE FROM dbopt.snapshots WHERE taken_at < pg_catalog.now() - $1 RETURNING snap_id),"
+		n = DatumGetInt64(spi_value("WITH d AS (DELETE FROM dbopt.snapshots WHERE " PURGE_SNAPSHOTS " RETURNING snap_id),"
 									" s AS (DELETE FROM dbopt.snapshot_statements WHERE snap_id IN (SELECT snap_id FROM d)),"
 									" b AS (DELETE FROM dbopt.snapshot_databases WHERE snap_id IN (SELECT snap_id FROM d)),"
 									" t AS (DELETE FROM dbopt.snapshot_tables WHERE snap_id IN (SELECT snap_id FROM d)),"

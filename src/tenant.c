@@ -19,7 +19,9 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "catalog/pg_class.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "dbopt/util.h"
 
@@ -39,6 +41,58 @@ tenant_policy_count(Oid relid, bool ours)
 	return n;
 }
 
+/*
+ * The steps enable_tenant_isolation() or disable_tenant_isolation() will
+ * take on relid, from its state now: the one plan the dry and the real
+ * run both follow, as DDL (sql) and as words (steps).
+ */
+static void
+plan_tenant(Oid relid, bool enable, const char *table, const char *cond,
+			StringInfo sql, StringInfo steps)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		rls = false,
+				force = false;
+	bool		ours = tenant_policy_count(relid, true) > 0;
+	int64		others = tenant_policy_count(relid, false);
+
+	if (HeapTupleIsValid(tup))
+	{
+		rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity;
+		force = ((Form_pg_class) GETSTRUCT(tup))->relforcerowsecurity;
+		ReleaseSysCache(tup);
+	}
+#define STEP(words, ...) \
+	do { appendStringInfo(steps, "%s%s", steps->len ? ", " : "", words); \
+		 appendStringInfo(sql, __VA_ARGS__); } while (0)
+	if (enable)
+	{
+		if (!rls)
+			STEP("enable row-level security", " ALTER TABLE %s ENABLE ROW LEVEL SECURITY;", table);
+		if (!force)
+			STEP("force row-level security", " ALTER TABLE %s FORCE ROW LEVEL SECURITY;", table);
+		if (ours)
+			STEP("replace policy " TENANT_POLICY, " DROP POLICY " TENANT_POLICY " ON %s;", table);
+		else
+			appendStringInfo(steps, "%screate policy " TENANT_POLICY, steps->len ? ", " : "");
+		appendStringInfo(sql, " CREATE POLICY " TENANT_POLICY " ON %s USING (%s) WITH CHECK (%s)",
+						 table, cond, cond);
+		return;
+	}
+	/* Without our policy there is nothing of ours to undo. */
+	if (!ours)
+		return;
+	STEP("drop policy " TENANT_POLICY, " DROP POLICY " TENANT_POLICY " ON %s;", table);
+	/* Other policies keep RLS on: only ours goes. */
+	if (others > 0)
+		return;
+	if (force)
+		STEP("no force row-level security", " ALTER TABLE %s NO FORCE ROW LEVEL SECURITY;", table);
+	if (rls)
+		STEP("disable row-level security", " ALTER TABLE %s DISABLE ROW LEVEL SECURITY;", table);
+#undef STEP
+}
+
 PG_FUNCTION_INFO_V1(dbopt_enable_tenant_isolation);
 
 Datum
@@ -51,8 +105,8 @@ dbopt_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	AttrNumber	att;
 	char	   *table;
 	char	   *cond;
-	char	   *what;
-	bool		has_policy;
+	StringInfoData sql,
+				steps;
 
 	dbopt_require_arg(fcinfo, 0, "relation");
 	dbopt_require_arg(fcinfo, 1, "tenant_column");
@@ -70,22 +124,17 @@ dbopt_enable_tenant_isolation(PG_FUNCTION_ARGS)
 				 errdetail("The tenant is read from a custom setting, whose name has a prefix and a dot."),
 				 errhint("Use for example 'app.current_organization_id', set by the application with SET.")));
 	table = dbopt_qualified_relname(relid);
-	has_policy = tenant_policy_count(relid, true) > 0;
 	cond = psprintf("%s = NULLIF(pg_catalog.current_setting(%s, true), '')::%s",
 					quote_identifier(column), quote_literal_cstr(setting),
 					format_type_be(get_atttype(relid, att)));
-	what = psprintf("row-level security on %s: rows where %s", table, cond);
+	initStringInfo(&sql);
+	initStringInfo(&steps);
+	plan_tenant(relid, true, table, cond, &sql, &steps);
 	if (!dry_run)
-		dbopt_run_ddl(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY;"
-							   " ALTER TABLE %s FORCE ROW LEVEL SECURITY;"
-							   " %s%s%s"
-							   " CREATE POLICY " TENANT_POLICY " ON %s USING (%s) WITH CHECK (%s)",
-							   table, table,
-							   has_policy ? "DROP POLICY " TENANT_POLICY " ON " : "",
-							   has_policy ? table : "", has_policy ? ";" : "",
-							   table, cond, cond));
+		dbopt_run_ddl(sql.data);
 	dbopt_log_action("enable_tenant_isolation", table, dry_run ? "would enable" : "enabled", 1, -1, cond);
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s", dry_run ? "would force" : "forced", what)));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s row-level security on %s: rows where %s (%s)",
+											  dry_run ? "would force" : "forced", table, cond, steps.data)));
 }
 
 PG_FUNCTION_INFO_V1(dbopt_disable_tenant_isolation);
@@ -96,22 +145,24 @@ dbopt_disable_tenant_isolation(PG_FUNCTION_ARGS)
 	Oid			relid;
 	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	char	   *table;
-	int64		others;
+	StringInfoData sql,
+				steps;
 
 	dbopt_require_arg(fcinfo, 0, "relation");
 	relid = PG_GETARG_OID(0);
 	dbopt_require_own_table(relid, "disable_tenant_isolation()");
 	table = dbopt_qualified_relname(relid);
-	others = tenant_policy_count(relid, false);
-	/* Other policies keep RLS on: only ours goes. */
+	initStringInfo(&sql);
+	initStringInfo(&steps);
+	plan_tenant(relid, false, table, NULL, &sql, &steps);
+	if (steps.len == 0)
+	{
+		dbopt_log_action("disable_tenant_isolation", table, "unchanged", 0, -1, "no tenant isolation policy");
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("no tenant isolation on %s", table)));
+	}
 	if (!dry_run)
-		dbopt_run_ddl(others > 0
-					  ? psprintf("DROP POLICY IF EXISTS " TENANT_POLICY " ON %s", table)
-					  : psprintf("DROP POLICY IF EXISTS " TENANT_POLICY " ON %s;"
-								 " ALTER TABLE %s NO FORCE ROW LEVEL SECURITY;"
-								 " ALTER TABLE %s DISABLE ROW LEVEL SECURITY", table, table, table));
-	dbopt_log_action("disable_tenant_isolation", table, dry_run ? "would disable" : "disabled", 1, -1,
-					 others > 0 ? "other policies keep row-level security on" : "row-level security off");
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s tenant isolation on %s%s", dry_run ? "would remove" : "removed",
-											  table, others > 0 ? "; row-level security stays on for its other policies" : "")));
+		dbopt_run_ddl(sql.data);
+	dbopt_log_action("disable_tenant_isolation", table, dry_run ? "would disable" : "disabled", 1, -1, steps.data);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s tenant isolation on %s (%s)", dry_run ? "would remove" : "removed",
+											  table, steps.data)));
 }
