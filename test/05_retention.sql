@@ -18,7 +18,7 @@ SELECT is((SELECT string_agg(n || ' ' || format_type(t, NULL), ', ' ORDER BY o)
           'relation regclass, mode text, cutoff timestamp with time zone, rows_deleted bigint, rows_archived bigint, partitions_dropped integer, batches integer, duration_ms double precision, status text, detail text',
           'apply_data_retention_policies returns the documented columns');
 SELECT has_function('dbopt', 'add_retention_policy',
-                    ARRAY['regclass', 'name', 'interval', 'text', 'regclass', 'integer', 'bigint', 'boolean']);
+                    ARRAY['regclass', 'name', 'interval', 'text', 'regclass', 'integer', 'bigint', 'boolean', 'text']);
 SELECT ok((SELECT prokind = 'p' FROM pg_proc WHERE oid = 'dbopt.run_data_retention(interval)'::regprocedure),
           'run_data_retention is a procedure');
 SELECT ok(NOT has_function_privilege('public', 'dbopt.apply_data_retention_policies(boolean)', 'EXECUTE')
