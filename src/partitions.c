@@ -22,6 +22,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_depend.h"
 #include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -144,6 +145,7 @@ typedef struct PartOp
 } PartOp;
 
 #define PART_CREATE_LIMIT 10000
+#define PART_SKIP_LIMIT 1000000	/* steps walked below a retention cutoff */
 
 /* ---------- keys and bounds ---------- */
 
@@ -398,7 +400,9 @@ highest_key(const Tree *t, int64 *max)
 typedef struct ManagerUnit
 {
 	Oid			parent;
-	char	   *found;			/* the manager's name, or NULL */
+	Oid			catalog;		/* the other extension's own table */
+	bool		partman;		/* pg_partman's part_config, else TimescaleDB's hypertable */
+	bool		found;
 } ManagerUnit;
 
 static void
@@ -407,63 +411,89 @@ manager_unit(void *arg)
 	ManagerUnit *u = arg;
 	char	   *nsp = get_namespace_name(get_rel_namespace(u->parent));
 	char	   *rel = get_rel_name(u->parent);
-	Oid			ext;
+	Oid			argtypes[2];
+	Datum		args[2];
+	char	   *sql;
 	bool		isnull;
 
-	SPI_connect();
-	ext = get_extension_oid("pg_partman", true);
-	if (OidIsValid(ext))
+	if (u->partman)
 	{
-		Oid			argtypes[2] = {TEXTOID, TEXTOID};
-		Datum		args[2];
-		char	   *sql = psprintf("SELECT count(*) FROM %s.part_config WHERE parent_table IN ($1, $2)",
-								   quote_identifier(get_namespace_name(dbopt_extension_schema("pg_partman"))));
-
 		/* pg_partman keeps "schema.table", as given to create_parent(). */
+		argtypes[0] = argtypes[1] = TEXTOID;
 		args[0] = CStringGetTextDatum(psprintf("%s.%s", nsp, rel));
 		args[1] = CStringGetTextDatum(dbopt_qualified_relname(u->parent));
-		if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read pg_partman's part_config");
-		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0)
-			u->found = "pg_partman";
+		sql = psprintf("SELECT count(*) FROM %s WHERE parent_table OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2])",
+					   dbopt_qualified_relname(u->catalog));
 	}
-	ext = get_extension_oid("timescaledb", true);
-	if (u->found == NULL && OidIsValid(ext))
+	else
 	{
-		Oid			argtypes[2] = {NAMEOID, NAMEOID};
-		Datum		args[2];
-
+		argtypes[0] = argtypes[1] = NAMEOID;
 		args[0] = DirectFunctionCall1(namein, CStringGetDatum(nsp));
 		args[1] = DirectFunctionCall1(namein, CStringGetDatum(rel));
-		if (SPI_execute_with_args("SELECT count(*) FROM _timescaledb_catalog.hypertable"
-								  " WHERE schema_name = $1 AND table_name = $2",
-								  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read TimescaleDB's hypertable catalog");
-		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0)
-			u->found = "TimescaleDB";
+		sql = psprintf("SELECT count(*) FROM %s WHERE schema_name OPERATOR(pg_catalog.=) $1"
+					   " AND table_name OPERATOR(pg_catalog.=) $2", dbopt_qualified_relname(u->catalog));
 	}
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run %s", sql);
+	u->found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
 	SPI_finish();
+}
+
+/*
+ * The ordinary table relname in nspname that belongs to extension ext, or
+ * InvalidOid: a view or a table someone put in its place is not the
+ * extension's catalog and is never read.
+ */
+static Oid
+extension_table(Oid ext, Oid nsp, const char *relname)
+{
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+		getExtensionOfObject(RelationRelationId, relid) != ext)
+		return InvalidOid;
+	return relid;
 }
 
 /*
  * The other tool that manages parent's partitions, or NULL.  Two managers
  * of one table undo each other's work (names, premake, retention), so dbopt
- * stays away unless told otherwise.  The catalogs are read as dbopt's
- * owner, since a table's owner may not read them; if they cannot be read,
- * the answer is "maybe", which also keeps dbopt away.
+ * stays away unless told otherwise.  Each catalog is read as the owner of
+ * its own extension, restricted, never as dbopt's owner: whoever installed
+ * pg_partman may own its tables, and reading them must not run anything
+ * with more rights than theirs.  A catalog that is missing, replaced or
+ * unreadable means "maybe", which also keeps dbopt away.
  */
 static char *
 foreign_manager(Oid parent)
 {
-	ManagerUnit u = {parent, NULL};
-	DboptUnitError err;
+	static const char *const names[2] = {"pg_partman", "timescaledb"};
+	int			i;
 
-	if (!OidIsValid(get_extension_oid("pg_partman", true)) &&
-		!OidIsValid(get_extension_oid("timescaledb", true)))
-		return NULL;
-	if (!dbopt_run_unit(manager_unit, &u, dbopt_extension_owner(), 0, 0, &err))
-		return psprintf("another partition manager may manage it (%s)", dbopt_unit_error_text(&err));
-	return u.found ? psprintf("%s manages its partitions", u.found) : NULL;
+	for (i = 0; i < 2; i++)
+	{
+		Oid			ext = get_extension_oid(names[i], true);
+		ManagerUnit u;
+		DboptUnitError err;
+
+		if (!OidIsValid(ext))
+			continue;
+		memset(&u, 0, sizeof(u));
+		u.parent = parent;
+		u.partman = i == 0;
+		u.catalog = u.partman ?
+			extension_table(ext, dbopt_extension_schema(names[i]), "part_config") :
+			extension_table(ext, get_namespace_oid("_timescaledb_catalog", true), "hypertable");
+		if (!OidIsValid(u.catalog))
+			return psprintf("%s is installed but its catalog table is missing or not its own", names[i]);
+		if (!dbopt_run_unit(manager_unit, &u, dbopt_extension_owner_of(names[i]), 0, 0, &err))
+			return psprintf("%s may manage it (its catalog could not be read: %s)", names[i],
+							dbopt_unit_error_text(&err));
+		if (u.found)
+			return psprintf("%s manages its partitions", u.partman ? "pg_partman" : "TimescaleDB");
+	}
+	return NULL;
 }
 
 /* For functions given one table: refuse a table another tool manages, unless forced. */
@@ -672,6 +702,40 @@ key_shift(const KeyInfo *k, Datum v, const Step *step, int sign, int times, Datu
 		*out = r;
 		return true;
 	}
+}
+
+/* v + one integer step (the caller knows it fits). */
+static Datum
+key_shift_value(const KeyInfo *k, Datum v, const Step *step)
+{
+	Datum		out = v;
+
+	(void) key_shift(k, v, step, 1, 1, &out);
+	return out;
+}
+
+/*
+ * For an integer key: the last bound on v's grid (v + n * step) at or below
+ * limit, so that a walk below a retention cutoff costs one step, not
+ * billions.
+ */
+static Datum
+int_floor_step(const KeyInfo *k, Datum v, const Step *step, Datum limit)
+{
+	int64		from = int_value(k, v);
+	int64		to = int_value(k, limit);
+	int64		n;
+	Datum		out;
+
+	if (to <= from)
+		return key_shift_value(k, v, step);
+	/* (to - from) may overflow int64 only for bigint keys spanning the whole range. */
+	n = (int64) (((uint64) to - (uint64) from) / (uint64) step->n);
+	if (n < 1 || !key_shift(k, v, step, 1, 1, &out))
+		return key_shift_value(k, v, step);
+	if (!int_datum(k, (int64) ((uint64) from + (uint64) n * (uint64) step->n), &out))
+		return key_shift_value(k, v, step);
+	return out;
 }
 
 /* hi - lo as an interval, for a time key. */
@@ -1630,7 +1694,11 @@ infer_name_pattern(const Tree *t, NamePattern *pat)
 		{
 			Part	   *p = &t->parts[sample[i]];
 
-			fits = name_fits(get_rel_name(p->relid), format_bound(&t->key, fmt, p->lo.value), pat, i == 0);
+			char	   *name = get_rel_name(p->relid);
+
+			/* Dropped meanwhile: no pattern to follow. */
+			fits = name != NULL &&
+				name_fits(name, format_bound(&t->key, fmt, p->lo.value), pat, i == 0);
 		}
 		if (fits)
 		{
@@ -1818,6 +1886,7 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 	char	   *parent_name = get_rel_name(k->parent);
 	Oid			nsp = get_rel_namespace(k->parent);
 	NamePattern pattern;
+	int			skipped = 0;
 
 	/* Registered before the limit, or the limit was lowered since. */
 	*problem = min_interval_problem(step);
@@ -1912,7 +1981,17 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 			next = t->parts[i].lo;	/* fill the gap exactly */
 		if (floor != NULL && bound_cmp(k, &next, floor) <= 0)
 		{
-			pos = next;			/* retention would drop it: never created */
+			/* Retention would drop it: never created.  Integer keys jump. */
+			if (!k->is_time && next.value == key_shift_value(k, pos.value, step) &&
+				(i >= t->nparts || bound_cmp(k, floor, &t->parts[i].lo) < 0))
+				next.value = int_floor_step(k, pos.value, step, floor->value);
+			pos = next;
+			if (++skipped > PART_SKIP_LIMIT)
+			{
+				*problem = psprintf("more than %d partition intervals lie between the oldest partition and the retention cutoff; check partition_interval",
+									PART_SKIP_LIMIT);
+				break;
+			}
 			continue;
 		}
 

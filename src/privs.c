@@ -44,6 +44,12 @@ dbopt_pin_search_path(void)
 Oid
 dbopt_extension_owner(void)
 {
+	return dbopt_extension_owner_of("dbopt");
+}
+
+Oid
+dbopt_extension_owner_of(const char *extname)
+{
 	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
@@ -51,7 +57,7 @@ dbopt_extension_owner(void)
 	Oid			owner = BOOTSTRAP_SUPERUSERID;
 
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum("dbopt"));
+				F_NAMEEQ, CStringGetDatum(extname));
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))

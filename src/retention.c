@@ -773,7 +773,14 @@ target_unit(void *arg)
 	values[0] = TimestampTzGetDatum(u->cutoff);
 	nest = push_constraint_exclusion();
 	SPI_connect();
-	sql = psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s", t->name, col);
+	/*
+	 * With an index, ask for the oldest row: a bare LIMIT 1 lets the planner
+	 * seq-scan from the heap's start, which in an append-only table holds
+	 * the newest rows (a fifth of a 1M-row run went there).
+	 */
+	sql = t->indexed ?
+		psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 ORDER BY %s LIMIT 1) s", t->name, col, col) :
+		psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s", t->name, col);
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run %s", sql);
 	t->may_hold = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;

@@ -46,6 +46,9 @@ extern void dbopt_set_local_guc(const char *name, const char *value);
 /* Owner of the dbopt extension in this database (bootstrap superuser if none). */
 extern Oid	dbopt_extension_owner(void);
 
+/* The owner of another extension (the bootstrap superuser if it is absent). */
+extern Oid	dbopt_extension_owner_of(const char *extname);
+
 /* Owner of a relation; InvalidOid when it is gone. */
 extern Oid	dbopt_relation_owner(Oid relid);
 
