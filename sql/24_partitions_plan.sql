@@ -104,6 +104,18 @@ SELECT status, detail FROM dbopt.run_partition_maintenance(dry_run => true) WHER
 CREATE TABLE ids (id bigint NOT NULL) PARTITION BY RANGE (id);
 CREATE TABLE ids_p0 PARTITION OF ids FOR VALUES FROM (0) TO (100);
 SELECT partition_interval, retention FROM dbopt.manage_partitions('ids', '100', 1, '1000');
+-- An integer key whose oldest partition lies far below the retention
+-- cutoff, with backfill: the walk jumps to the cutoff instead of stepping.
+CREATE TABLE far (id bigint NOT NULL) PARTITION BY RANGE (id);
+CREATE TABLE far_old PARTITION OF far FOR VALUES FROM (-9000000000000000000) TO (-8999999999999999000);
+CREATE TABLE far_cur PARTITION OF far FOR VALUES FROM (0) TO (100);
+INSERT INTO far VALUES (50);
+SELECT backfill FROM dbopt.manage_partitions('far', '100', premake => 2, retention => '10', backfill => true);
+SET statement_timeout = '20s';
+SELECT partitions_created, partitions_dropped, status FROM dbopt.run_partition_maintenance(dry_run => true)
+ WHERE parent = 'far'::regclass;
+RESET statement_timeout;
+SELECT dbopt.unmanage_partitions('far');
 SELECT dbopt.manage_partitions('ids', '1 month');
 \echo :LAST_ERROR_SQLSTATE
 
@@ -117,6 +129,11 @@ SELECT dbopt.manage_partitions('pmt.pm', '1 day');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM dbopt.drop_old_partitions('pmt.pm', '1 day', dry_run => true);
 \echo :LAST_ERROR_SQLSTATE
+-- pg_partman's catalog is read only while it is pg_partman's own table.
+ALTER EXTENSION pg_partman DROP TABLE partman.part_config;
+SELECT dbopt.manage_partitions('pmt.pm', '1 day');
+\echo :LAST_ERROR_SQLSTATE
+ALTER EXTENSION pg_partman ADD TABLE partman.part_config;
 -- Forced: dbopt's new partitions follow pg_partman's names, and
 -- pg_partman's own maintenance still runs afterwards.
 SELECT force FROM dbopt.manage_partitions('pmt.pm', '1 day', 4, force => true);

@@ -1982,9 +1982,16 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 		if (floor != NULL && bound_cmp(k, &next, floor) <= 0)
 		{
 			/* Retention would drop it: never created.  Integer keys jump. */
-			if (!k->is_time && next.value == key_shift_value(k, pos.value, step) &&
-				(i >= t->nparts || bound_cmp(k, floor, &t->parts[i].lo) < 0))
-				next.value = int_floor_step(k, pos.value, step, floor->value);
+			if (!k->is_time && next.value == key_shift_value(k, pos.value, step))
+			{
+				/* As far as the cutoff, or the next existing partition if nearer. */
+				Bound		limit = *floor;
+
+				if (i < t->nparts && bound_cmp(k, &t->parts[i].lo, &limit) < 0)
+					limit = t->parts[i].lo;
+				if (limit.kind == 0)
+					next.value = int_floor_step(k, pos.value, step, limit.value);
+			}
 			pos = next;
 			if (++skipped > PART_SKIP_LIMIT)
 			{

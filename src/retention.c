@@ -299,7 +299,9 @@ typedef struct BlockingKey
 {
 	char	   *name;			/* constraint, and the table it is on */
 	char	   *action;
-	char	   *from;			/* the referencing table, qualified */
+	Oid			referenced;		/* the policy's table, or one of its partitions */
+	char	   *opaque;			/* why its rows cannot be read as the table's owner */
+	char	   *from;			/* "[ONLY] referencing table", qualified */
 	int			nkeys;
 	char	   *refcol[INDEX_MAX_KEYS];	/* quoted, on the referencing table */
 	char	   *op[INDEX_MAX_KEYS];		/* OPERATOR(schema.=) */
@@ -315,9 +317,10 @@ key_exists(const BlockingKey *k, const char *target)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "EXISTS (SELECT FROM %s dbopt_ref WHERE ", k->from);
+	/* The key's operator takes the referenced column first. */
 	for (i = 0; i < k->nkeys; i++)
-		appendStringInfo(&buf, "%sdbopt_ref.%s %s %s.%s", i ? " AND " : "",
-						 k->refcol[i], k->op[i], target, k->col[i]);
+		appendStringInfo(&buf, "%s%s.%s %s dbopt_ref.%s", i ? " AND " : "",
+						 target, k->col[i], k->op[i], k->refcol[i]);
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
 }
@@ -340,11 +343,15 @@ qualified_operator(Oid opno)
 }
 
 /*
- * The foreign keys that point at relid with ON DELETE NO ACTION or
- * RESTRICT: a row they reference cannot be deleted, and one such row
- * would fail its whole batch.  Each comes with an EXISTS test, written
- * with the key's own equality operators, that a batch uses to leave
- * referenced rows where they are.
+ * The foreign keys that point at relid (or, for a partitioned table, at one
+ * of its partitions) with ON DELETE NO ACTION or RESTRICT: a row they
+ * reference cannot be deleted, and one such row would fail its whole
+ * batch.  Each comes with what a batch needs to leave referenced rows
+ * where they are: an EXISTS test written with the key's own equality
+ * operators.  That test reads the referencing table as relid's owner, so a
+ * key whose table belongs to another role, or forces row-level security,
+ * is marked opaque: its rows cannot be read as that owner without running
+ * the other role's code or missing rows.
  */
 static List *
 blocking_keys(Oid relid)
@@ -353,6 +360,9 @@ blocking_keys(Oid relid)
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tup;
 	List	   *result = NIL;
+	List	   *targets = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ?
+		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	Oid			owner = dbopt_relation_owner(relid);
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -363,8 +373,9 @@ blocking_keys(Oid relid)
 		int			nkeys;
 		int			i;
 		BlockingKey *k;
+		HeapTuple	ctup;
 
-		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != relid ||
+		if (con->contype != CONSTRAINT_FOREIGN || !list_member_oid(targets, con->confrelid) ||
 			OidIsValid(con->conparentid) ||
 			(con->confdeltype != FKCONSTR_ACTION_NOACTION && con->confdeltype != FKCONSTR_ACTION_RESTRICT))
 			continue;
@@ -373,18 +384,53 @@ blocking_keys(Oid relid)
 		k->name = psprintf("%s on %s", quote_identifier(NameStr(con->conname)),
 						   dbopt_qualified_relname(con->conrelid));
 		k->action = con->confdeltype == FKCONSTR_ACTION_RESTRICT ? "RESTRICT" : "NO ACTION";
-		k->from = dbopt_qualified_relname(con->conrelid);
+		k->referenced = con->confrelid;
+		/* A plain table's inheritance children are not under its key. */
+		k->from = psprintf("%s%s", get_rel_relkind(con->conrelid) == RELKIND_RELATION ? "ONLY " : "",
+						   dbopt_qualified_relname(con->conrelid));
+		ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(con->conrelid));
+		if (HeapTupleIsValid(ctup))
+		{
+			Form_pg_class c = (Form_pg_class) GETSTRUCT(ctup);
+
+			if (c->relowner != owner)
+				k->opaque = psprintf("%s belongs to another role", dbopt_qualified_relname(con->conrelid));
+			else if (c->relrowsecurity && c->relforcerowsecurity)
+				k->opaque = psprintf("%s forces row-level security", dbopt_qualified_relname(con->conrelid));
+			ReleaseSysCache(ctup);
+		}
 		k->nkeys = nkeys;
 		for (i = 0; i < nkeys; i++)
 		{
 			k->refcol[i] = pstrdup(quote_identifier(get_attname(con->conrelid, conkey[i], false)));
 			k->op[i] = qualified_operator(pf_eq[i]);
-			k->col[i] = pstrdup(quote_identifier(get_attname(relid, confkey[i], false)));
+			k->col[i] = pstrdup(quote_identifier(get_attname(con->confrelid, confkey[i], false)));
 		}
 		result = lappend(result, k);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* The keys that apply to one heap: those on the policy's table, on it, or on a partition above it. */
+static List *
+keys_for(List *keys, Oid policy_relid, Oid target)
+{
+	List	   *result = NIL;
+	List	   *above = NIL;
+	ListCell   *lc;
+
+	if (target != policy_relid && get_rel_relispartition(target))
+		above = get_partition_ancestors(target);
+	foreach(lc, keys)
+	{
+		BlockingKey *k = lfirst(lc);
+
+		if (k->referenced == policy_relid || k->referenced == target ||
+			list_member_oid(above, k->referenced))
+			result = lappend(result, k);
+	}
 	return result;
 }
 
@@ -795,6 +841,7 @@ typedef struct BatchSql
 	char	   *range[2];		/* remove rows in [lo, hi) (or (lo, hi)) */
 	char	   *range_count[2];
 	char	   *tie;			/* remove rows at exactly lo, by ctid */
+	char	   *tie_count;		/* dry run: rows at exactly lo a tie batch may take */
 	char	   *blocks;			/* no index: remove rows in a block range, by ctid */
 	char	   *blocks_count;
 } BatchSql;
@@ -900,7 +947,12 @@ batch_unit(void *arg)
 		if (u->dry_run && u->kind == BK_RANGE)
 			u->deleted = spi_count(q->range_count[u->lo_exclusive], 4, types, vals) - u->skip;
 		else if (u->dry_run)
-			u->deleted = u->limit;	/* more than limit rows are left at lo */
+		{
+			/* The rows at lo a tie batch may take: unreferenced, not yet counted. */
+			int64		left = spi_count(q->tie_count, 4, types, vals) - u->skip;
+
+			u->deleted = Max(0, Min(u->limit, left));
+		}
 	}
 	else
 	{
@@ -1080,7 +1132,7 @@ static bool
 run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking, Outcome *o)
 {
 	const char *col = quote_identifier(p->time_column);
-	char	   *keep = unreferenced_filter(blocking, t->name);
+	char	   *keep = unreferenced_filter(keys_for(blocking, p->relid, t->relid), t->name);
 	const char *archive = p->archive ? dbopt_qualified_relname(p->archive_relid) : NULL;
 	BatchSql	q;
 	BatchUnit	u;
@@ -1100,6 +1152,8 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking,
 						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2%s LIMIT $3)) AND %s = $1",
 								 t->name, col, col, keep, col),
 						NULL, col, archive, columns);
+	q.tie_count = psprintf("SELECT count(*) FROM ONLY %s WHERE %s = $1 AND %s < $2%s AND $3 IS NOT NULL AND $4 IS NOT NULL",
+						   t->name, col, col, keep);
 	q.blocks = removal_sql(t->name, NULL,
 						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s LIMIT $3",
 									t->name, col, keep),
@@ -1171,10 +1225,10 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking,
 				u.skip = 0;
 				break;
 			case BK_TIE:
-				if (r->dry_run)
+				if (u.deleted == 0)
+					u.lo_exclusive = true;	/* the rows left at lo stay (referenced, or changed under us) */
+				else if (r->dry_run)
 					u.skip += u.deleted;
-				else if (u.deleted == 0)
-					u.lo_exclusive = true;	/* rows changed under us: leave them */
 				break;
 			case BK_BLOCKS:
 				if (u.chosen < limit)
@@ -1269,17 +1323,18 @@ drop_partitions(Runner *r, Policy *p, Outcome *o, DboptPartitionDrops *drops)
 typedef struct ReferencedUnit
 {
 	Policy	   *p;
+	Oid			relid;			/* where the keys point */
 	List	   *keys;			/* counted together: a row referenced twice counts once */
 	TimestampTz cutoff;
 	int64		n;
 } ReferencedUnit;
 
-/* Rows older than the cutoff that any of the blocking keys references. */
+/* Rows of relid older than the cutoff that any of the keys references. */
 static void
 referenced_unit(void *arg)
 {
 	ReferencedUnit *u = arg;
-	char	   *name = dbopt_qualified_relname(u->p->relid);
+	char	   *name = dbopt_qualified_relname(u->relid);
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		values[1] = {TimestampTzGetDatum(u->cutoff)};
 	StringInfoData any;
@@ -1291,7 +1346,9 @@ referenced_unit(void *arg)
 	foreach(lc, u->keys)
 		appendStringInfo(&any, "%s%s", any.len ? " OR " : "",
 						 key_exists(lfirst(lc), name));
-	sql = psprintf("SELECT count(*) FROM %s WHERE %s < $1 AND (%s)", name,
+	/* A plain table's inheritance children are not the policy's. */
+	sql = psprintf("SELECT count(*) FROM %s%s WHERE %s < $1 AND (%s)",
+				   get_rel_relkind(u->relid) == RELKIND_RELATION ? "ONLY " : "", name,
 				   quote_identifier(u->p->time_column), any.data);
 
 	SPI_connect();
@@ -1305,8 +1362,10 @@ referenced_unit(void *arg)
  * Count, per blocking key, the old rows it references, and say so.  Both
  * runs do this before any row goes, so a dry run promises what the real
  * run does: those rows stay (counted in detail), or, with on_referenced =
- * 'error', the policy stops before touching anything.  Returns false when
- * the policy must stop.
+ * 'error', the policy stops before touching anything.  What cannot be
+ * known (an opaque key, a count that fails or runs out of time) stops the
+ * policy in both runs: a batch would otherwise meet a referenced row and
+ * fail halfway.  Returns false when the policy must stop.
  */
 static bool
 check_referenced(Policy *p, List *blocking, Outcome *o)
@@ -1314,30 +1373,42 @@ check_referenced(Policy *p, List *blocking, Outcome *o)
 	ListCell   *lc;
 	int64		total = 0;
 	StringInfoData which;
-	ReferencedUnit all = {p, blocking, o->cutoff, 0};
+	bool		one_table = true;
 	DboptUnitError err;
 
 	initStringInfo(&which);
 	foreach(lc, blocking)
 	{
 		BlockingKey *key = lfirst(lc);
-		ReferencedUnit u = {p, list_make1(key), o->cutoff, 0};
+		ReferencedUnit u = {p, key->referenced, list_make1(key), o->cutoff, 0};
 
 		CHECK_FOR_INTERRUPTS();
+		if (key->opaque)
+		{
+			o->failed = true;
+			add_detail(o, "error referenced_rows_unknown: foreign key %s (ON DELETE %s) blocks deletes, but %s, so dbopt cannot see which rows it references as the owner of %s; nothing was deleted.  Give both tables one owner, or make the key ON DELETE CASCADE or SET NULL if that is meant",
+					   key->name, key->action, key->opaque, dbopt_qualified_relname(p->relid));
+			return false;
+		}
 		if (!dbopt_run_unit(referenced_unit, &u, dbopt_unit_owner(p->relid), 0, dbopt_check_timeout_ms, &err))
 		{
-			add_detail(o, "could not count the rows %s references: %s", key->name, dbopt_unit_error_text(&err));
-			continue;
+			o->failed = true;
+			add_detail(o, "error referenced_rows_unknown: could not count the rows %s references (%s); nothing was deleted",
+					   key->name, dbopt_unit_error_text(&err));
+			return false;
 		}
 		if (u.n > 0)
 			appendStringInfo(&which, "%s" INT64_FORMAT " by %s (ON DELETE %s)",
 							 which.len ? ", " : "", u.n, key->name, key->action);
 		total += u.n;
+		one_table = one_table && key->referenced == ((BlockingKey *) linitial(blocking))->referenced;
 	}
 	if (total == 0)
 		return true;
-	if (list_length(blocking) > 1)
+	if (list_length(blocking) > 1 && one_table)
 	{
+		ReferencedUnit all = {p, ((BlockingKey *) linitial(blocking))->referenced, blocking, o->cutoff, 0};
+
 		if (dbopt_run_unit(referenced_unit, &all, dbopt_unit_owner(p->relid), 0, dbopt_check_timeout_ms, &err))
 			total = all.n;
 	}
