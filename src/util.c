@@ -700,7 +700,11 @@ dbopt_interval_arg(const char *argname, const char *text)
 Interval *
 dbopt_interval_or_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
-	if (get_fn_expr_argtype(fcinfo->flinfo, argno) == TEXTOID)
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+	if (type == TEXTOID)
 		return dbopt_interval_arg(argname, text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	if (type != INTERVALOID)
+		elog(ERROR, "could not tell the type of argument %s", argname);
 	return PG_GETARG_INTERVAL_P(argno);
 }
