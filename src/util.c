@@ -428,6 +428,8 @@ dbopt_is_user_namespace(Oid nspid)
 	return true;
 }
 
+static SPIPlanPtr log_plan = NULL;
+
 void
 dbopt_log_action(const char *operation, const char *object_name,
 				 const char *action, int64 rows, int64 bytes,
@@ -465,10 +467,18 @@ dbopt_log_action(const char *operation, const char *object_name,
 	/* The log is dbopt's: written as its owner, naming the real caller. */
 	dbopt_elevate(&saved);
 	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO dbopt.maintenance_log"
-							   " (operation, object_name, action, rows, bytes, detail, role_name)"
-							   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-							   7, argtypes, values, nulls, false, 0);
+	/* Planned once per session: a run that drops 500 partitions logs 500 rows. */
+	if (log_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare("INSERT INTO dbopt.maintenance_log"
+									   " (operation, object_name, action, rows, bytes, detail, role_name)"
+									   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not plan the insert into dbopt.maintenance_log");
+		log_plan = plan;
+	}
+	rc = SPI_execute_plan(log_plan, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
 	SPI_finish();
