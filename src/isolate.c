@@ -136,11 +136,12 @@ dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 		int			nest;
 
 		/* The subtransaction's abort undoes the switch and the settings. */
+		/* dbopt_become() pins the path itself; the nest level then undoes both. */
 		if (OidIsValid(as_role) && (flags & DBOPT_UNIT_CALLER_SEARCH_PATH))
 			dbopt_become_keep_path(as_role, &id);
 		else if (OidIsValid(as_role))
 			dbopt_become(as_role, &id);
-		nest = (flags & DBOPT_UNIT_CALLER_SEARCH_PATH) ?
+		nest = (flags & DBOPT_UNIT_CALLER_SEARCH_PATH) || OidIsValid(as_role) ?
 			NewGUCNestLevel() : dbopt_pin_search_path();
 		dbopt_set_local_guc("lock_timeout", psprintf("%d", dbopt_lock_timeout_ms));
 		fn(arg);

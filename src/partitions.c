@@ -1154,9 +1154,13 @@ remove_unit(void *arg)
 	LockRelationOid(op->relid, AccessExclusiveLock);
 
 	/* Under lock, confirm the partition is still where we saw it. */
+	/*
+	 * The parent has been locked since the plan was made, so the partition
+	 * cannot have moved to another parent; it may have been dropped, or its
+	 * bounds changed through a detach and re-attach by this very session.
+	 */
 	spec = stored_bound(op->relid);
-	if (spec == NULL || !get_rel_relispartition(op->relid) ||
-		get_partition_parent(op->relid, true) != op->parent)
+	if (spec == NULL || !get_rel_relispartition(op->relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("partition was detached or dropped by another session")));
