@@ -1193,14 +1193,27 @@ remove_unit(void *arg)
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not run %s", sql);
 	SPI_finish();
-	dbopt_log_action("drop_old_partitions", op->name,
-					 op->action == PA_DROP ? "dropped" : "detached",
-					 op->rows, op->bytes,
-					 op->action == PA_DROP ?
-					 psprintf("range [%s, %s) of %s", op->lo_text, op->hi_text,
-							  dbopt_qualified_relname(op->parent)) :
-					 psprintf("range [%s, %s) detached from %s; kept as a plain table",
-							  op->lo_text, op->hi_text, dbopt_qualified_relname(op->parent)));
+}
+
+/* The maintenance_log row of a partition dropped or detached, in cxt. */
+static DboptLogEntry *
+removed_entry(MemoryContext cxt, const PartOp *op)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	DboptLogEntry *e = palloc(sizeof(DboptLogEntry));
+
+	e->operation = "drop_old_partitions";
+	e->object_name = pstrdup(op->name);
+	e->action = op->action == PA_DROP ? "dropped" : "detached";
+	e->rows = op->rows;
+	e->bytes = op->bytes;
+	e->detail = op->action == PA_DROP ?
+		psprintf("range [%s, %s) of %s", op->lo_text, op->hi_text,
+				 dbopt_qualified_relname(op->parent)) :
+		psprintf("range [%s, %s) detached from %s; kept as a plain table",
+				 op->lo_text, op->hi_text, dbopt_qualified_relname(op->parent));
+	MemoryContextSwitchTo(old);
+	return e;
 }
 
 /* What a run did with its planned partitions. */
@@ -1265,6 +1278,9 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 	ListCell   *lc;
 	Oid			busy_parent = InvalidOid;
 	char	   *busy_reason = NULL;
+	/* Rows for what is done, written together before any commit and at the end. */
+	MemoryContext logcxt = GetMemoryChunkContext(counts);
+	List	   *done_log = NIL;
 
 	limit_ops(counts, ops, "drop or detach");
 	foreach(lc, ops)
@@ -1304,6 +1320,12 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 				action = op->action == PA_DROP ? "dropped" : "detached";
 				counts->done++;
 				op->done = true;
+				{
+					MemoryContext old = MemoryContextSwitchTo(logcxt);
+
+					done_log = lappend(done_log, removed_entry(logcxt, op));
+					MemoryContextSwitchTo(old);
+				}
 			}
 			else
 			{
@@ -1325,9 +1347,16 @@ run_retention_ops(List *ops, bool dry_run, ReturnSetInfo *rsinfo, OpCounts *coun
 			put_drop_row(rsinfo, op, action);
 		if (itemcxt)
 			MemoryContextReset(itemcxt);
-		if (between && op->action != PA_SKIP && !between(between_arg))
-			break;
+		if (between && op->action != PA_SKIP)
+		{
+			/* between() may commit: the rows go first. */
+			dbopt_log_actions(done_log);
+			done_log = NIL;
+			if (!between(between_arg))
+				break;
+		}
 	}
+	dbopt_log_actions(done_log);
 }
 
 /* run_retention_ops() with a memory context reset after each partition. */

@@ -32,6 +32,7 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "optimizer/plancat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -305,7 +306,12 @@ leaf_stats_nowait(Oid relid, double *rows, int64 *bytes)
 		BlockNumber curpages = RelationGetNumberOfBlocks(rel);
 
 		*bytes = (int64) curpages * BLCKSZ;
-		if (curpages > 0)
+		if (curpages > 0 && rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples >= 0)
+		{
+			/* The planner's density times today's size, without a second look at the file. */
+			*rows = rel->rd_rel->reltuples / rel->rd_rel->relpages * curpages;
+		}
+		else if (curpages > 0)
 		{
 			estimate_rel_size(rel, NULL, &pages, rows, &allvisfrac);
 			/* The planner pads never-vacuumed tables to 10 pages; a report should not. */
@@ -435,58 +441,113 @@ dbopt_log_action(const char *operation, const char *object_name,
 				 const char *action, int64 rows, int64 bytes,
 				 const char *detail)
 {
-	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, NAMEOID};
+	DboptLogEntry e = {operation, object_name, action, rows, bytes, detail};
+
+	dbopt_log_actions(list_make1(&e));
+}
+
+/* A text[] or int8[] of one field of every entry; NULL where absent. */
+static Datum
+log_array(List *entries, int field)
+{
+	int			n = list_length(entries);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc0(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	bool		is_int = field == 3 || field == 4;
+	ListCell   *lc;
+
+	foreach(lc, entries)
+	{
+		DboptLogEntry *e = lfirst(lc);
+		int			i = foreach_current_index(lc);
+
+		switch (field)
+		{
+			case 0:
+				elems[i] = CStringGetTextDatum(e->operation);
+				break;
+			case 1:
+				elems[i] = CStringGetTextDatum(e->object_name);
+				break;
+			case 2:
+				elems[i] = CStringGetTextDatum(e->action);
+				break;
+			case 3:
+			case 4:
+				{
+					int64		v = field == 3 ? e->rows : e->bytes;
+
+					nulls[i] = v < 0;
+					elems[i] = Int64GetDatum(v);
+				}
+				break;
+			default:
+				nulls[i] = e->detail == NULL;
+				elems[i] = e->detail ? CStringGetTextDatum(e->detail) : (Datum) 0;
+				break;
+		}
+	}
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  is_int ? INT8OID : TEXTOID,
+											  is_int ? 8 : -1, is_int ? FLOAT8PASSBYVAL : false,
+											  is_int ? TYPALIGN_DOUBLE : TYPALIGN_INT));
+}
+
+void
+dbopt_log_actions(List *entries)
+{
+	Oid			argtypes[7] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	TEXTARRAYOID, NAMEOID};
 	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
+	int			f;
+	ListCell   *lc;
 	DboptIdentity saved;
 
-	values[0] = CStringGetTextDatum(operation);
-	values[1] = CStringGetTextDatum(object_name);
-	values[2] = CStringGetTextDatum(action);
-	values[3] = Int64GetDatum(rows);
-	values[4] = Int64GetDatum(bytes);
-	values[5] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
-	if (rows < 0)
-		nulls[3] = 'n';
-	if (bytes < 0)
-		nulls[4] = 'n';
-	if (detail == NULL)
-		nulls[5] = 'n';
-	/* The caller, not the owner a unit may be running as. */
-	values[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false)));
-
-	/* A library newer than the installed SQL (before 0.3 there was no log): the server log only. */
-	if (!OidIsValid(get_relname_relid("maintenance_log", get_namespace_oid("dbopt", true))))
-	{
-		ereport(LOG,
-				(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
-						detail ? ": " : "", detail ? detail : "")));
+	if (entries == NIL)
 		return;
-	}
-	/* The log is dbopt's: written as its owner, naming the real caller. */
-	dbopt_elevate(&saved);
-	SPI_connect();
-	/* Planned once per session: a run that drops 500 partitions logs 500 rows. */
-	if (log_plan == NULL)
+	/* A library newer than the installed SQL (before 0.3 there was no log): the server log only. */
+	if (OidIsValid(get_relname_relid("maintenance_log", get_namespace_oid("dbopt", true))))
 	{
-		SPIPlanPtr	plan = SPI_prepare("INSERT INTO dbopt.maintenance_log"
-									   " (operation, object_name, action, rows, bytes, detail, role_name)"
-									   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, argtypes);
+		for (f = 0; f < 6; f++)
+			values[f] = log_array(entries, f);
+		/* The caller, not the owner a unit may be running as. */
+		values[6] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false)));
 
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not plan the insert into dbopt.maintenance_log");
-		log_plan = plan;
+		/* The log is dbopt's: written as its owner, naming the real caller. */
+		dbopt_elevate(&saved);
+		SPI_connect();
+		/* Planned once per session: a run that drops 500 partitions logs 500 rows. */
+		if (log_plan == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare("INSERT INTO dbopt.maintenance_log"
+										   " (operation, object_name, action, rows, bytes, detail, role_name)"
+										   " SELECT o, n, a, r, b, d, $7"
+										   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+										   " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+										   " AS u(o, n, a, r, b, d)",
+										   7, argtypes);
+
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not plan the insert into dbopt.maintenance_log");
+			log_plan = plan;
+		}
+		rc = SPI_execute_plan(log_plan, values, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
+		SPI_finish();
+		dbopt_restore_identity(&saved);
 	}
-	rc = SPI_execute_plan(log_plan, values, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not write dbopt.maintenance_log: %s", SPI_result_code_string(rc));
-	SPI_finish();
-	dbopt_restore_identity(&saved);
+	foreach(lc, entries)
+	{
+		DboptLogEntry *e = lfirst(lc);
 
-	ereport(LOG,
-			(errmsg("dbopt.%s: %s %s%s%s", operation, action, object_name,
-					detail ? ": " : "", detail ? detail : "")));
+		ereport(LOG,
+				(errmsg("dbopt.%s: %s %s%s%s", e->operation, e->action, e->object_name,
+						e->detail ? ": " : "", e->detail ? e->detail : "")));
+	}
 }
 
 List *

@@ -106,6 +106,24 @@ extern void dbopt_log_action(const char *operation, const char *object_name,
 							 const char *action, int64 rows, int64 bytes,
 							 const char *detail);
 
+/* One action, kept for dbopt_log_actions(). */
+typedef struct DboptLogEntry
+{
+	const char *operation;
+	const char *object_name;
+	const char *action;
+	int64		rows;
+	int64		bytes;
+	const char *detail;
+} DboptLogEntry;
+
+/*
+ * Record many actions (a List of DboptLogEntry) at once, in one statement:
+ * for a run that acts on hundreds of objects.  The caller records an
+ * action only once it is done, so a rolled-back unit leaves no row.
+ */
+extern void dbopt_log_actions(List *entries);
+
 /*
  * Error out unless relid is a table or partitioned table that the current
  * user owns; what names the calling function in the messages.
