@@ -561,14 +561,8 @@ parse_step(const KeyInfo *k, const char *argname, const char *text, bool whole_d
 		Interval   *iv = palloc(sizeof(Interval));
 		char	   *problem = NULL;
 
-		if (dbopt_is_bare_number(text))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s \"%s\" has no unit", argname, text),
-					 errdetail("The key \"%s\" is of type %s, so %s is an interval; PostgreSQL would read a bare number as seconds.",
-							   k->attname, format_type_be(k->typid), argname),
-					 errhint("Write the unit: '%s months', '%s days' or '%s hours'.",
-							 dbopt_trimmed(text), dbopt_trimmed(text), dbopt_trimmed(text))));
+		dbopt_require_unit(argname, text,
+						   psprintf("The key \"%s\" is of type %s", k->attname, format_type_be(k->typid)));
 		(void) dbopt_interval_in_safe(text, iv, &problem);
 		if (problem == NULL &&
 			(iv->month < 0 || iv->day < 0 || iv->time < 0 ||

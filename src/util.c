@@ -745,20 +745,30 @@ dbopt_is_bare_number(const char *text)
 	return digits && *c == '\0' && strtod(text, NULL) != 0;
 }
 
+void
+dbopt_require_unit(const char *argname, const char *text, const char *what)
+{
+	if (!dbopt_is_bare_number(text))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s \"%s\" has no unit", argname, text),
+			 what ?
+			 errdetail("%s, so %s is an interval; PostgreSQL would read a bare number as seconds.",
+					   what, argname) :
+			 errdetail("PostgreSQL reads a bare number as seconds, which is rarely what a retention or age means, so %s needs its unit.",
+					   argname),
+			 errhint("Write the unit: '%s days', '%s months' or '%s hours'.",
+					 dbopt_trimmed(text), dbopt_trimmed(text), dbopt_trimmed(text))));
+}
+
 Interval *
 dbopt_interval_arg(const char *argname, const char *text)
 {
 	Interval   *iv = palloc(sizeof(Interval));
 	char	   *problem = NULL;
 
-	if (dbopt_is_bare_number(text))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"%s\" has no unit", argname, text),
-				 errdetail("PostgreSQL reads a bare number as seconds, which is rarely what a retention or age means, so %s needs its unit.",
-						   argname),
-				 errhint("Write the unit: '%s days', '%s months' or '%s hours'.",
-						 dbopt_trimmed(text), dbopt_trimmed(text), dbopt_trimmed(text))));
+	dbopt_require_unit(argname, text, NULL);
 	if (!dbopt_interval_in_safe(text, iv, &problem))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

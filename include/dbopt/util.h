@@ -168,6 +168,13 @@ extern bool dbopt_interval_in_safe(const char *text, Interval *out, char **probl
 extern Interval *dbopt_interval_arg(const char *argname, const char *text);
 
 /*
+ * The unit check alone: a bare number in text is an error (22023) naming
+ * argname; what, when given, is the detail's first clause (why it is an
+ * interval).
+ */
+extern void dbopt_require_unit(const char *argname, const char *text, const char *what);
+
+/*
  * Argument argno, declared interval in one overload and text in another:
  * as given, or parsed by dbopt_interval_arg() (unit required) when text.
  */
