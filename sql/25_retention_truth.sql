@@ -71,6 +71,10 @@ SELECT keep FROM dbopt.add_retention_policy('"rent al"', 'rental_date', interval
 SELECT dbopt.purge_audit_log('30', dry_run => true);
 \echo :LAST_ERROR_SQLSTATE
 SELECT dbopt.purge_audit_log('30 days', dry_run => true);
+SELECT count(*) >= 0 AS ok FROM dbopt.analyze_index_usage(NULL, '90');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) >= 0 AS ok FROM dbopt.analyze_index_usage(NULL, '7 days');
+SELECT count(*) >= 0 AS ok FROM dbopt.analyze_index_usage(min_stats_age => interval '7 days');
 SELECT dbopt.purge_snapshots('14', dry_run => true);
 \echo :LAST_ERROR_SQLSTATE
 SELECT dbopt.purge_snapshots('1000 years', dry_run => true);

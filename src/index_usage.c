@@ -1024,7 +1024,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 				 errmsg("min_stats_age must not be null"),
 				 errdetail("It is how old statistics must be before a never-scanned index is called unused."),
 				 errhint("Pass an interval such as '7 days', or omit it for the default.")));
-	min_age = PG_GETARG_INTERVAL_P(1);
+	min_age = dbopt_interval_or_text_arg(fcinfo, 1, "min_stats_age");
 	if (min_age->month < 0 || min_age->day < 0 || min_age->time < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
