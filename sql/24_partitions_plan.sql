@@ -88,6 +88,21 @@ SELECT partition_name, range_from, range_to, replace(action, 'ped', '') AS actio
 SELECT (SELECT count(*) FROM d_dry) AS rows,
        (SELECT count(*) FROM ((TABLE d_dry EXCEPT TABLE d_real) UNION ALL (TABLE d_real EXCEPT TABLE d_dry)) x) AS differences;
 
+-- A fix_sql runs as given: rows in the default partition block a new
+-- partition; the script moves them in one transaction and leaves no
+-- staging table.
+CREATE TABLE blocked (id int NOT NULL, note text) PARTITION BY RANGE (id);
+CREATE TABLE blocked_p0 PARTITION OF blocked FOR VALUES FROM (0) TO (10);
+CREATE TABLE "blocked def;" PARTITION OF blocked DEFAULT;
+INSERT INTO blocked SELECT g, 'n' || g FROM generate_series(0, 24) g;
+SELECT parent FROM dbopt.manage_partitions('blocked', '10', 1);
+SELECT fix_sql AS script FROM dbopt.create_future_partitions('blocked', dry_run => true)
+ WHERE action = 'default_has_rows' ORDER BY range_from::int LIMIT 1 \gset
+:script
+SELECT tableoid::regclass AS part, count(*) FROM blocked GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS staging_left FROM pg_class WHERE relname LIKE 'blocked%dbopt_moving';
+SELECT dbopt.unmanage_partitions('blocked');
+
 -- Units are required for time keys: a bare number would be seconds.
 SELECT dbopt.manage_partitions('gaps', '24');
 \echo :LAST_ERROR_SQLSTATE
