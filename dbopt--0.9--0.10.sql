@@ -483,15 +483,15 @@ COMMENT ON FUNCTION dbopt.purge_snapshots(text, boolean) IS
     'purge_snapshots() with keep written as text, such as ''30 days'': a bare number is refused, since it would mean seconds';
 REVOKE ALL ON FUNCTION dbopt.purge_snapshots(text, boolean) FROM PUBLIC;
 
--- analyze_index_usage() with min_stats_age written as text in the second
--- position: analyze_index_usage(NULL, '90') is refused rather than read as
--- 90 seconds, which would call busy indexes unused.  Its first two
--- arguments have no default, so calls without them stay with the interval
--- form, unambiguous.
+-- analyze_index_usage(): the indexes of tables that belong to an extension
+-- (dbopt's own, pg_partman's, ...) are left out, and shown only with
+-- include_extension_objects, never with DROP advice (issue #20).
+DROP FUNCTION dbopt.analyze_index_usage(text, interval, boolean);
 CREATE FUNCTION dbopt.analyze_index_usage(
-    schema_name text,
-    min_stats_age text,
+    schema_name text DEFAULT NULL,
+    min_stats_age interval DEFAULT '7 days',
     include_suppressed boolean DEFAULT false,
+    include_extension_objects boolean DEFAULT false,
     OUT schemaname name, OUT tablename name, OUT indexname name,
     OUT index regclass, OUT index_size_bytes bigint, OUT table_size_bytes bigint,
     OUT scans bigint, OUT tuples_read bigint, OUT tuples_fetched bigint,
@@ -503,7 +503,33 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'dbopt_analyze_index_usage'
 LANGUAGE C CALLED ON NULL INPUT STABLE
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION dbopt.analyze_index_usage(text, text, boolean) IS
+COMMENT ON FUNCTION dbopt.analyze_index_usage(text, interval, boolean, boolean) IS
+    'One row per index on user tables: size, scans, constraint role, bloat estimate, finding codes (unused, unused_recent_stats, duplicate, redundant, invalid, bloated) and the SQL to fix them; indexes of extension member tables only with include_extension_objects, and never with a fix';
+REVOKE ALL ON FUNCTION dbopt.analyze_index_usage(text, interval, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.analyze_index_usage(text, interval, boolean, boolean) TO pg_monitor;
+
+-- The same with min_stats_age written as text in the second position:
+-- analyze_index_usage(NULL, '90') is refused rather than read as 90
+-- seconds, which would call busy indexes unused.  Its first two arguments
+-- have no default, so calls without them stay with the interval form,
+-- unambiguous.
+CREATE FUNCTION dbopt.analyze_index_usage(
+    schema_name text,
+    min_stats_age text,
+    include_suppressed boolean DEFAULT false,
+    include_extension_objects boolean DEFAULT false,
+    OUT schemaname name, OUT tablename name, OUT indexname name,
+    OUT index regclass, OUT index_size_bytes bigint, OUT table_size_bytes bigint,
+    OUT scans bigint, OUT tuples_read bigint, OUT tuples_fetched bigint,
+    OUT is_unique boolean, OUT is_primary boolean, OUT backs_constraint boolean,
+    OUT is_valid boolean, OUT stats_since timestamptz,
+    OUT bloat_bytes_estimate bigint, OUT findings text[],
+    OUT recommendation text, OUT fix_sql text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'dbopt_analyze_index_usage'
+LANGUAGE C CALLED ON NULL INPUT STABLE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.analyze_index_usage(text, text, boolean, boolean) IS
     'analyze_index_usage() with min_stats_age written as text, such as ''7 days'': a bare number is refused, since it would mean seconds';
-REVOKE ALL ON FUNCTION dbopt.analyze_index_usage(text, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION dbopt.analyze_index_usage(text, text, boolean) TO pg_monitor;
+REVOKE ALL ON FUNCTION dbopt.analyze_index_usage(text, text, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.analyze_index_usage(text, text, boolean, boolean) TO pg_monitor;

@@ -139,3 +139,12 @@ SELECT * FROM dbopt.analyze_index_usage(NULL, '-1 day');
 \echo :LAST_ERROR_SQLSTATE
 
 RESET search_path;
+
+-- Indexes of tables that belong to an extension (here dbopt's own) are not
+-- advice: left out by default, shown on request without a fix.
+SELECT count(*) AS dbopt_indexes_by_default
+  FROM dbopt.analyze_index_usage(min_stats_age => '0 s') WHERE schemaname = 'dbopt';
+SELECT count(*) > 0 AS shown_on_request, count(fix_sql) AS with_fix,
+       bool_and(recommendation LIKE 'Belongs to extension dbopt%') AS says_why
+  FROM dbopt.analyze_index_usage(min_stats_age => '0 s', include_extension_objects => true)
+ WHERE schemaname = 'dbopt';

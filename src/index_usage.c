@@ -29,6 +29,10 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
@@ -79,6 +83,7 @@ typedef struct IdxEntry
 {
 	Oid			indexrelid;
 	Oid			indrelid;
+	char	   *extension;		/* the table belongs to this extension */
 	Oid			amoid;
 	char	   *schemaname;
 	char	   *tablename;
@@ -544,8 +549,44 @@ index_signature(IdxEntry *e, HeapTuple idxtup, TupleDesc desc,
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The tables that belong to an extension (dbopt's own, pg_partman's, ...),
+ * with the extension's OID: one scan of pg_depend's reference index.
+ */
+static HTAB *
+extension_tables(void)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	HASHCTL		ctl;
+	HTAB	   *result;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(Oid) * 2;
+	ctl.hcxt = CurrentMemoryContext;
+	result = hash_create("dbopt extension tables", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ScanKeyInit(&key, Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Oid		   *ent;
+
+		if (dep->deptype != DEPENDENCY_EXTENSION || dep->classid != RelationRelationId)
+			continue;
+		ent = hash_search(result, &dep->objid, HASH_ENTER, NULL);
+		ent[1] = dep->refobjid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 static IdxEntry *
-collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
+collect_indexes(Oid nspfilter, bool include_ext, int *nentries, FkRef **fks_out, int *nfks_out)
 {
 	Relation	rel = table_open(IndexRelationId, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -564,6 +605,7 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 	int			cap = 256,
 				n = 0;
 	IdxEntry   *arr = palloc0(sizeof(IdxEntry) * cap);
+	HTAB	   *ext_tables = extension_tables();
 
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(TableSizeEnt);
@@ -580,6 +622,7 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 		IdxEntry   *e;
 		double		reltuples;
 		HeapTuple	ttup;
+		Oid		   *ext;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -592,6 +635,9 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 		if (tblkind != RELKIND_RELATION && tblkind != RELKIND_PARTITIONED_TABLE &&
 			tblkind != RELKIND_MATVIEW)
 			continue;
+		ext = hash_search(ext_tables, &idx->indrelid, HASH_FIND, NULL);
+		if (ext != NULL && !include_ext)
+			continue;			/* an extension's internals are not advice */
 		ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(idx->indexrelid));
 		if (!HeapTupleIsValid(ctup))
 			continue;			/* dropped meanwhile */
@@ -605,6 +651,7 @@ collect_indexes(Oid nspfilter, int *nentries, FkRef **fks_out, int *nfks_out)
 		e = &arr[n++];
 		e->indexrelid = idx->indexrelid;
 		e->indrelid = idx->indrelid;
+		e->extension = ext ? get_extension_name(ext[1]) : NULL;
 		e->amoid = irel->relam;
 		e->relkind = irel->relkind;
 		e->attached = irel->relispartition;
@@ -1007,6 +1054,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	Oid			nspfilter = InvalidOid;
 	Interval   *min_age;
 	bool		include_suppressed;
+	bool		include_ext;
 	TimestampTz stats_since,
 				now = GetCurrentTransactionStartTimestamp();
 	bool		old_enough;
@@ -1034,6 +1082,8 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 		nspfilter = dbopt_schema_filter(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	include_suppressed = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	/* Absent before 0.10's SQL: the library may be newer than the install. */
+	include_ext = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
 	dbopt_init_materialized_srf(fcinfo);
 	if (rsinfo->setDesc->natts != IDX_USAGE_NCOLS)
@@ -1049,7 +1099,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	stats_age = human_age(now - stats_since);
 
 	supp = dbopt_suppressions_load(CurrentMemoryContext);
-	arr = collect_indexes(nspfilter, &n, &fks, &nfks);
+	arr = collect_indexes(nspfilter, include_ext, &n, &fks, &nfks);
 	classify(arr, n, old_enough, fks, nfks);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
@@ -1079,6 +1129,13 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 			if (e->code[c])
 				codes[ncodes++] = CStringGetTextDatum(code_names[c]);
 		advise(e, stats_age, &rec, &fix);
+		if (e->extension)
+		{
+			/* Shown on request, never as something to drop. */
+			rec = psprintf("Belongs to extension %s (its table is a member): the extension creates and drops it; dbopt gives no advice on it.%s%s",
+						   e->extension, rec ? "  For information: " : "", rec ? rec : "");
+			fix = NULL;
+		}
 
 		values[0] = name_datum(e->schemaname);
 		values[1] = name_datum(e->tablename);

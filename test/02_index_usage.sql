@@ -49,7 +49,7 @@ CREATE INDEX ON tap_ix.kid (t_id);
 SELECT is_empty($$ SELECT 1 FROM dbopt.find_unindexed_foreign_keys('tap_ix') $$,
                 'indexed foreign key is fine');
 
-SELECT ok(has_function_privilege('pg_monitor', 'dbopt.analyze_index_usage(text,interval,boolean)', 'EXECUTE')
+SELECT ok(has_function_privilege('pg_monitor', 'dbopt.analyze_index_usage(text,interval,boolean,boolean)', 'EXECUTE')
       AND has_function_privilege('pg_monitor', 'dbopt.find_unindexed_foreign_keys(text,boolean)', 'EXECUTE'),
           'pg_monitor may run both reports');
 CREATE ROLE tap_ix_nobody;
