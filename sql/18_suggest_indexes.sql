@@ -15,9 +15,12 @@ INSERT INTO small SELECT g, g FROM generate_series(1, 500) g;
 CREATE TABLE indexed (id int, k int);
 INSERT INTO indexed SELECT g, g % 1000 FROM generate_series(1, 100000) g;
 CREATE INDEX ON indexed (k, id);
+CREATE TABLE typed (id int, at timestamptz, d date);
+INSERT INTO typed SELECT g, timestamptz '2001-01-01' + g * interval '1 minute', date '2001-01-01' + g / 1440
+  FROM generate_series(1, 100000) g;
 CREATE TABLE written (id int, k int);
 CREATE TABLE gone (id int, k int);
-ANALYZE "order;s", small, indexed;
+ANALYZE "order;s", small, indexed, typed;
 \set ECHO none
 \o /dev/null
 -- 60 calls each, parameters of several types.
@@ -29,9 +32,17 @@ SELECT format('SELECT * FROM indexed WHERE k = %s', g) FROM generate_series(1, 6
 SELECT format('INSERT INTO written VALUES (%s, %s)', g, g) FROM generate_series(1, 60) g \gexec
 SELECT format('SELECT * FROM gone WHERE k = %s', g) FROM generate_series(1, 60) g \gexec
 SELECT format('SELECT %s', g) FROM generate_series(1, 60) g \gexec
+-- Typed literals, which pg_stat_statements keeps as "timestamptz $1",
+-- "interval $2", "date $3": planned with their types.
+SELECT format('SELECT count(*) FROM typed WHERE at >= timestamptz %L AND at < timestamptz %L + interval %L',
+              timestamptz '2001-02-01' + g * interval '1 hour', timestamptz '2001-02-01' + g * interval '1 hour', '1 hour')
+  FROM generate_series(1, 60) g \gexec
+SELECT format('SELECT * FROM typed WHERE d = date %L', date '2001-01-02' + g) FROM generate_series(1, 60) g \gexec
 SELECT 'CREATE TABLE IF NOT EXISTS "adv ""s"";".ddl_in_pgss (a int)' FROM generate_series(1, 60) \gexec
 \o
 \set ECHO all
+-- What pg_stat_statements keeps of the typed literals (this text does not parse as it is).
+SELECT query FROM pg_stat_statements WHERE query LIKE '%FROM typed WHERE%' ORDER BY query;
 -- A table that disappeared since: its statement cannot be planned any more.
 DROP TABLE gone;
 -- Verified by HypoPG: (customer_id) and (org_id, created_at), each at least

@@ -20,6 +20,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include <math.h>
 
 #include "access/htup_details.h"
@@ -67,6 +69,7 @@ typedef struct Statement
 {
 	int64		queryid;
 	char	   *query;
+	char	   *parsed;			/* the text parsed: typed parameters as casts */
 	int64		calls;
 	Oid			userid;			/* the role whose rights its plans run with */
 	List	   *querytrees;		/* analyzed and rewritten, copied before each plan */
@@ -420,13 +423,110 @@ typedef struct PlanUnit
 	Oid			caller;			/* whose privileges decide what is advised on */
 } PlanUnit;
 
+/*
+ * Type names that a typed literal may start with.  pg_stat_statements
+ * replaces the literal of "interval '1 month'" by a parameter and keeps the
+ * type name: "interval $3", which does not parse.  Longest spellings first.
+ */
+static const char *const literal_types[] = {
+	"timestamp with time zone", "timestamp without time zone",
+	"time with time zone", "time without time zone", "double precision",
+	"character varying", "timestamptz", "timestamp", "interval", "timetz",
+	"date", "time", "numeric", "decimal", "smallint", "integer", "bigint",
+	"int2", "int4", "int8", "int", "float4", "float8", "real", "boolean", "bool",
+	"text", "varchar", "char", "bpchar", "jsonb", "json", "uuid", "inet", "cidr",
+	"macaddr", "bytea", "money", "oid", NULL
+};
+
+/*
+ * The statement with every "<type> $n" written "$n::<type>", outside
+ * quoted strings, quoted identifiers and comments, so that normalized typed
+ * literals plan with their type.  A name is matched only as a whole word.
+ */
+static char *
+typed_params_to_casts(const char *q)
+{
+	StringInfoData out;
+	const char *c = q;
+
+	initStringInfo(&out);
+	while (*c)
+	{
+		int			t;
+		bool		done = false;
+
+		if (*c == '\'' || *c == '"')
+		{
+			char		quote = *c;
+
+			appendStringInfoChar(&out, *c++);
+			while (*c && *c != quote)
+				appendStringInfoChar(&out, *c++);
+			if (*c)
+				appendStringInfoChar(&out, *c++);
+			continue;
+		}
+		if (c[0] == '-' && c[1] == '-')
+		{
+			while (*c && *c != '\n')
+				appendStringInfoChar(&out, *c++);
+			continue;
+		}
+		if (c[0] == '/' && c[1] == '*')
+		{
+			const char *end = strstr(c + 2, "*/");
+			int			len = end ? (int) (end + 2 - c) : (int) strlen(c);
+
+			appendBinaryStringInfo(&out, c, len);
+			c += len;
+			continue;
+		}
+		/* A word start: not after a name character, a dot or a dollar. */
+		if (isalpha((unsigned char) *c) &&
+			(c == q || !(isalnum((unsigned char) c[-1]) || c[-1] == '_' || c[-1] == '.' || c[-1] == '$')))
+		{
+			for (t = 0; literal_types[t] != NULL && !done; t++)
+			{
+				size_t		len = strlen(literal_types[t]);
+				const char *p = c + len;
+				const char *num;
+
+				if (pg_strncasecmp(c, literal_types[t], len) != 0 ||
+					isalnum((unsigned char) *p) || *p == '_')
+					continue;
+				while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+					p++;
+				if (p == c + len || *p != '$' || !isdigit((unsigned char) p[1]))
+					continue;
+				num = ++p;
+				while (isdigit((unsigned char) *p))
+					p++;
+				if (isalnum((unsigned char) *p) || *p == '_')
+					continue;
+				appendStringInfo(&out, "$%.*s::%s", (int) (p - num), num, literal_types[t]);
+				c = p;
+				done = true;
+			}
+			if (done)
+				continue;
+			/* Copy the whole word, so no type name is matched inside it. */
+			while (isalnum((unsigned char) *c) || *c == '_')
+				appendStringInfoChar(&out, *c++);
+			continue;
+		}
+		appendStringInfoChar(&out, *c++);
+	}
+	return out.data;
+}
+
 /* Parse, infer parameter types, plan generically, walk.  Runs isolated. */
 static void
 plan_unit(void *arg)
 {
 	PlanUnit   *p = arg;
 	Statement  *s = &p->a->stmts[p->stmt];
-	List	   *raw = pg_parse_query(s->query);
+	char	   *text = typed_params_to_casts(s->query);
+	List	   *raw = pg_parse_query(text);
 	RawStmt    *rs;
 	Oid		   *types = NULL;
 	int			ntypes = 0;
@@ -462,14 +562,14 @@ plan_unit(void *arg)
 		p->utility = true;
 		return;
 	}
-	trees = dbopt_analyze_varparams(rs, s->query, &types, &ntypes);
+	trees = dbopt_analyze_varparams(rs, text, &types, &ntypes);
 	if (list_length(trees) != 1 || ((Query *) linitial(trees))->commandType == CMD_UTILITY)
 	{
 		p->utility = true;
 		return;
 	}
 	q = copyObject(linitial(trees));
-	ps = pg_plan_query(q, s->query, CURSOR_OPT_PARALLEL_OK, NULL);
+	ps = pg_plan_query(q, text, CURSOR_OPT_PARALLEL_OK, NULL);
 	/* Advise only on statements the caller could run: the plan shows their tables. */
 	{
 		DboptIdentity as_caller;
@@ -481,6 +581,7 @@ plan_unit(void *arg)
 	if (p->denied)
 		return;
 	s->querytrees = trees;
+	s->parsed = text;
 	s->raw = rs;
 	s->types = types;
 	s->ntypes = ntypes;
@@ -506,7 +607,7 @@ static double
 explain_cost(Statement *s)
 {
 	const char *name = "dbopt_advise";
-	CachedPlanSource *src = CreateCachedPlan(s->raw, s->query, CreateCommandTag(s->raw->stmt));
+	CachedPlanSource *src = CreateCachedPlan(s->raw, s->parsed, CreateCommandTag(s->raw->stmt));
 	StringInfoData sql;
 	double		cost = 0;
 
