@@ -422,7 +422,7 @@ manager_unit(void *arg)
 		argtypes[0] = argtypes[1] = TEXTOID;
 		args[0] = CStringGetTextDatum(psprintf("%s.%s", nsp, rel));
 		args[1] = CStringGetTextDatum(dbopt_qualified_relname(u->parent));
-		sql = psprintf("SELECT count(*) FROM %s WHERE parent_table OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2])",
+		sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE parent_table OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2])",
 					   dbopt_qualified_relname(u->catalog));
 	}
 	else
@@ -430,7 +430,7 @@ manager_unit(void *arg)
 		argtypes[0] = argtypes[1] = NAMEOID;
 		args[0] = DirectFunctionCall1(namein, CStringGetDatum(nsp));
 		args[1] = DirectFunctionCall1(namein, CStringGetDatum(rel));
-		sql = psprintf("SELECT count(*) FROM %s WHERE schema_name OPERATOR(pg_catalog.=) $1"
+		sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE schema_name OPERATOR(pg_catalog.=) $1"
 					   " AND table_name OPERATOR(pg_catalog.=) $2", dbopt_qualified_relname(u->catalog));
 	}
 	SPI_connect();

@@ -825,8 +825,10 @@ target_unit(void *arg)
 	 * the newest rows (a fifth of a 1M-row run went there).
 	 */
 	sql = t->indexed ?
-		psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 ORDER BY %s LIMIT 1) s", t->name, col, col) :
-		psprintf("SELECT count(*) FROM (SELECT FROM ONLY %s WHERE %s < $1 LIMIT 1) s", t->name, col);
+		psprintf("SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 ORDER BY %s LIMIT 1) s",
+				 t->name, col, col) :
+		psprintf("SELECT pg_catalog.count(*) FROM (SELECT FROM ONLY %s WHERE %s OPERATOR(pg_catalog.<) $1 LIMIT 1) s",
+				 t->name, col);
 	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run %s", sql);
 	t->may_hold = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
@@ -1152,7 +1154,8 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking,
 						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2%s LIMIT $3)) AND %s = $1",
 								 t->name, col, col, keep, col),
 						NULL, col, archive, columns);
-	q.tie_count = psprintf("SELECT count(*) FROM ONLY %s WHERE %s = $1 AND %s < $2%s AND $3 IS NOT NULL AND $4 IS NOT NULL",
+	q.tie_count = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1"
+						   " AND %s OPERATOR(pg_catalog.<) $2%s AND $3 IS NOT NULL AND $4 IS NOT NULL",
 						   t->name, col, col, keep);
 	q.blocks = removal_sql(t->name, NULL,
 						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s LIMIT $3",
@@ -1347,7 +1350,7 @@ referenced_unit(void *arg)
 		appendStringInfo(&any, "%s%s", any.len ? " OR " : "",
 						 key_exists(lfirst(lc), name));
 	/* A plain table's inheritance children are not the policy's. */
-	sql = psprintf("SELECT count(*) FROM %s%s WHERE %s < $1 AND (%s)",
+	sql = psprintf("SELECT pg_catalog.count(*) FROM %s%s WHERE %s OPERATOR(pg_catalog.<) $1 AND (%s)",
 				   get_rel_relkind(u->relid) == RELKIND_RELATION ? "ONLY " : "", name,
 				   quote_identifier(u->p->time_column), any.data);
 

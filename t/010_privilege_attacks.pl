@@ -333,6 +333,32 @@ attempt('app', undef, q{SET search_path = "$user", public;    -- the default, sa
 attacker_gained_nothing('app', 'a6d', 'alice', $off,
 	'6d alice\'s operator in public, a superuser\'s run_partition_maintenance(dry_run => true)');
 
+# 6e. The reads added for issue #19 (rows a foreign key references, another
+# tool's partition catalog) under a superuser whose search_path puts public
+# before pg_catalog: alice's operator on her own domain sits in public.
+attempt('app', undef, q{CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman;});
+attempt('app', 'alice', q{
+	CREATE DOMAIN alice.ts AS timestamptz;
+	CREATE FUNCTION public.ts_lt(a alice.ts, b timestamptz) RETURNS boolean LANGUAGE plpgsql AS $fn$
+	BEGIN PERFORM alice.pwn('a6e'); RETURN a::timestamptz OPERATOR(pg_catalog.<) b; END $fn$;
+	CREATE OPERATOR public.< (LEFTARG = alice.ts, RIGHTARG = timestamptz, FUNCTION = public.ts_lt);
+	CREATE TABLE alice.rentals (id int PRIMARY KEY, at alice.ts NOT NULL);
+	INSERT INTO alice.rentals SELECT g, now() - g * interval '1 day' FROM generate_series(1, 40) g;
+	CREATE TABLE alice.payments (rental_id int REFERENCES alice.rentals);
+	INSERT INTO alice.payments SELECT generate_series(20, 25);
+	SELECT dbopt.add_retention_policy('alice.rentals', 'at', '10 days');
+});
+$off = log_offset();
+attempt('app', undef, q{SET search_path = public, pg_catalog;
+	SELECT * FROM dbopt.apply_data_retention_policies(dry_run => true);
+	SELECT * FROM dbopt.apply_data_retention_policies();
+	SELECT * FROM dbopt.run_partition_maintenance(dry_run => true);});
+attacker_gained_nothing('app', 'a6e', 'alice', $off,
+	'6e alice\'s operator in public first on the path, a superuser\'s retention over referenced rows and partition maintenance beside pg_partman');
+is(query('app', q{SELECT count(*) FILTER (WHERE id BETWEEN 20 AND 25) || ' ' ||
+	  count(*) FILTER (WHERE id BETWEEN 11 AND 40 AND id NOT BETWEEN 20 AND 25) FROM alice.rentals}), '6 0',
+	'6e the rentals that payments reference are kept, the other old ones deleted');
+
 # ---------- the background attacks' outcome ----------
 
 # 4.
