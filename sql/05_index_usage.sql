@@ -148,3 +148,26 @@ SELECT count(*) > 0 AS shown_on_request, count(fix_sql) AS with_fix,
        bool_and(recommendation LIKE 'Belongs to extension dbopt%') AS says_why
   FROM dbopt.analyze_index_usage(min_stats_age => '0 s', include_extension_objects => true)
  WHERE schemaname = 'dbopt';
+
+-- ---------- partition-level duplicates (issue #20) ----------
+-- Each partition has two identical indexes (as Pagila's payment had);
+-- CREATE INDEX on the parent attaches one of them, and the other is a
+-- duplicate that names the partitioned index, with a DROP that works.
+CREATE TABLE ixu.pay (id int, customer_id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE ixu.pay_1 PARTITION OF ixu.pay FOR VALUES FROM ('2022-01-01') TO ('2022-02-01');
+CREATE TABLE ixu.pay_2 PARTITION OF ixu.pay FOR VALUES FROM ('2022-02-01') TO ('2022-03-01');
+CREATE INDEX "pay 1; cust" ON ixu.pay_1 (customer_id);
+CREATE INDEX pay_1_cust_twin ON ixu.pay_1 (customer_id);
+CREATE INDEX pay_2_cust ON ixu.pay_2 (customer_id);
+CREATE INDEX pay_2_cust_id ON ixu.pay_2 (customer_id, id);
+CREATE INDEX "pay cust" ON ixu.pay (customer_id);
+SELECT c.relname, i.inhparent::regclass AS attached_to
+  FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+ WHERE c.relname IN ('pay 1; cust', 'pay_1_cust_twin', 'pay_2_cust', 'pay_2_cust_id') ORDER BY 1;
+SELECT indexname, findings, fix_sql,
+       recommendation ~ 'belongs to partitioned index ixu."pay cust"' AS names_parent
+  FROM ixu.report WHERE indexname LIKE 'pay%' AND findings <> '{}' ORDER BY 1;
+SELECT fix_sql FROM ixu.report WHERE indexname LIKE 'pay%' AND 'duplicate' = ANY (findings) \gexec
+SELECT indexname, findings FROM ixu.report WHERE indexname LIKE 'pay%' AND findings && '{duplicate}' ORDER BY 1;
+SELECT count(*) AS pay_indexes, bool_and(indisvalid) AS all_valid
+  FROM pg_index WHERE indrelid IN ('ixu.pay'::regclass, 'ixu.pay_1'::regclass, 'ixu.pay_2'::regclass);

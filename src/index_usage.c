@@ -57,6 +57,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
+#include "dbopt/index_evidence.h"
 #include "dbopt/integrity.h"
 #include "dbopt/util.h"
 
@@ -116,9 +117,45 @@ typedef struct IdxEntry
 	const char *note[NUM_CODES];	/* suppression note when shown anyway */
 	const char *twin;			/* kept duplicate or covering index (qualname) */
 	int64		dup_keys;		/* invalid unique: duplicated keys, -1 unknown */
+	Oid			twin_oid;
+	bool		idle_long;		/* idle past min_stats_age, but scans seen before */
+	Oid			twin_parent;	/* the kept twin is attached to this partitioned index */
+	DboptEvidence ev;			/* partitioned: leaves summed, idle the shortest */
+	int64		standby_scans;	/* -1: no standby registered */
+	const char *confidence;		/* for unused, duplicate, redundant */
+	char	   *conf_reasons;
+	/* the what-if check: plans of pg_stat_statements' statements without it */
+	bool		wi_done;
+	bool		wi_available;
+	int			wi_statements;	/* on its table */
+	int			wi_using;		/* planned with it */
+	int			wi_keeper;		/* of those, planned with the twin without it */
+	int			wi_worse;		/* of those, costing over 10% more without it */
+	double		wi_max_ratio;
 } IdxEntry;
 
+/* Standbys as analyze_index_usage() sees them. */
+typedef struct StandbyInfo
+{
+	int			registered;
+	int			read;			/* registered and read */
+	int			unregistered;	/* streaming from here, not registered */
+	char	   *problem;		/* the first one, for the reasons */
+} StandbyInfo;
+
+/* What every index's evidence is measured against. */
+typedef struct EvidenceCtx
+{
+	HTAB	   *obs;			/* dbopt.index_observations, NULL if unreadable */
+	TimestampTz latest;			/* the last snapshot that fed it */
+	TimestampTz epoch;
+	const char *source;
+	TimestampTz now;
+} EvidenceCtx;
+
 /* ---------- small helpers ---------- */
+
+static char *human_age(int64 usecs);
 
 static bool
 oid_in(const Oid *arr, int n, Oid key)
@@ -342,12 +379,14 @@ stat_counter(PGFunction fn, Oid relid)
 
 /* Usage counters; a partitioned index sums its leaf partitions. */
 static void
-index_counters(IdxEntry *e)
+index_counters(IdxEntry *e, const EvidenceCtx *cx)
 {
 	List	   *rels;
 	ListCell   *lc;
+	bool		first = true;
 
 	e->scans = e->tup_read = e->tup_fetched = 0;
+	memset(&e->ev, 0, sizeof(e->ev));
 	rels = (e->relkind == RELKIND_PARTITIONED_INDEX)
 		? find_all_inheritors(e->indexrelid, NoLock, NULL)
 		: list_make1_oid(e->indexrelid);
@@ -358,9 +397,31 @@ index_counters(IdxEntry *e)
 		CHECK_FOR_INTERRUPTS();
 		if (get_rel_relkind(relid) != RELKIND_INDEX)
 			continue;
-		e->scans += stat_counter(pg_stat_get_numscans, relid);
+		{
+			int64		live = stat_counter(pg_stat_get_numscans, relid);
+			DboptEvidence ev;
+
+			e->scans += live;
+			dbopt_index_evidence(cx->obs, cx->latest, relid, live, cx->epoch, cx->now, &ev);
+			/* A partitioned index is idle as long as its busiest leaf. */
+			e->ev.scans += ev.scans;
+			e->ev.history |= ev.history;
+			e->ev.resets = Max(e->ev.resets, ev.resets);
+			if (ev.idle < 0 || (!first && e->ev.idle < 0))
+				e->ev.idle = -1;
+			else
+				e->ev.idle = first ? ev.idle : Min(e->ev.idle, ev.idle);
+			e->ev.since = first ? ev.since : Max(e->ev.since, ev.since);
+			first = false;
+		}
 		e->tup_read += stat_counter(pg_stat_get_tuples_returned, relid);
 		e->tup_fetched += stat_counter(pg_stat_get_tuples_fetched, relid);
+	}
+	if (first)
+	{
+		/* no leaf yet: observed since the epoch, never scanned */
+		e->ev.idle = Max(cx->now - cx->epoch, 0);
+		e->ev.since = cx->epoch;
 	}
 	list_free(rels);
 }
@@ -586,7 +647,8 @@ extension_tables(void)
 }
 
 static IdxEntry *
-collect_indexes(Oid nspfilter, bool include_ext, int *nentries, FkRef **fks_out, int *nfks_out)
+collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
+				int *nentries, FkRef **fks_out, int *nfks_out)
 {
 	Relation	rel = table_open(IndexRelationId, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -668,6 +730,7 @@ collect_indexes(Oid nspfilter, bool include_ext, int *nentries, FkRef **fks_out,
 		e->is_replident = idx->indisreplident;
 		e->nulls_not_distinct = idx->indnullsnotdistinct;
 		e->backs_constraint = oid_in(con, ncon, idx->indexrelid);
+		e->standby_scans = -1;
 
 		index_signature(e, tup, desc, keepcxt, tmpcxt);
 
@@ -675,7 +738,7 @@ collect_indexes(Oid nspfilter, bool include_ext, int *nentries, FkRef **fks_out,
 		MemoryContextSwitchTo(tmpcxt);
 		e->size = dbopt_relation_size_nowait(e->indexrelid);
 		e->table_size = table_size_cached(sizes, e->indrelid);
-		index_counters(e);
+		index_counters(e, cx);
 
 		reltuples = -1;
 		ttup = SearchSysCache1(RELOID, ObjectIdGetDatum(e->indrelid));
@@ -756,8 +819,9 @@ signature_qsort_cmp(const void *pa, const void *pb)
 
 /*
  * Which of two identical indexes to keep: the one backing a constraint,
- * then a unique one, then the replica identity, then the smaller, then the
- * older (lower OID).
+ * then a unique one, then one attached to a partitioned index (it cannot
+ * be dropped alone), then the replica identity, then the smaller, then
+ * the older (lower OID).
  */
 static bool
 better_keeper(const IdxEntry *a, const IdxEntry *b)
@@ -768,6 +832,8 @@ better_keeper(const IdxEntry *a, const IdxEntry *b)
 		return a->backs_constraint;
 	if (a->is_unique != b->is_unique)
 		return a->is_unique;
+	if (a->attached != b->attached)
+		return a->attached;
 	if (a->is_replident != b->is_replident)
 		return a->is_replident;
 	if (a->size != b->size)
@@ -792,9 +858,14 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 	IdxEntry  **sorted = palloc(sizeof(IdxEntry *) * Max(n, 1));
 	int			m = 0;
 
-	/* Attached partitions cannot be dropped alone; invalid ones are reported as such. */
+	/*
+	 * Attached partition indexes take part as twins (a partition's own
+	 * index can duplicate one its partitioned index gave it) but are never
+	 * the one to drop: they go only with their partitioned index, which is
+	 * compared on the parent.  Invalid ones are reported as such.
+	 */
 	for (int i = 0; i < n; i++)
-		if (arr[i].is_valid && !arr[i].attached)
+		if (arr[i].is_valid)
 			sorted[m++] = &arr[i];
 	qsort(sorted, m, sizeof(IdxEntry *), signature_qsort_cmp);
 
@@ -814,10 +885,15 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 		{
 			IdxEntry   *a = sorted[k];
 
+			if (a->attached)
+				continue;
 			if (a != keep)
 			{
 				a->code[CODE_DUPLICATE] = true;
 				a->twin = keep->qualname;
+				a->twin_oid = keep->indexrelid;
+				if (keep->attached)
+					a->twin_parent = get_partition_parent(keep->indexrelid, true);
 			}
 			/*
 			 * Redundant: a plain non-unique btree whose keys lead the next
@@ -831,6 +907,9 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 			{
 				a->code[CODE_REDUNDANT] = true;
 				a->twin = sorted[j]->qualname;
+				a->twin_oid = sorted[j]->indexrelid;
+				if (sorted[j]->attached)
+					a->twin_parent = get_partition_parent(sorted[j]->indexrelid, true);
 			}
 		}
 		i = j;
@@ -842,7 +921,7 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 
 
 static void
-classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
+classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 {
 	int			nbuilding = -1;
 	Oid		   *building = NULL;
@@ -863,12 +942,94 @@ classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
 				e->code[CODE_INVALID] = true;
 			continue;
 		}
-		if (e->scans == 0 && !e->attached && !e->backs_constraint &&
+		/*
+		 * Unused: no scan seen here or on a standby, over at least
+		 * min_stats_age of observation.  A scan that dbopt's snapshots saw
+		 * before a reset or a crash still counts, until purge_snapshots()
+		 * lets it go with the snapshots of its time.
+		 */
+		if (e->ev.scans == 0 && e->standby_scans <= 0 && !e->attached && !e->backs_constraint &&
 			!e->is_unique && !e->is_replident && e->serves_fk == NULL)
-			e->code[stats_old_enough ? CODE_UNUSED : CODE_UNUSED_RECENT] = true;
+			e->code[e->ev.idle >= min_age ? CODE_UNUSED : CODE_UNUSED_RECENT] = true;
+		else if (e->ev.scans > 0 && e->ev.idle >= min_age && e->standby_scans <= 0 &&
+				 !e->is_unique && !e->backs_constraint && !e->attached)
+			e->idle_long = true;
 		if (e->bloat >= 0 && e->size >= BLOAT_MIN_BYTES &&
 			e->bloat * 100.0 / e->size > dbopt_index_bloat_threshold)
 			e->code[CODE_BLOATED] = true;
+	}
+}
+
+static Interval *
+usecs_interval(int64 usecs)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->day = usecs / USECS_PER_DAY;
+	iv->time = usecs % USECS_PER_DAY;
+	return iv;
+}
+
+/*
+ * Confidence in the unused, duplicate and redundant verdicts: 'high'
+ * unless a reason below lowers it, with every reason said.
+ */
+static void
+grade(IdxEntry *arr, int n, const StandbyInfo *sb)
+{
+	StringInfoData why;
+
+	for (int i = 0; i < n; i++)
+	{
+		IdxEntry   *e = &arr[i];
+		bool		unused = e->code[CODE_UNUSED];
+		int			level = 3;
+
+#define REASON(lvl, ...) \
+	do { level = Min(level, (lvl)); if (why.len > 0) appendStringInfoString(&why, "; "); \
+		 appendStringInfo(&why, __VA_ARGS__); } while (0)
+
+		CHECK_FOR_INTERRUPTS();
+		if (!unused && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
+			continue;
+		initStringInfo(&why);
+		if (unused)
+		{
+			if (e->ev.idle < 30 * USECS_PER_DAY)
+				REASON(2, "observed %s without a scan, less than a month, so a monthly job may not have run", human_age(e->ev.idle));
+			else
+				REASON(3, "observed %s without a scan", human_age(e->ev.idle));
+			if (!e->ev.history)
+				REASON(3, "no dbopt snapshot covers it, so the evidence starts at the last statistics reset");
+			else if (e->ev.resets > 0)
+				REASON(3, "%d reset(s) or crash(es) cut observation windows short; only those minutes are missing", e->ev.resets);
+			if (sb->registered > sb->read)
+				REASON(1, "a registered standby could not be read (%s), and its scans are unknown", sb->problem ? sb->problem : "see dbopt.standby_index_usage()");
+			else if (sb->unregistered > 0)
+				REASON(2, "%d standby(s) stream from this server without being registered with dbopt.add_standby(), so their scans are not counted", sb->unregistered);
+			else if (sb->read > 0)
+				REASON(3, "no scan on the %d registered standby(s) either", sb->read);
+			else
+				REASON(3, "no standby streams from this server");
+		}
+		if (!e->wi_done || !e->wi_available)
+			REASON(2, "no plan was checked, since pg_stat_statements is not available");
+		else if (e->wi_using == 0)
+			REASON(3, "none of the %d statements on its table in pg_stat_statements plans with it", e->wi_statements);
+		else if (unused)
+			REASON(1, "%d statement(s) in pg_stat_statements plan with it although no scan was counted (they may have run before a reset): see dbopt.simulate_drop_index()", e->wi_using);
+		else if (e->wi_worse > 0)
+			REASON(1, "without it %d of the %d statements that plan with it cost over 10%% more (up to %+.0f%%): see dbopt.simulate_drop_index()",
+				   e->wi_worse, e->wi_using, (e->wi_max_ratio - 1) * 100);
+		else if (e->wi_keeper < e->wi_using)
+			REASON(2, "without it %d of the %d statements that plan with it use another index than %s, at no more than %+.0f%% cost",
+				   e->wi_using - e->wi_keeper, e->wi_using, e->twin, (e->wi_max_ratio - 1) * 100);
+		else
+			REASON(3, "the %d statement(s) that plan with it plan with %s instead, at no more than %+.0f%% cost",
+				   e->wi_using, e->twin, (e->wi_max_ratio - 1) * 100);
+		e->confidence = level == 3 ? "high" : level == 2 ? "medium" : "low";
+		e->conf_reasons = why.data;
+#undef REASON
 	}
 }
 
@@ -916,7 +1077,7 @@ pretty_bytes(int64 b)
 
 /* Recommendation text and fix_sql for one index; NULLs when nothing to do. */
 static void
-advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
+advise(const IdxEntry *e, char **rec, char **fix)
 {
 	StringInfoData buf;
 	bool		drop = false,
@@ -933,23 +1094,34 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 
 	if (e->code[CODE_UNUSED])
 	{
-		SENTENCE("Not scanned since statistics started %s ago; drop it unless a rare job (month-end, a replica) needs it.",
-				 stats_age);
+		if (!e->ev.history)
+			SENTENCE("Not scanned since statistics started %s ago; drop it unless a rare job (month-end, a replica) needs it.",
+					 human_age(e->ev.idle));
+		else
+			SENTENCE("Not scanned in the %s that dbopt's snapshots and the live counters observed it; drop it unless a rare job (month-end, a replica) needs it.",
+					 human_age(e->ev.idle));
 		NOTE(CODE_UNUSED);
 		drop = true;
 	}
+	if (e->idle_long && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
+		SENTENCE("No scan in the %s observed since its last one, but dbopt's snapshots saw %lld scan(s) before, so it is not called unused until those snapshots are purged.",
+				 human_age(e->ev.idle), (long long) e->ev.scans);
 	if (e->scans == 0 && e->serves_fk && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
 		SENTENCE("Not scanned, but it is the only index serving foreign key %s; keep it.",
 				 quote_identifier(e->serves_fk));
 	if (e->code[CODE_UNUSED_RECENT])
 	{
 		SENTENCE("No scans yet, but statistics are only %s old; judge again after min_stats_age.",
-				 stats_age);
+				 human_age(e->ev.idle));
 		NOTE(CODE_UNUSED_RECENT);
 	}
 	if (e->code[CODE_DUPLICATE])
 	{
-		SENTENCE("Same definition as %s, which is kept; drop this one.", e->twin);
+		if (OidIsValid(e->twin_parent))
+			SENTENCE("Same definition as %s, which is kept: it belongs to partitioned index %s; drop this one.",
+					 e->twin, dbopt_qualified_relname(e->twin_parent));
+		else
+			SENTENCE("Same definition as %s, which is kept; drop this one.", e->twin);
 		NOTE(CODE_DUPLICATE);
 		if (e->backs_constraint)
 			drop_blocked = true;
@@ -957,8 +1129,12 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 	}
 	if (e->code[CODE_REDUNDANT])
 	{
-		SENTENCE("Its keys lead %s, which serves the same lookups; drop this one.",
-				 e->twin);
+		if (OidIsValid(e->twin_parent))
+			SENTENCE("Its keys lead %s (part of partitioned index %s), which serves the same lookups; drop this one.",
+					 e->twin, dbopt_qualified_relname(e->twin_parent));
+		else
+			SENTENCE("Its keys lead %s, which serves the same lookups; drop this one.",
+					 e->twin);
 		NOTE(CODE_REDUNDANT);
 		drop = true;
 	}
@@ -995,6 +1171,9 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 		NOTE(CODE_BLOATED);
 		reindex = true;
 	}
+
+	if (e->confidence)
+		SENTENCE("Confidence %s: %s.", e->confidence, e->conf_reasons);
 
 	*fix = NULL;
 	if (drop && drop_blocked)
@@ -1043,7 +1222,9 @@ int64_or_null(int64 v, bool *isnull)
 	return Int64GetDatum(v);
 }
 
-#define IDX_USAGE_NCOLS 18
+/* 0.11 added the evidence columns; older installs declare the first 18. */
+#define IDX_USAGE_NCOLS 23
+#define IDX_USAGE_NCOLS_0_10 18
 
 PG_FUNCTION_INFO_V1(dbopt_analyze_index_usage);
 
@@ -1055,10 +1236,10 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	Interval   *min_age;
 	bool		include_suppressed;
 	bool		include_ext;
-	TimestampTz stats_since,
-				now = GetCurrentTransactionStartTimestamp();
-	bool		old_enough;
-	char	   *stats_age;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		min_age_usecs;
+	EvidenceCtx cx;
+	StandbyInfo sb;
 	DboptSuppressionSet *supp;
 	IdxEntry   *arr;
 	int			n,
@@ -1086,21 +1267,24 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 	include_ext = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
 	dbopt_init_materialized_srf(fcinfo);
-	if (rsinfo->setDesc->natts != IDX_USAGE_NCOLS)
+	if (rsinfo->setDesc->natts != IDX_USAGE_NCOLS &&
+		rsinfo->setDesc->natts != IDX_USAGE_NCOLS_0_10)
 		elog(ERROR, "analyze_index_usage declares %d columns, expected %d",
 			 rsinfo->setDesc->natts, IDX_USAGE_NCOLS);
 
-	stats_since = dbopt_db_stats_reset_time();
-	if (stats_since == 0)
-		stats_since = PgStartTime;
-	old_enough = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-														 TimestampTzGetDatum(now),
-														 IntervalPGetDatum(min_age))) >= stats_since;
-	stats_age = human_age(now - stats_since);
+	/* In calendar terms, as the caller wrote it: '1 month' back from now. */
+	min_age_usecs = now - DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																  TimestampTzGetDatum(now),
+																  IntervalPGetDatum(min_age)));
+	cx.now = now;
+	dbopt_stats_epoch(&cx.epoch, &cx.source);
+	cx.obs = dbopt_observations_load(&cx.latest);
 
 	supp = dbopt_suppressions_load(CurrentMemoryContext);
-	arr = collect_indexes(nspfilter, include_ext, &n, &fks, &nfks);
-	classify(arr, n, old_enough, fks, nfks);
+	arr = collect_indexes(nspfilter, include_ext, &cx, &n, &fks, &nfks);
+	classify(arr, n, min_age_usecs, fks, nfks);
+	memset(&sb, 0, sizeof(sb));
+	grade(arr, n, &sb);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
 	/* Before any row is emitted: the count runs in a subtransaction. */
@@ -1128,7 +1312,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		for (int c = 0; c < NUM_CODES; c++)
 			if (e->code[c])
 				codes[ncodes++] = CStringGetTextDatum(code_names[c]);
-		advise(e, stats_age, &rec, &fix);
+		advise(e, &rec, &fix);
 		if (e->extension)
 		{
 			/* Shown on request, never as something to drop. */
@@ -1150,7 +1334,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		values[10] = BoolGetDatum(e->is_primary);
 		values[11] = BoolGetDatum(e->backs_constraint);
 		values[12] = BoolGetDatum(e->is_valid);
-		values[13] = TimestampTzGetDatum(stats_since);
+		values[13] = TimestampTzGetDatum(cx.epoch);
 		values[14] = int64_or_null(e->bloat, &nulls[14]);
 		values[15] = PointerGetDatum(construct_array(codes, ncodes, TEXTOID, -1, false,
 													 TYPALIGN_INT));
@@ -1158,6 +1342,13 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		nulls[16] = (rec == NULL);
 		values[17] = fix ? CStringGetTextDatum(fix) : (Datum) 0;
 		nulls[17] = (fix == NULL);
+		values[18] = CStringGetTextDatum(cx.source);
+		values[19] = Int64GetDatum(e->ev.scans);
+		values[20] = e->ev.idle >= 0 ? IntervalPGetDatum(usecs_interval(e->ev.idle)) : (Datum) 0;
+		nulls[20] = (e->ev.idle < 0);
+		values[21] = int64_or_null(e->standby_scans, &nulls[21]);
+		values[22] = e->confidence ? CStringGetTextDatum(e->confidence) : (Datum) 0;
+		nulls[22] = (e->confidence == NULL);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old);

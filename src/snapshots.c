@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -28,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "dbopt/index_evidence.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/util.h"
 
@@ -67,6 +69,8 @@ enum
 	SNAP_DATABASES,
 	SNAP_TABLES,
 	SNAP_INDEXES,
+	SNAP_OBSERVE,
+	SNAP_FORGET,
 	SNAP_NPLANS
 };
 
@@ -80,6 +84,8 @@ static SPIPlanPtr
 snap_plan(int which, const char *q)
 {
 	Oid			types[6] = {INT8OID, TIMESTAMPTZOID, BOOLOID, INT8OID, TIMESTAMPTZOID, INT8OID};
+	Oid			obs_types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid		   *argtypes = types;
 	int			nargs = 1;
 	char	   *sql;
 	SPIPlanPtr	plan;
@@ -158,6 +164,12 @@ snap_plan(int which, const char *q)
 				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
 				"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid";
 			break;
+		case SNAP_OBSERVE:
+		case SNAP_FORGET:
+			argtypes = obs_types;
+			nargs = (which == SNAP_OBSERVE) ? 2 : 1;
+			sql = (char *) (which == SNAP_OBSERVE ? dbopt_observe_indexes_sql : dbopt_forget_indexes_sql);
+			break;
 		default:
 			sql = "INSERT INTO dbopt.snapshot_indexes"
 				" SELECT $1, s.indexrelid, s.relid,"
@@ -167,7 +179,7 @@ snap_plan(int which, const char *q)
 				"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid";
 			break;
 	}
-	plan = SPI_prepare(sql, nargs, types);
+	plan = SPI_prepare(sql, nargs, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare a take_snapshot() statement: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(plan);
@@ -279,6 +291,19 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 	snap_run(SNAP_DATABASES, q, hv, NULL, SPI_OK_INSERT);
 	snap_run(SNAP_TABLES, q, hv, NULL, SPI_OK_INSERT);
 	snap_run(SNAP_INDEXES, q, hv, NULL, SPI_OK_INSERT);
+	/* Observation windows: the snapshot's time and the epoch it saw (installs from 0.11). */
+	if (OidIsValid(get_relname_relid("index_observations", get_namespace_oid("dbopt", false))))
+	{
+		Datum		ov[2];
+		TimestampTz epoch;
+		const char *source;
+
+		dbopt_stats_epoch(&epoch, &source);
+		ov[0] = hv[1];
+		ov[1] = TimestampTzGetDatum(epoch);
+		snap_run(SNAP_OBSERVE, q, ov, NULL, SPI_OK_INSERT);
+		snap_run(SNAP_FORGET, q, ov, NULL, SPI_OK_DELETE);
+	}
 	SPI_finish();
 	dbopt_restore_identity(&saved);
 	PG_RETURN_DATUM(hv[0]);
@@ -323,6 +348,10 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 									" SELECT count(*) FROM d", 1, types, values));
 		run("DELETE FROM dbopt.query_texts t WHERE NOT EXISTS (SELECT FROM dbopt.snapshot_statements s"
 			" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
+		/* A scan seen only in the purged snapshots no longer keeps its index "used". */
+		if (OidIsValid(get_relname_relid("index_observations", get_namespace_oid("dbopt", false))))
+			run("UPDATE dbopt.index_observations SET scans = 0 WHERE scans > 0 AND last_used < pg_catalog.now() - $1",
+				1, types, values);
 	}
 	SPI_finish();
 	dbopt_restore_identity(&saved);

@@ -60,6 +60,50 @@ dbopt_db_stats_reset_time(void)
 }
 
 
+/*
+ * Reset times of the server-wide statistics, latest first in *ts with its
+ * view's name in *source.  Crash recovery, and a start without the saved
+ * statistics file, reset all of them at once (and every database's and
+ * table's counters with them, without touching pg_stat_database).
+ */
+static inline void
+dbopt_shared_stats_reset_time(TimestampTz *ts, const char **source, bool *all_equal)
+{
+	TimestampTz t[5];
+	const char *names[5] = {"pg_stat_bgwriter", "pg_stat_archiver", "pg_stat_wal", "pg_stat_slru", NULL};
+	int			n = 4;
+
+	t[0] = pgstat_fetch_stat_bgwriter()->stat_reset_timestamp;
+	t[1] = pgstat_fetch_stat_archiver()->stat_reset_timestamp;
+	t[2] = pgstat_fetch_stat_wal()->stat_reset_timestamp;
+	t[3] = 0;
+	{
+		PgStat_SLRUStats *slru = pgstat_fetch_slru();
+
+		for (int i = 0; pgstat_get_slru_name(i) != NULL; i++)
+			t[3] = Max(t[3], slru[i].stat_reset_timestamp);
+	}
+#if PG_VERSION_NUM >= 170000
+	t[4] = pgstat_fetch_stat_checkpointer()->stat_reset_timestamp;
+	names[4] = "pg_stat_checkpointer";
+	n = 5;
+#endif
+	*ts = 0;
+	*source = NULL;
+	*all_equal = true;
+	for (int i = 0; i < n; i++)
+	{
+		if (t[i] != t[0])
+			*all_equal = false;
+		if (t[i] > *ts)
+		{
+			*ts = t[i];
+			*source = names[i];
+		}
+	}
+}
+
+
 /* Columns and PK = FK operators of a foreign key's pg_constraint row. */
 #include "catalog/pg_constraint.h"
 #define dbopt_deconstruct_fk(tup, nkeys, conkey, confkey, pfeqop) \

@@ -1,0 +1,47 @@
+-- analyze_index_usage()'s evidence (issue #20): the statistics epoch, and
+-- the observation windows that take_snapshot() keeps, so that a reset or
+-- a crash does not erase the scans seen before it.  Last in the suite:
+-- it takes and purges snapshots.
+CREATE SCHEMA ixe;
+-- The epoch is the latest reset the server shows, with what it was.
+SELECT stats_since IS NOT NULL AS has_epoch, source IS NOT NULL AS has_source,
+       stats_since <= now() AS not_future FROM dbopt.stats_epoch();
+
+-- Snapshots keep scans past a reset: ev_a is scanned, a snapshot sees it,
+-- then its counters are reset.  Without the snapshot it would be
+-- unused_recent_stats; with it, it is used.
+CREATE TABLE ixe.ev (id int PRIMARY KEY, a int, b int);
+INSERT INTO ixe.ev SELECT g, g % 50, g % 30 FROM generate_series(1, 3000) g;
+CREATE INDEX ev_a ON ixe.ev (a);
+CREATE INDEX ev_b ON ixe.ev (b);
+ANALYZE ixe.ev;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*) FROM ixe.ev WHERE a = 3;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT pg_stat_force_next_flush();
+SELECT dbopt.take_snapshot() > 0 AS snapped;
+SELECT index_name, scans, last_idx_scan, idle = '0' AS idle_zero, last_used IS NOT NULL AS used, resets
+  FROM dbopt.index_observations WHERE index_name LIKE 'ixe.ev%' ORDER BY 1;
+SELECT pg_stat_reset_single_table_counters('ixe.ev_a'::regclass);
+SELECT pg_stat_reset_single_table_counters('ixe.ev_b'::regclass);
+SELECT (SELECT stats_since FROM dbopt.stats_epoch()) >= (SELECT max(last_seen) FROM dbopt.index_observations)
+       AS epoch_moved;
+SELECT indexname, scans, scans_observed, findings, stats_source LIKE 'pg_stat_database%' AS db_reset
+  FROM dbopt.analyze_index_usage('ixe', '1 hour') WHERE tablename = 'ev' ORDER BY 1;
+-- The next snapshot carries the reset window on.
+SELECT dbopt.take_snapshot() > 0 AS snapped;
+SELECT index_name, scans, resets FROM dbopt.index_observations WHERE index_name LIKE 'ixe.ev%' ORDER BY 1;
+-- Long enough observed without a scan: ev_b is unused, ev_a (scanned
+-- before the reset) is not, and the recommendation says why.
+SELECT indexname, findings, confidence IS NOT NULL AS graded,
+       recommendation ~ 'dbopt''s snapshots saw 1 scan\(s\) before' AS says_scans_before
+  FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'ev' ORDER BY 1;
+-- purge_snapshots() lets a scan go with the snapshots of its time.
+UPDATE dbopt.index_observations SET last_used = last_used - interval '2 days' WHERE index_name = 'ixe.ev_a';
+SELECT count(*) >= 0 AS purged FROM dbopt.purge_snapshots('1 day');
+SELECT index_name, scans FROM dbopt.index_observations WHERE index_name = 'ixe.ev_a';
+SELECT indexname, findings FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'ev' ORDER BY 1;
+
+DROP SCHEMA ixe CASCADE;
