@@ -393,27 +393,25 @@ index_counters(IdxEntry *e, const EvidenceCtx *cx)
 	foreach(lc, rels)
 	{
 		Oid			relid = lfirst_oid(lc);
+		int64		live;
+		DboptEvidence ev;
 
 		CHECK_FOR_INTERRUPTS();
-		if (get_rel_relkind(relid) != RELKIND_INDEX)
+		if (e->relkind != RELKIND_INDEX && get_rel_relkind(relid) != RELKIND_INDEX)
 			continue;
-		{
-			int64		live = stat_counter(pg_stat_get_numscans, relid);
-			DboptEvidence ev;
-
-			e->scans += live;
-			dbopt_index_evidence(cx->obs, cx->latest, relid, live, cx->epoch, cx->now, &ev);
-			/* A partitioned index is idle as long as its busiest leaf. */
-			e->ev.scans += ev.scans;
-			e->ev.history |= ev.history;
-			e->ev.resets = Max(e->ev.resets, ev.resets);
-			if (ev.idle < 0 || (!first && e->ev.idle < 0))
-				e->ev.idle = -1;
-			else
-				e->ev.idle = first ? ev.idle : Min(e->ev.idle, ev.idle);
-			e->ev.since = first ? ev.since : Max(e->ev.since, ev.since);
-			first = false;
-		}
+		live = stat_counter(pg_stat_get_numscans, relid);
+		e->scans += live;
+		dbopt_index_evidence(cx->obs, cx->latest, relid, live, cx->epoch, cx->now, &ev);
+		/* A partitioned index is idle as long as its busiest leaf. */
+		e->ev.scans += ev.scans;
+		e->ev.history |= ev.history;
+		e->ev.resets = Max(e->ev.resets, ev.resets);
+		if (ev.idle < 0 || (!first && e->ev.idle < 0))
+			e->ev.idle = -1;
+		else
+			e->ev.idle = first ? ev.idle : Min(e->ev.idle, ev.idle);
+		e->ev.since = first ? ev.since : Max(e->ev.since, ev.since);
+		first = false;
 		e->tup_read += stat_counter(pg_stat_get_tuples_returned, relid);
 		e->tup_fetched += stat_counter(pg_stat_get_tuples_fetched, relid);
 	}
@@ -428,13 +426,16 @@ index_counters(IdxEntry *e, const EvidenceCtx *cx)
 
 /* The btree leaf fill factor from the index's reloptions. */
 static int
-btree_fillfactor(Oid indexrelid)
+btree_fillfactor(Oid indexrelid, bool has_options)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexrelid));
+	HeapTuple	tup;
 	int			ff = BTREE_DEFAULT_FILLFACTOR;
 	bool		isnull;
 	Datum		opts;
 
+	if (!has_options)
+		return ff;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexrelid));
 	if (!HeapTupleIsValid(tup))
 		return ff;
 	opts = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
@@ -463,7 +464,8 @@ btree_fillfactor(Oid indexrelid)
  * than expected; that clamps to zero bloat, never to a false alarm.
  */
 static int64
-estimate_btree_bloat(IdxEntry *e, const int16 *attnums, int natts, double reltuples)
+estimate_btree_bloat(IdxEntry *e, const int16 *attnums, int natts, double reltuples,
+					 bool has_options)
 {
 	double		data = 0;
 	bool		anynull = false;
@@ -504,7 +506,7 @@ estimate_btree_bloat(IdxEntry *e, const int16 *attnums, int natts, double reltup
 		: sizeof(IndexTupleData);
 	tuple = MAXALIGN((Size) ceil(hdr + data)) + sizeof(ItemIdData);
 	usable = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(BTPageOpaqueData));
-	per_leaf = Max(1.0, floor(usable * btree_fillfactor(e->indexrelid) / 100.0 / tuple));
+	per_leaf = Max(1.0, floor(usable * btree_fillfactor(e->indexrelid, has_options) / 100.0 / tuple));
 	per_upper = Max(2.0, floor(usable * BTREE_NONLEAF_FILLFACTOR / 100.0 / tuple));
 
 	leaf = Max(1.0, ceil(reltuples / per_leaf));
@@ -527,13 +529,13 @@ typedef struct TableSizeEnt
 } TableSizeEnt;
 
 static int64
-table_size_cached(HTAB *cache, Oid relid)
+table_size_cached(HTAB *cache, Oid relid, char relkind)
 {
 	bool		found;
 	TableSizeEnt *ent = hash_search(cache, &relid, HASH_ENTER, &found);
 
 	if (!found)
-		ent->size = dbopt_relation_size_nowait(relid);
+		ent->size = dbopt_relation_size_nowait_relkind(relid, relkind);
 	return ent->size;
 }
 
@@ -646,6 +648,83 @@ extension_tables(void)
 	return result;
 }
 
+/* What the report reads of one table or index, from one pass over pg_class. */
+typedef struct ClassEnt
+{
+	Oid			oid;			/* hash key */
+	char		relkind;
+	bool		relispartition;
+	bool		has_options;	/* reloptions is not null */
+	Oid			relam;
+	float4		reltuples;
+	const char *nspname;		/* shared by the namespace's relations */
+	NameData	relname;
+} ClassEnt;
+
+typedef struct NspEnt
+{
+	Oid			oid;			/* hash key */
+	const char *name;			/* NULL: not a user namespace */
+} NspEnt;
+
+/*
+ * Tables, materialized views and indexes in user namespaces (only
+ * nspfilter's if valid), keyed by OID: one heap scan of pg_class instead of
+ * a syscache lookup per index and per table, which on a cold cache is an
+ * index probe each and cost more than the rest of the collection at 100,000
+ * indexes.  Each namespace is judged once.
+ */
+static HTAB *
+class_map(Oid nspfilter)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	HASHCTL		ctl;
+	HTAB	   *map,
+			   *nsps;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ClassEnt);
+	ctl.hcxt = CurrentMemoryContext;
+	map = hash_create("dbopt classes", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(NspEnt);
+	nsps = hash_create("dbopt namespaces", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		NspEnt	   *ns;
+		ClassEnt   *ent;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (c->relkind != RELKIND_RELATION && c->relkind != RELKIND_PARTITIONED_TABLE &&
+			c->relkind != RELKIND_MATVIEW && c->relkind != RELKIND_INDEX &&
+			c->relkind != RELKIND_PARTITIONED_INDEX)
+			continue;
+		if (OidIsValid(nspfilter) && c->relnamespace != nspfilter)
+			continue;
+		ns = hash_search(nsps, &c->relnamespace, HASH_ENTER, &found);
+		if (!found)
+			ns->name = dbopt_is_user_namespace(c->relnamespace)
+				? get_namespace_name(c->relnamespace) : NULL;
+		if (ns->name == NULL)
+			continue;
+		ent = hash_search(map, &c->oid, HASH_ENTER, NULL);
+		ent->relkind = c->relkind;
+		ent->relispartition = c->relispartition;
+		ent->has_options = !heap_attisnull(tup, Anum_pg_class_reloptions, RelationGetDescr(rel));
+		ent->relam = c->relam;
+		ent->reltuples = c->reltuples;
+		ent->nspname = ns->name;
+		ent->relname = c->relname;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	hash_destroy(nsps);
+	return map;
+}
+
 static IdxEntry *
 collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
 				int *nentries, FkRef **fks_out, int *nfks_out)
@@ -668,6 +747,7 @@ collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
 				n = 0;
 	IdxEntry   *arr = palloc0(sizeof(IdxEntry) * cap);
 	HTAB	   *ext_tables = extension_tables();
+	HTAB	   *classes = class_map(nspfilter);
 
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(TableSizeEnt);
@@ -677,33 +757,25 @@ collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
-		HeapTuple	ctup;
-		Form_pg_class irel;
-		Oid			tblnsp;
-		char		tblkind;
+		ClassEnt   *irel,
+				   *tbl;
 		IdxEntry   *e;
-		double		reltuples;
-		HeapTuple	ttup;
 		Oid		   *ext;
 
 		CHECK_FOR_INTERRUPTS();
-
-		tblnsp = get_rel_namespace(idx->indrelid);
-		tblkind = get_rel_relkind(idx->indrelid);
-		if (!OidIsValid(tblnsp) || !dbopt_is_user_namespace(tblnsp))
+		/* Absent: not in a user namespace (or not nspfilter's), or dropped. */
+		tbl = hash_search(classes, &idx->indrelid, HASH_FIND, NULL);
+		if (tbl == NULL)
 			continue;
-		if (OidIsValid(nspfilter) && tblnsp != nspfilter)
-			continue;
-		if (tblkind != RELKIND_RELATION && tblkind != RELKIND_PARTITIONED_TABLE &&
-			tblkind != RELKIND_MATVIEW)
+		if (tbl->relkind != RELKIND_RELATION && tbl->relkind != RELKIND_PARTITIONED_TABLE &&
+			tbl->relkind != RELKIND_MATVIEW)
 			continue;
 		ext = hash_search(ext_tables, &idx->indrelid, HASH_FIND, NULL);
 		if (ext != NULL && !include_ext)
 			continue;			/* an extension's internals are not advice */
-		ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(idx->indexrelid));
-		if (!HeapTupleIsValid(ctup))
+		irel = hash_search(classes, &idx->indexrelid, HASH_FIND, NULL);
+		if (irel == NULL)
 			continue;			/* dropped meanwhile */
-		irel = (Form_pg_class) GETSTRUCT(ctup);
 
 		if (n == cap)
 		{
@@ -718,10 +790,8 @@ collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
 		e->relkind = irel->relkind;
 		e->attached = irel->relispartition;
 		e->indexname = pstrdup(NameStr(irel->relname));
-		ReleaseSysCache(ctup);
-
-		e->schemaname = get_namespace_name(tblnsp);
-		e->tablename = get_rel_name(idx->indrelid);
+		e->schemaname = pstrdup(tbl->nspname);
+		e->tablename = pstrdup(NameStr(tbl->relname));
 		e->qualname = quote_qualified_identifier(e->schemaname, e->indexname);
 		e->qualtable = quote_qualified_identifier(e->schemaname, e->tablename);
 		e->is_unique = idx->indisunique;
@@ -736,24 +806,19 @@ collect_indexes(Oid nspfilter, bool include_ext, const EvidenceCtx *cx,
 
 		/* Only scalars are kept from here on: work in the per-item context. */
 		MemoryContextSwitchTo(tmpcxt);
-		e->size = dbopt_relation_size_nowait(e->indexrelid);
-		e->table_size = table_size_cached(sizes, e->indrelid);
+		e->size = dbopt_relation_size_nowait_relkind(e->indexrelid, e->relkind);
+		e->table_size = table_size_cached(sizes, e->indrelid, tbl->relkind);
 		index_counters(e, cx);
 
-		reltuples = -1;
-		ttup = SearchSysCache1(RELOID, ObjectIdGetDatum(e->indrelid));
-		if (HeapTupleIsValid(ttup))
-		{
-			reltuples = ((Form_pg_class) GETSTRUCT(ttup))->reltuples;
-			ReleaseSysCache(ttup);
-		}
-		e->bloat = estimate_btree_bloat(e, idx->indkey.values, idx->indnatts, reltuples);
+		e->bloat = estimate_btree_bloat(e, idx->indkey.values, idx->indnatts,
+										tbl->reltuples, irel->has_options);
 		MemoryContextSwitchTo(keepcxt);
 		MemoryContextReset(tmpcxt);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	MemoryContextDelete(tmpcxt);
+	hash_destroy(classes);
 	*nentries = n;
 	*fks_out = fks;
 	*nfks_out = nfks;

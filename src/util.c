@@ -378,7 +378,13 @@ dbopt_relation_stats_nowait(Oid relid, int64 *rows, int64 *bytes)
 int64
 dbopt_relation_size_nowait(Oid relid)
 {
-	char		relkind = get_rel_relkind(relid);
+	return dbopt_relation_size_nowait_relkind(relid, get_rel_relkind(relid));
+}
+
+/* The same, for a caller that has read relkind already (no syscache lookup). */
+int64
+dbopt_relation_size_nowait_relkind(Oid relid, char relkind)
+{
 	List	   *leaves;
 	ListCell   *lc;
 	int64		total = 0;

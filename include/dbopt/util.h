@@ -39,6 +39,7 @@ extern char *dbopt_qualified_relname(Oid relid);
  * fill the lock table.
  */
 extern int64 dbopt_relation_size_nowait(Oid relid);
+extern int64 dbopt_relation_size_nowait_relkind(Oid relid, char relkind);
 
 /*
  * Planner's row estimate and total on-disk bytes (table, TOAST and indexes)

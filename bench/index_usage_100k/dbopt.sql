@@ -1,0 +1,1 @@
+SELECT count(*), sum(index_size_bytes) FROM dbopt.analyze_index_usage();
