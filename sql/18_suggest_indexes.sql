@@ -2,6 +2,9 @@
 -- in the server, candidates checked with HypoPG's hypothetical indexes,
 -- then without HypoPG by the pg_stats heuristic.  The statements are run
 -- with literals, which pg_stat_statements stores as $n parameters.
+-- The closing NOTICE's detail counts statements that other sessions may
+-- add: terse verbosity keeps it out (t/013_advisor_notice.pl checks it).
+\set VERBOSITY terse
 SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
 CREATE SCHEMA "adv ""s"";";
 SET search_path = "adv ""s"";", public;
