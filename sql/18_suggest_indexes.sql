@@ -74,6 +74,7 @@ SELECT relation, columns, verified_by, detail LIKE '%hypopg is not installed in 
 CREATE INDEX ON "order;s" (customer_id);
 SELECT relation, columns FROM dbopt.suggest_indexes(min_mean_ms => 0) ORDER BY relation::text, columns;
 -- Bad arguments.
+\set VERBOSITY default
 SELECT * FROM dbopt.suggest_indexes(min_improvement_pct => 150);
 SELECT * FROM dbopt.suggest_indexes(max_suggestions => 0);
 DROP SCHEMA "adv ""s"";" CASCADE;

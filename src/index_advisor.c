@@ -1354,12 +1354,12 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 
 			pin = dbopt_pin_search_path();
 			SPI_connect();
-			/* a partitioned table: the sums over its partitions */
+			/* a partitioned table: the sums over its partitions (a plain table has no tree) */
 			if (SPI_execute_with_args("SELECT pg_catalog.sum(n_tup_ins)::bigint, pg_catalog.sum(n_tup_upd)::bigint,"
 									  " pg_catalog.sum(n_tup_hot_upd)::bigint, pg_catalog.sum(n_tup_del)::bigint,"
 									  " pg_catalog.sum(coalesce(seq_scan, 0) OPERATOR(pg_catalog.+) coalesce(idx_scan, 0))::bigint"
-									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid OPERATOR(pg_catalog.=) ANY"
-									  "  (SELECT relid FROM pg_catalog.pg_partition_tree($1))",
+									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid OPERATOR(pg_catalog.=) $1"
+									  "   OR relid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM pg_catalog.pg_partition_tree($1))",
 									  1, t, v, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
 			{
 				bool		isnull;
