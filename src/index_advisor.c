@@ -330,9 +330,12 @@ note_index_quals(Advisor *a, Index scanrelid, Oid indexid, List *indexqual)
 	rte = rt_fetch(scanrelid, a->pstmt->rtable);
 	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION)
 		return;
+	/* other access methods have no leading columns to descend by */
+	if (dbopt_relation_am(indexid) != BTREE_AM_OID)
+		return;
 	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
 	if (!HeapTupleIsValid(tup))
-		return;					/* a hypothetical index, say */
+		return;
 	ix = (Form_pg_index) GETSTRUCT(tup);
 	nkeys = ix->indnkeyatts;
 	kinds = palloc(sizeof(int) * list_length(indexqual));
