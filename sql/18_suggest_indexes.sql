@@ -2,6 +2,9 @@
 -- in the server, candidates checked with HypoPG's hypothetical indexes,
 -- then without HypoPG by the pg_stats heuristic.  The statements are run
 -- with literals, which pg_stat_statements stores as $n parameters.
+-- The closing NOTICE's detail counts statements that other sessions may
+-- add: terse verbosity keeps it out (t/013_advisor_notice.pl checks it).
+\set VERBOSITY terse
 SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
 CREATE SCHEMA "adv ""s"";";
 SET search_path = "adv ""s"";", public;
@@ -71,6 +74,7 @@ SELECT relation, columns, verified_by, detail LIKE '%hypopg is not installed in 
 CREATE INDEX ON "order;s" (customer_id);
 SELECT relation, columns FROM dbopt.suggest_indexes(min_mean_ms => 0) ORDER BY relation::text, columns;
 -- Bad arguments.
+\set VERBOSITY default
 SELECT * FROM dbopt.suggest_indexes(min_improvement_pct => 150);
 SELECT * FROM dbopt.suggest_indexes(max_suggestions => 0);
 DROP SCHEMA "adv ""s"";" CASCADE;

@@ -26,6 +26,8 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_statistic.h"
@@ -146,6 +148,37 @@ rel_use(Advisor *a, Oid relid)
 }
 
 /*
+ * Record a column use.  A partition's column counts for its root
+ * partitioned table (matched by name: partitions may number columns
+ * differently), so that small partitions of a big table are judged, and
+ * indexed, together.  kind: 1 equality, 0 range, 2 sort.
+ */
+static void
+note_col(Advisor *a, Oid relid, AttrNumber attno, int kind)
+{
+	RelUse	   *u;
+
+	if (get_rel_relispartition(relid))
+	{
+		Oid			root = llast_oid(get_partition_ancestors(relid));
+		char	   *name = get_attname(relid, attno, true);
+		AttrNumber	rattno = name ? get_attnum(root, name) : InvalidAttrNumber;
+
+		if (rattno <= 0)
+			return;
+		relid = root;
+		attno = rattno;
+	}
+	u = rel_use(a, relid);
+	if (kind == 1)
+		u->eq = list_append_unique_int(u->eq, attno);
+	else if (kind == 0)
+		u->range = list_append_unique_int(u->range, attno);
+	else
+		u->order = list_append_unique_int(u->order, attno);
+}
+
+/*
  * The table and column a Var stands for, following OUTER_VAR and
  * INNER_VAR down through the children's target lists to a scan.  Only a
  * plain table scanned by a sequential scan or an index scan counts.
@@ -258,19 +291,110 @@ note_clause(Advisor *a, Plan *plan, Node *clause, bool join)
 		Node	   *other = list_nth(args, 1 - side);
 		Oid			relid;
 		AttrNumber	attno;
-		RelUse	   *u;
 
 		if (v == NULL || !resolve_var(a, plan, v, &relid, &attno))
 			continue;
 		/* in a scan's own qual, the other side must not read the same row */
 		if (!join && contain_var_clause(other))
 			continue;
-		u = rel_use(a, relid);
-		if (kind == 1)
-			u->eq = list_append_unique_int(u->eq, attno);
-		else
-			u->range = list_append_unique_int(u->range, attno);
+		note_col(a, relid, attno, kind);
 	}
+}
+
+/*
+ * An index scan's conditions, in index-column form (indexqual: the index
+ * column on the left, as a Var of INDEX_VAR numbered by index column).
+ * A btree descends only by a prefix of its columns: equality on each but
+ * the last, any condition on the last.  A condition on a later column,
+ * such as b = $1 on an index (a, b) with nothing on a, is checked against
+ * every entry of the range read, like a filter.  Then all of the scan's
+ * conditions are noted, so that an index leading with them is a candidate
+ * (the "already covered" check drops those an index leads with).
+ */
+static void
+note_index_quals(Advisor *a, Index scanrelid, Oid indexid, List *indexqual)
+{
+	RangeTblEntry *rte;
+	HeapTuple	tup;
+	Form_pg_index ix;
+	int			nkeys;
+	int		   *kinds;
+	int		   *cols;
+	int			n = 0,
+				prefix = 0;
+	bool		beyond = false;
+	ListCell   *lc;
+
+	if (indexqual == NIL || scanrelid == 0 || scanrelid > list_length(a->pstmt->rtable))
+		return;
+	rte = rt_fetch(scanrelid, a->pstmt->rtable);
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION)
+		return;
+	/* other access methods have no leading columns to descend by */
+	if (dbopt_relation_am(indexid) != BTREE_AM_OID)
+		return;
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	ix = (Form_pg_index) GETSTRUCT(tup);
+	nkeys = ix->indnkeyatts;
+	kinds = palloc(sizeof(int) * list_length(indexqual));
+	cols = palloc(sizeof(int) * list_length(indexqual));
+	foreach(lc, indexqual)
+	{
+		Node	   *clause = lfirst(lc);
+		List	   *args;
+		Oid			opno;
+		Var		   *v;
+
+		if (IsA(clause, OpExpr))
+		{
+			opno = ((OpExpr *) clause)->opno;
+			args = ((OpExpr *) clause)->args;
+		}
+		else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
+		{
+			opno = ((ScalarArrayOpExpr *) clause)->opno;
+			args = ((ScalarArrayOpExpr *) clause)->args;
+		}
+		else
+			continue;
+		v = list_length(args) == 2 ? strip_var(linitial(args)) : NULL;
+		if (v == NULL || v->varno != INDEX_VAR || v->varattno < 1 || v->varattno > nkeys)
+			continue;
+		kinds[n] = op_kind(opno);
+		if (kinds[n] < 0 || (IsA(clause, ScalarArrayOpExpr) && kinds[n] != 1))
+			continue;
+		cols[n++] = v->varattno;
+	}
+	/* the prefix the scan descends by */
+	for (int col = 1; col <= nkeys; col++)
+	{
+		bool		any = false,
+					eq = false;
+
+		for (int i = 0; i < n; i++)
+			if (cols[i] == col)
+			{
+				any = true;
+				eq |= (kinds[i] == 1);
+			}
+		if (!any)
+			break;
+		prefix = col;
+		if (!eq)
+			break;
+	}
+	for (int i = 0; i < n; i++)
+		beyond |= (cols[i] > prefix);
+	for (int i = 0; beyond && i < n; i++)
+	{
+		AttrNumber	attno = ix->indkey.values[cols[i] - 1];
+
+		if (attno > 0)
+			note_col(a, rte->relid, attno, kinds[i]);
+	}
+	ReleaseSysCache(tup);
 }
 
 static void
@@ -308,8 +432,20 @@ walk_plan(Advisor *a, Plan *plan)
 		case T_BitmapHeapScan:
 			/* rows the index returned and the filter then threw away */
 			note_quals(a, plan, plan->qual, false);
-			if (plan->qual != NIL && IsA(plan, IndexScan))
-				note_quals(a, plan, ((IndexScan *) plan)->indexqualorig, false);
+			if (plan->qual != NIL)
+				note_quals(a, plan, IsA(plan, IndexScan) ? ((IndexScan *) plan)->indexqualorig
+						   : ((BitmapHeapScan *) plan)->bitmapqualorig, false);
+			if (IsA(plan, IndexScan))
+				note_index_quals(a, ((Scan *) plan)->scanrelid, ((IndexScan *) plan)->indexid,
+								 ((IndexScan *) plan)->indexqual);
+			break;
+		case T_IndexOnlyScan:
+			note_index_quals(a, ((Scan *) plan)->scanrelid, ((IndexOnlyScan *) plan)->indexid,
+							 ((IndexOnlyScan *) plan)->indexqual);
+			break;
+		case T_BitmapIndexScan:
+			note_index_quals(a, ((Scan *) plan)->scanrelid, ((BitmapIndexScan *) plan)->indexid,
+							 ((BitmapIndexScan *) plan)->indexqual);
 			break;
 		case T_NestLoop:
 			if (over_seqscan(innerPlan(plan)))
@@ -330,11 +466,7 @@ walk_plan(Advisor *a, Plan *plan)
 				AttrNumber	attno;
 
 				if (v && resolve_var(a, outerPlan(plan), v, &relid, &attno))
-				{
-					RelUse	   *u = rel_use(a, relid);
-
-					u->order = list_append_unique_int(u->order, attno);
-				}
+					note_col(a, relid, attno, 2);
 			}
 			break;
 		default:
@@ -657,9 +789,9 @@ explain_cost(Statement *s)
 
 /* ---------- candidates: checks, evaluation ---------- */
 
-/* Already covered: an existing valid, non-partial btree leads with these columns. */
+/* An existing valid, non-partial btree of rel leads with these columns. */
 static bool
-already_indexed(Relation rel, const CandKey *k)
+leads_with(Relation rel, const AttrNumber *cols, int ncols)
 {
 	List	   *idx = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -669,17 +801,18 @@ already_indexed(Relation rel, const CandKey *k)
 	{
 		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
 		Form_pg_index ix;
+
 		if (!HeapTupleIsValid(tup))
 			continue;
 		ix = (Form_pg_index) GETSTRUCT(tup);
-		if (ix->indisvalid && ix->indnkeyatts >= k->ncols &&
+		if (ix->indisvalid && ix->indnkeyatts >= ncols &&
 			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
 			dbopt_relation_am(ix->indexrelid) == BTREE_AM_OID)
 		{
 			bool		prefix = true;
 
-			for (int i = 0; i < k->ncols; i++)
-				if (ix->indkey.values[i] != k->cols[i])
+			for (int i = 0; i < ncols; i++)
+				if (ix->indkey.values[i] != cols[i])
 					prefix = false;
 			covered = prefix;
 		}
@@ -691,19 +824,171 @@ already_indexed(Relation rel, const CandKey *k)
 	return covered;
 }
 
+/*
+ * Already covered: an index leads with the candidate's columns.  For a
+ * partitioned table, a valid index on it, or one on every leaf partition
+ * (each matched by column name).
+ */
+static bool
+already_indexed(Relation rel, const CandKey *k)
+{
+	List	   *leaves;
+	ListCell   *lc;
+	bool		all = true;
+
+	if (leads_with(rel, k->cols, k->ncols))
+		return true;
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		return false;
+	leaves = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	foreach(lc, leaves)
+	{
+		Relation	part;
+		AttrNumber	cols[MAX_COLS];
+
+		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_RELATION)
+			continue;
+		part = relation_open(lfirst_oid(lc), NoLock);
+		for (int i = 0; i < k->ncols; i++)
+			cols[i] = get_attnum(lfirst_oid(lc), get_attname(k->relid, k->cols[i], false));
+		all = leads_with(part, cols, k->ncols);
+		relation_close(part, NoLock);
+		if (!all)
+			break;
+	}
+	return all;
+}
+
+/*
+ * Pages and rows of a table, or of all the leaf partitions of a
+ * partitioned one (whose own pg_class row has none).  *plain is false if
+ * a leaf is not a plain table (a foreign table takes no index).
+ */
+static void
+rel_size(Relation rel, double *pages, double *tuples, bool *plain)
+{
+	List	   *rels;
+	ListCell   *lc;
+
+	*pages = *tuples = 0;
+	*plain = true;
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		*pages = Max(rel->rd_rel->relpages, 0);
+		*tuples = Max(rel->rd_rel->reltuples, 0);
+		return;
+	}
+	rels = find_all_inheritors(RelationGetRelid(rel), NoLock, NULL);
+	foreach(lc, rels)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_class cl;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		cl = (Form_pg_class) GETSTRUCT(tup);
+		if (cl->relkind == RELKIND_RELATION)
+		{
+			*pages += Max(cl->relpages, 0);
+			*tuples += Max(cl->reltuples, 0);
+		}
+		else if (cl->relkind != RELKIND_PARTITIONED_TABLE)
+			*plain = false;
+		ReleaseSysCache(tup);
+	}
+}
+
+/* "schema.table (col, col)" */
 static char *
-index_sql(Relation rel, const CandKey *k)
+index_target(Oid relid, const CandKey *k)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "CREATE INDEX CONCURRENTLY ON %s (",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)));
+	appendStringInfo(&buf, "%s (", quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+															  get_rel_name(relid)));
 	for (int i = 0; i < k->ncols; i++)
 		appendStringInfo(&buf, "%s%s", i ? ", " : "",
 						 quote_identifier(get_attname(k->relid, k->cols[i], false)));
 	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* A new index name for relid, as CREATE INDEX would choose it, not in used: unqualified. */
+static char *
+new_index_name(Oid relid, const CandKey *k, List **used)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	StringInfoData cols;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < k->ncols; i++)
+		appendStringInfo(&cols, "%s%s", i ? "_" : "", get_attname(k->relid, k->cols[i], false));
+	for (int n = 0;; n++)
+	{
+		char	   *name = makeObjectName(get_rel_name(relid), cols.data, n ? psprintf("idx%d", n) : "idx");
+		char	   *full = psprintf("%u.%s", nsp, name);
+
+		if (!OidIsValid(get_relname_relid(name, nsp)) && !list_member(*used, makeString(full)))
+		{
+			*used = lappend(*used, makeString(full));
+			return name;
+		}
+	}
+}
+
+/*
+ * For a partitioned table: one CREATE INDEX ... ON ONLY per partitioned
+ * table, one CREATE INDEX CONCURRENTLY per leaf partition, each attached
+ * to its parent's index (the pattern the CREATE INDEX documentation
+ * gives).  A plain CREATE INDEX on the parent would block writes to every
+ * partition while all of them are built, and a partitioned table takes no
+ * CONCURRENTLY.  Run statement by statement (as psql does with a script),
+ * the parent's index turns valid when its last partition is attached; sent
+ * as one multi-statement string, the first CONCURRENTLY fails and nothing
+ * is left.
+ */
+static void
+partitioned_index_sql(StringInfo buf, Oid relid, const char *qname, const CandKey *k, List **used)
+{
+	List	   *children = find_inheritance_children(relid, NoLock);
+	ListCell   *lc;
+
+	foreach(lc, children)
+	{
+		Oid			child = lfirst_oid(lc);
+		char	   *cname = new_index_name(child, k, used);
+		char	   *qcname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(child)), cname);
+
+		if (get_rel_relkind(child) == RELKIND_PARTITIONED_TABLE)
+		{
+			appendStringInfo(buf, "CREATE INDEX %s ON ONLY %s;\n", quote_identifier(cname), index_target(child, k));
+			partitioned_index_sql(buf, child, qcname, k, used);
+		}
+		else
+			appendStringInfo(buf, "CREATE INDEX CONCURRENTLY %s ON %s;\n", quote_identifier(cname), index_target(child, k));
+		appendStringInfo(buf, "ALTER INDEX %s ATTACH PARTITION %s;\n", qname, qcname);
+	}
+}
+
+static char *
+index_sql(Relation rel, const CandKey *k)
+{
+	StringInfoData buf;
+	List	   *used = NIL;
+	char	   *name;
+
+	initStringInfo(&buf);
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		appendStringInfo(&buf, "CREATE INDEX CONCURRENTLY ON %s", index_target(RelationGetRelid(rel), k));
+		return buf.data;
+	}
+	name = new_index_name(RelationGetRelid(rel), k, &used);
+	appendStringInfo(&buf, "CREATE INDEX %s ON ONLY %s;\n", quote_identifier(name), index_target(RelationGetRelid(rel), k));
+	partitioned_index_sql(&buf, RelationGetRelid(rel),
+						  quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), name), k, &used);
+	buf.data[--buf.len] = '\0';	/* no last newline */
 	return buf.data;
 }
 
@@ -781,18 +1066,23 @@ hypo_unit(void *arg)
 static void
 heuristic(Advisor *a, Candidate *c, Relation rel)
 {
-	double		ntup = Max(rel->rd_rel->reltuples, 0);
-	double		pages = Max(rel->rd_rel->relpages, 1);
+	double		ntup,
+				pages;
 	double		sel = 1.0;
+	bool		plain;
 	double		width = 0;
 	double		seqcost,
 				idxcost;
 	ListCell   *lc;
 
+	rel_size(rel, &pages, &ntup, &plain);
+	pages = Max(pages, 1);
 	for (int i = 0; i < c->key.ncols; i++)
 	{
+		/* a partitioned table's statistics are of the whole tree */
 		HeapTuple	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(c->key.relid),
-										 Int16GetDatum(c->key.cols[i]), BoolGetDatum(false));
+										 Int16GetDatum(c->key.cols[i]),
+										 BoolGetDatum(rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE));
 		double		nd = 200;	/* the planner's default when there are no statistics */
 
 		if (HeapTupleIsValid(st))
@@ -955,12 +1245,16 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		Candidate  *c = lfirst(lc);
 		Relation	rel;
 		bool		ok;
+		double		pages,
+					tuples;
 
 		CHECK_FOR_INTERRUPTS();
 		rel = try_relation_open(c->key.relid, AccessShareLock);
 		if (rel == NULL)
 			continue;
-		ok = rel->rd_rel->relpages >= MIN_TABLE_PAGES && !already_indexed(rel, &c->key);
+		/* a partitioned table by the sum of its partitions */
+		rel_size(rel, &pages, &tuples, &ok);
+		ok = ok && pages >= MIN_TABLE_PAGES && !already_indexed(rel, &c->key);
 		for (int i = 0; ok && i < c->key.ncols; i++)
 		{
 			Oid			atttype = get_atttype(c->key.relid, c->key.cols[i]);
@@ -969,11 +1263,15 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		}
 		if (ok && a.hypopg)
 		{
-			HypoUnit	h = {&a, c, index_sql(rel, &c->key), InvalidOid};
+			/*
+			 * hypopg wants a plain CREATE INDEX.  On a partitioned table,
+			 * HypoPG 1.3.1 shows the planner the hypothetical index on every
+			 * partition a plan scans, so the parent's index is measured as
+			 * created by the fix.
+			 */
+			HypoUnit	h = {&a, c, psprintf("CREATE INDEX ON %s", index_target(c->key.relid, &c->key)), InvalidOid};
 			DboptUnitError err;
 
-			/* hypopg wants a plain CREATE INDEX */
-			h.sql = psprintf("CREATE INDEX ON %s", h.sql + strlen("CREATE INDEX CONCURRENTLY ON "));
 			c->evaluated = dbopt_run_isolated(hypo_unit, &h, 0, &err);
 			if (OidIsValid(h.created))
 			{
@@ -1028,7 +1326,10 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		ListCell   *ls;
 		double		entry,
 					row,
-					wo = 0;
+					wo = 0,
+					pages,
+					tuples;
+		bool		plain;
 		int64		ins = 0,
 					upd = 0,
 					hot = 0,
@@ -1056,25 +1357,36 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 
 			pin = dbopt_pin_search_path();
 			SPI_connect();
-			if (SPI_execute_with_args("SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, coalesce(seq_scan, 0) + coalesce(idx_scan, 0)"
-									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid = $1",
+			/* a partitioned table: the sums over its partitions (a plain table has no tree) */
+			if (SPI_execute_with_args("SELECT pg_catalog.sum(n_tup_ins)::bigint, pg_catalog.sum(n_tup_upd)::bigint,"
+									  " pg_catalog.sum(n_tup_hot_upd)::bigint, pg_catalog.sum(n_tup_del)::bigint,"
+									  " pg_catalog.sum(coalesce(seq_scan, 0) OPERATOR(pg_catalog.+) coalesce(idx_scan, 0))::bigint"
+									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid OPERATOR(pg_catalog.=) $1"
+									  "   OR relid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM pg_catalog.pg_partition_tree($1))",
 									  1, t, v, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
 			{
 				bool		isnull;
 
-				ins = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-				upd = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-				hot = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-				del = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-				scans = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+				Datum		d;
+
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+				ins = isnull ? 0 : DatumGetInt64(d);
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+				upd = isnull ? 0 : DatumGetInt64(d);
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+				hot = isnull ? 0 : DatumGetInt64(d);
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+				del = isnull ? 0 : DatumGetInt64(d);
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+				scans = isnull ? 0 : DatumGetInt64(d);
 			}
 			SPI_finish();
 			AtEOXact_GUC(true, pin);
 			MemoryContextSwitchTo(cxt);
 		}
-		row = rel->rd_rel->reltuples > 0
-			? (double) rel->rd_rel->relpages * BLCKSZ / rel->rd_rel->reltuples : 100;
-		entry = rel->rd_rel->reltuples > 0 ? (double) c->bytes / rel->rd_rel->reltuples : 16;
+		rel_size(rel, &pages, &tuples, &plain);
+		row = tuples > 0 ? pages * BLCKSZ / tuples : 100;
+		entry = tuples > 0 ? (double) c->bytes / tuples : 16;
 		if (ins + upd + del > 0)
 			wo = 100.0 * ((double) (ins + del + upd - hot) / (ins + upd + del)) * entry / Max(row, 1);
 
@@ -1105,11 +1417,49 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		emitted++;
 	}
 
-	ereport(NOTICE,
-			(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
-					a.nstmts - a.skipped_error - a.skipped_utility - a.skipped_privilege,
-					a.skipped_error + a.skipped_utility + a.skipped_privilege,
-					a.skipped_error, a.skipped_utility, a.skipped_privilege)));
+	/*
+	 * What the thresholds and the limit left out.  It counts everything this
+	 * database ran, background sessions too, so it goes in the detail: the
+	 * message itself stays as stable as the workload advised on.
+	 */
+	{
+		int64		total = 0,
+					passing = 0;
+		StringInfoData left;
+
+		pin = dbopt_pin_search_path();
+		SPI_connect();
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE pass) FROM"
+										   " (SELECT pg_catalog.sum(calls) OPERATOR(pg_catalog.>=) $1"
+										   "     AND pg_catalog.sum(total_exec_time) OPERATOR(pg_catalog./)"
+										   "         nullif(pg_catalog.sum(calls), 0) OPERATOR(pg_catalog.>=) $2 AS pass"
+										   "    FROM %s.pg_stat_statements(false)"
+										   "   WHERE dbid OPERATOR(pg_catalog.=) $3 AND queryid IS NOT NULL"
+										   "   GROUP BY queryid) s",
+										   quote_identifier(get_namespace_name(pgss_nsp))),
+								  3, types, values, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
+		{
+			bool		isnull;
+
+			total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			passing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		SPI_finish();
+		AtEOXact_GUC(true, pin);
+		MemoryContextSwitchTo(cxt);
+		initStringInfo(&left);
+		appendStringInfo(&left, "%lld statement(s) below min_calls or min_mean_ms were not considered.",
+						 (long long) Max(total - passing, 0));
+		if (passing > a.nstmts && a.nstmts >= MAX_STATEMENTS)
+			appendStringInfo(&left, " %lld more beyond the %d busiest were not considered.",
+							 (long long) (passing - a.nstmts), MAX_STATEMENTS);
+		ereport(NOTICE,
+				(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
+						a.nstmts - a.skipped_error - a.skipped_utility - a.skipped_privilege,
+						a.skipped_error + a.skipped_utility + a.skipped_privilege,
+						a.skipped_error, a.skipped_utility, a.skipped_privilege),
+				 errdetail_internal("%s", left.data)));
+	}
 	MemoryContextSwitchTo(old);
 	return (Datum) 0;
 }
