@@ -58,6 +58,7 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
 #include "dbopt/integrity.h"
+#include "dbopt/standbys.h"
 #include "dbopt/util.h"
 
 /* Indexes smaller than this are never called bloated: the estimate is noise there. */
@@ -109,6 +110,7 @@ typedef struct IdxEntry
 	int64		size;			/* -1 unknown */
 	int64		table_size;
 	int64		scans;
+	int64		standby_scans;	/* idx_scan summed over the registered standbys */
 	int64		tup_read;
 	int64		tup_fetched;
 	int64		bloat;			/* -1: no trustworthy estimate */
@@ -840,6 +842,9 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 
 /* ---------- analyze_index_usage ---------- */
 
+/* First standby that could not be read, or walsender not registered: said where it matters. */
+static const char *standby_problem;
+
 
 static void
 classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
@@ -863,7 +868,7 @@ classify(IdxEntry *arr, int n, bool stats_old_enough, FkRef *fks, int nfks)
 				e->code[CODE_INVALID] = true;
 			continue;
 		}
-		if (e->scans == 0 && !e->attached && !e->backs_constraint &&
+		if (e->scans + e->standby_scans == 0 && !e->attached && !e->backs_constraint &&
 			!e->is_unique && !e->is_replident && e->serves_fk == NULL)
 			e->code[stats_old_enough ? CODE_UNUSED : CODE_UNUSED_RECENT] = true;
 		if (e->bloat >= 0 && e->size >= BLOAT_MIN_BYTES &&
@@ -935,9 +940,13 @@ advise(const IdxEntry *e, const char *stats_age, char **rec, char **fix)
 	{
 		SENTENCE("Not scanned since statistics started %s ago; drop it unless a rare job (month-end, a replica) needs it.",
 				 stats_age);
+		if (standby_problem)
+			SENTENCE("Scans on standbys may be missing: %s.", standby_problem);
 		NOTE(CODE_UNUSED);
 		drop = true;
 	}
+	if (e->scans == 0 && e->standby_scans > 0)
+		SENTENCE("Scanned only on standbys (%lld scans there); keep it.", (long long) e->standby_scans);
 	if (e->scans == 0 && e->serves_fk && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
 		SENTENCE("Not scanned, but it is the only index serving foreign key %s; keep it.",
 				 quote_identifier(e->serves_fk));
@@ -1100,6 +1109,20 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 
 	supp = dbopt_suppressions_load(CurrentMemoryContext);
 	arr = collect_indexes(nspfilter, include_ext, &n, &fks, &nfks);
+	{
+		int			nstandbys;
+		List	   *problems;
+		TimestampTz epoch;
+		HTAB	   *sb = dbopt_standby_scans(&nstandbys, &problems, &epoch);
+
+		standby_problem = problems ? linitial(problems) : NULL;
+		for (int i = 0; sb && i < n; i++)
+		{
+			DboptStandbyScan *s = hash_search(sb, &arr[i].indexrelid, HASH_FIND, NULL);
+
+			arr[i].standby_scans = s ? s->scans : 0;
+		}
+	}
 	classify(arr, n, old_enough, fks, nfks);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
