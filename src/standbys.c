@@ -72,9 +72,9 @@ static const char *const remote_sql =
 
 /* Walsenders that are neither logical, nor a base backup, nor pg_receivewal. */
 static const char *const walsenders_sql =
-"SELECT pg_catalog.coalesce(r.application_name, ''), r.pid FROM pg_catalog.pg_stat_replication r"
-" WHERE pg_catalog.coalesce(r.state, '') OPERATOR(pg_catalog.<>) 'backup'"
-"   AND pg_catalog.coalesce(r.application_name, '') OPERATOR(pg_catalog.<>) ALL"
+"SELECT COALESCE(r.application_name, ''), r.pid FROM pg_catalog.pg_stat_replication r"
+" WHERE COALESCE(r.state, '') OPERATOR(pg_catalog.<>) 'backup'"
+"   AND COALESCE(r.application_name, '') OPERATOR(pg_catalog.<>) ALL"
 "       ('{pg_basebackup,pg_receivewal}'::pg_catalog.text[])"
 "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots s"
 "                    WHERE s.active_pid OPERATOR(pg_catalog.=) r.pid"
