@@ -55,3 +55,18 @@ COMMENT ON FUNCTION dbopt.standby_index_usage() IS
     'idx_scan of every user index on each registered standby (through dblink, as the caller), with the standby''s statistics epoch; a standby that cannot be read, and a walsender that is not registered, give a row with the problem';
 REVOKE ALL ON FUNCTION dbopt.standby_index_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.standby_index_usage() TO pg_monitor;
+
+-- CREATE EXTENSION dbopt CASCADE puts pg_stat_statements into schema dbopt,
+-- where 0.1's REVOKE ... IN SCHEMA dbopt FROM PUBLIC took away its own
+-- grants: the reports granted to pg_monitor that read it failed for
+-- pg_monitor members.  pg_monitor gets back what pg_stat_statements grants.
+DO $$
+BEGIN
+    IF (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+         WHERE e.extname OPERATOR(pg_catalog.=) 'pg_stat_statements')
+       OPERATOR(pg_catalog.=) 'dbopt'::pg_catalog.regnamespace THEN
+        GRANT SELECT ON dbopt.pg_stat_statements, dbopt.pg_stat_statements_info TO pg_monitor;
+        GRANT EXECUTE ON FUNCTION dbopt.pg_stat_statements(boolean), dbopt.pg_stat_statements_info()
+            TO pg_monitor;
+    END IF;
+END $$;
