@@ -26,6 +26,11 @@ $primary->safe_psql('postgres', q{
 	CREATE INDEX t_a ON t (a);          -- used only on the standby
 	CREATE INDEX t_b ON t (b);          -- used nowhere
 	CREATE TABLE child (id int PRIMARY KEY, t_id int REFERENCES t);
+	CREATE TABLE p (k int, a int) PARTITION BY RANGE (k);
+	CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10000);
+	CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10000) TO (20000);
+	INSERT INTO p SELECT g, g % 100 FROM generate_series(0, 19999) g;
+	CREATE INDEX p_a ON p (a);          -- partitioned, used only on the standby
 	ANALYZE;
 	SELECT dbopt.take_snapshot();
 	SELECT count(*) FROM t WHERE c = 'x';
@@ -89,5 +94,119 @@ for my $user ('monitor', 'the superuser')
 my $status = $standby->safe_psql('postgres', q{
 	SELECT count(*) FILTER (WHERE severity IS NOT NULL) > 5 FROM dbopt.status()});
 is($status, 't', 'status() runs on the standby');
+
+
+# ---- An index used only on the standby ----
+$primary->safe_psql('postgres', 'CREATE EXTENSION dblink');
+$primary->wait_for_catchup($standby);
+like($standby->safe_psql('postgres', q{SET enable_seqscan = off; EXPLAIN SELECT count(*) FROM t WHERE a = 5}),
+	qr/t_a/, 'the standby plans with t_a');
+$standby->safe_psql('postgres', q{SET enable_seqscan = off; SELECT count(*) FROM t WHERE a = 5}) for 1 .. 3;
+$standby->safe_psql('postgres', q{SET enable_seqscan = off; SELECT count(*) FROM p WHERE k = 5 AND a = 5});
+ok($standby->poll_query_until('postgres',
+		q{SELECT idx_scan >= 3 FROM pg_stat_user_indexes WHERE indexrelname = 't_a'}),
+	'the standby counted the scans of t_a');
+is($primary->safe_psql('postgres', q{SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 't_a'}),
+	'0', 'the primary never scanned t_a');
+
+sub verdict
+{
+	my ($index, $user) = @_;
+	return $primary->safe_psql('postgres', qq{
+		SELECT array_to_string(findings, ',') || '|' || coalesce(recommendation, '')
+		  FROM dbopt.analyze_index_usage(min_stats_age => '0 seconds') WHERE indexname = '$index'},
+		extra_params => $user ? [ '-U', $user ] : []);
+}
+sub usage
+{
+	my ($user) = @_;
+	return $primary->safe_psql('postgres', q{
+		SELECT coalesce(standby, '-') || '|' || coalesce(indexname, '-') || '|' || coalesce(idx_scan::text, '-')
+		       || '|' || (stats_epoch IS NOT NULL) || '|' || coalesce(problem, '-')
+		  FROM dbopt.standby_index_usage() WHERE indexname IS NULL OR indexname = 't_a' ORDER BY 1},
+		extra_params => $user ? [ '-U', $user ] : []);
+}
+
+like(verdict('t_a'), qr/^unused\|/, 'not registered: t_a is called unused on the primary');
+like(verdict('p_a'), qr/^unused\|/, 'and so is p_a');
+like(usage(), qr/^standby\|-\|-\|false\|streams from this server but is not registered \(walsender pid \d+\)/,
+	'standby_index_usage() names the walsender that is not registered');
+like(verdict('t_a'), qr/Scans on standbys may be missing: standby standby: streams from this server but is not registered/,
+	'and the unused verdict says scans on standbys may be missing');
+
+my $connstr = $standby->connstr('postgres');
+$primary->safe_psql('postgres', "SELECT dbopt.add_standby('standby', \$\$$connstr\$\$)");
+like(usage(), qr/^standby\|t_a\|([3-9]|\d\d+)\|true\|-$/,
+	'registered: standby_index_usage() reads idx_scan of t_a and the epoch from the standby');
+like(verdict('t_a'), qr/^\|Scanned only on standbys \(\d+ scans there\); keep it\.$/,
+	'analyze_index_usage() no longer calls t_a unused, and says why');
+like(verdict('t_b'), qr/^unused\|Not scanned/, 'an index used nowhere still is');
+like(verdict('p_a'), qr/^\|Scanned only on standbys \(1 scans there\)/,
+	'a partitioned index counts the scans of its partitions on the standby');
+unlike(verdict('t_b'), qr/Scans on standbys may be missing/, 'with nothing missing from the standbys');
+
+# A pg_monitor member: dblink wants a password from a non-superuser.
+like(usage('monitor'), qr/^standby\|-\|-\|false\|password is required/,
+	'for a pg_monitor member without a password in conninfo, the problem is dblink\'s');
+like(verdict('t_a', 'monitor'), qr/^unused\|.*Scans on standbys may be missing: standby standby: password is required/,
+	'and analyze_index_usage() says the standby could not be read');
+my ($rc, $out, $err) = $primary->psql('postgres', 'SELECT conninfo FROM dbopt.standbys', extra_params => [ '-U', 'monitor' ]);
+like($err, qr/permission denied for table standbys/, 'pg_monitor cannot read the connection strings');
+is($primary->safe_psql('postgres', 'SELECT string_agg(name, \',\') FROM dbopt.registered_standbys',
+		extra_params => [ '-U', 'monitor' ]), 'standby', 'but sees the registered names');
+
+# Registered, but not reachable, or not a standby of this server.
+$primary->safe_psql('postgres', q{SELECT dbopt.add_standby('gone', 'host=/nonexistent port=1 dbname=postgres')});
+my $gone = $primary->safe_psql('postgres', q{SELECT problem FROM dbopt.standby_index_usage() WHERE standby = 'gone'});
+like($gone, qr/^could not establish connection/, 'an unreachable standby is one row with the problem');
+like(verdict('t_a'), qr/^\|Scanned only on standbys/, 'the reachable standby still counts');
+like(verdict('t_b'), qr/Scans on standbys may be missing: standby gone: could not establish connection/,
+	'and the unused verdict mentions the one that could not be read');
+$primary->safe_psql('postgres', q{SELECT dbopt.remove_standby('gone')});
+my $pconn = $primary->connstr('postgres');
+my $sconn_t1 = $standby->connstr('template1');
+$primary->safe_psql('postgres', qq{
+	SELECT dbopt.add_standby('self', \$\$$pconn\$\$);
+	SELECT dbopt.add_standby('otherdb', \$\$$sconn_t1\$\$)});
+my $refused = $primary->safe_psql('postgres', q{
+	SELECT string_agg(standby || ': ' || problem, E'\n' ORDER BY standby) FROM dbopt.standby_index_usage()
+	 WHERE problem IS NOT NULL});
+$primary->safe_psql('postgres', q{SELECT dbopt.remove_standby('self'); SELECT dbopt.remove_standby('otherdb')});
+is($refused,
+	qq{otherdb: the connection string leads to database template1, not postgres: add dbname to it
+self: it is not in recovery (this server itself, or a promoted standby), so its scans are not counted},
+	'a connection to another database or to the primary itself is refused, not counted');
+
+# Without dblink.
+$primary->safe_psql('postgres', 'DROP EXTENSION dblink');
+like(usage(), qr/^standby\|-\|-\|false\|neither dblink nor postgres_fdw is installed .*: CREATE EXTENSION dblink$/,
+	'without dblink, each standby is a row saying how to fix it');
+like(verdict('t_a'), qr/^unused\|.*Scans on standbys may be missing: standby standby: neither dblink/,
+	'and analyze_index_usage() works and says so');
+$primary->safe_psql('postgres', 'CREATE EXTENSION dblink');
+
+# Unregistered again: t_a is unused.
+$primary->safe_psql('postgres', q{SELECT dbopt.remove_standby('standby')});
+like(verdict('t_a'), qr/^unused\|/, 'after remove_standby() t_a is unused again');
+
+# Bad arguments.
+for my $case (
+	[ q{dbopt.add_standby(NULL, 'host=x')}, qr/standby name must not be null/ ],
+	[ q{dbopt.add_standby('', 'host=x')}, qr/standby name must not be empty/ ],
+	[ q{dbopt.add_standby(' ', 'host=x')}, qr/standby name must not be empty/ ],
+	[ q{dbopt.add_standby(repeat('x', 64), 'host=x')}, qr/standby name is longer than 63 bytes/ ],
+	[ q{dbopt.add_standby('s', NULL)}, qr/conninfo must not be null/ ],
+	[ q{dbopt.add_standby('s', E' \t')}, qr/conninfo must not be empty/ ],
+	[ q{dbopt.add_standby('s', repeat('x', 5000))}, qr/conninfo is longer than 4096 bytes/ ],
+	[ q{dbopt.remove_standby(NULL)}, qr/standby name must not be null/ ],
+	[ q{dbopt.remove_standby('nosuch')}, qr/standby "nosuch" is not registered/ ],
+	[ q{dbopt.add_standby('dup', 'host=x'); SELECT dbopt.add_standby(' dup ', 'host=y')},
+		qr/standby "dup" is already registered.*\nHINT:  To change its connection string, SELECT dbopt.remove_standby\('dup'\) first/s ])
+{
+	($rc, $out, $err) = $primary->psql('postgres', "SELECT $case->[0]");
+	like($err, $case->[1], "$case->[0] is refused clearly");
+}
+($rc, $out, $err) = $primary->psql('postgres', q{SELECT dbopt.add_standby('x', 'host=x')}, extra_params => [ '-U', 'monitor' ]);
+like($err, qr/permission denied for function add_standby/, 'pg_monitor cannot register a standby');
 
 done_testing();
