@@ -59,6 +59,7 @@
 #include "dbopt/findings.h"
 #include "dbopt/index_evidence.h"
 #include "dbopt/integrity.h"
+#include "dbopt/standbys.h"
 #include "dbopt/util.h"
 
 /* Indexes smaller than this are never called bloated: the estimate is noise there. */
@@ -141,6 +142,8 @@ typedef struct StandbyInfo
 	int			read;			/* registered and read */
 	int			unregistered;	/* streaming from here, not registered */
 	char	   *problem;		/* the first one, for the reasons */
+	TimestampTz latest_epoch;	/* of the standbys read: their statistics start */
+	TimestampTz now;
 } StandbyInfo;
 
 /* What every index's evidence is measured against. */
@@ -984,6 +987,9 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 
 /* ---------- analyze_index_usage ---------- */
 
+/* First standby that could not be read, or walsender not registered: said where it matters. */
+static const char *standby_problem;
+
 
 static void
 classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
@@ -1072,6 +1078,9 @@ grade(IdxEntry *arr, int n, const StandbyInfo *sb)
 				REASON(1, "a registered standby could not be read (%s), and its scans are unknown", sb->problem ? sb->problem : "see dbopt.standby_index_usage()");
 			else if (sb->unregistered > 0)
 				REASON(2, "%d standby(s) stream from this server without being registered with dbopt.add_standby(), so their scans are not counted", sb->unregistered);
+			else if (sb->read > 0 && sb->latest_epoch > sb->now - e->ev.idle)
+				REASON(2, "no scan on the %d registered standby(s) either, but their statistics cover only the last %s",
+					   sb->read, human_age(sb->now - sb->latest_epoch));
 			else if (sb->read > 0)
 				REASON(3, "no scan on the %d registered standby(s) either", sb->read);
 			else
@@ -1165,9 +1174,13 @@ advise(const IdxEntry *e, char **rec, char **fix)
 		else
 			SENTENCE("Not scanned in the %s that dbopt's snapshots and the live counters observed it; drop it unless a rare job (month-end, a replica) needs it.",
 					 human_age(e->ev.idle));
+		if (standby_problem)
+			SENTENCE("Scans on standbys may be missing: %s.", standby_problem);
 		NOTE(CODE_UNUSED);
 		drop = true;
 	}
+	if (e->ev.scans == 0 && e->standby_scans > 0)
+		SENTENCE("Scanned only on standbys (%lld scans there); keep it.", (long long) e->standby_scans);
 	if (e->idle_long && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
 		SENTENCE("No scan in the %s observed since its last one, but dbopt's snapshots saw %lld scan(s) before, so it is not called unused until those snapshots are purged.",
 				 human_age(e->ev.idle), (long long) e->ev.scans);
@@ -1347,8 +1360,24 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 
 	supp = dbopt_suppressions_load(CurrentMemoryContext);
 	arr = collect_indexes(nspfilter, include_ext, &cx, &n, &fks, &nfks);
-	classify(arr, n, min_age_usecs, fks, nfks);
 	memset(&sb, 0, sizeof(sb));
+	{
+		List	   *problems;
+		HTAB	   *scans = dbopt_standby_scans(&sb.registered, &sb.unregistered, &problems,
+												&sb.latest_epoch);
+
+		standby_problem = problems ? linitial(problems) : NULL;
+		sb.problem = (char *) standby_problem;
+		sb.read = Max(sb.registered - (list_length(problems) - sb.unregistered), 0);
+		sb.now = now;
+		for (int i = 0; scans && i < n; i++)
+		{
+			DboptStandbyScan *s = hash_search(scans, &arr[i].indexrelid, HASH_FIND, NULL);
+
+			arr[i].standby_scans = s ? s->scans : 0;
+		}
+	}
+	classify(arr, n, min_age_usecs, fks, nfks);
 	grade(arr, n, &sb);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);

@@ -246,9 +246,16 @@ column_list(Oid relid)
 	return buf.data;
 }
 
+static int
+cstring_list_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
 /*
  * Foreign keys that point at relid, as one sentence, or NULL.  pg_constraint
  * has no index on confrelid; it is small enough to scan once per policy.
+ * Sorted, so the sentence does not follow the catalog's physical order.
  */
 static char *
 referencing_keys(Oid relid)
@@ -257,6 +264,8 @@ referencing_keys(Oid relid)
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tup;
 	StringInfoData buf;
+	List	   *items = NIL;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
@@ -285,12 +294,14 @@ referencing_keys(Oid relid)
 				action = "ON DELETE NO ACTION: rows it references stay";
 				break;
 		}
-		appendStringInfo(&buf, "%s%s on %s (%s)", buf.len ? ", " : "",
-						 quote_identifier(NameStr(con->conname)),
-						 dbopt_qualified_relname(con->conrelid), action);
+		items = lappend(items, psprintf("%s on %s (%s)", quote_identifier(NameStr(con->conname)),
+										dbopt_qualified_relname(con->conrelid), action));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	list_sort(items, cstring_list_cmp);
+	foreach(lc, items)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
 	return buf.len ? psprintf("referenced by %s", buf.data) : NULL;
 }
 
@@ -307,6 +318,12 @@ typedef struct BlockingKey
 	char	   *op[INDEX_MAX_KEYS];		/* OPERATOR(schema.=) */
 	char	   *col[INDEX_MAX_KEYS];	/* quoted, on the referenced table */
 } BlockingKey;
+
+static int
+blocking_key_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((BlockingKey *) lfirst(a))->name, ((BlockingKey *) lfirst(b))->name);
+}
 
 /* EXISTS (a row of the referencing table that points at target's row). */
 static char *
@@ -410,6 +427,7 @@ blocking_keys(Oid relid)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	list_sort(result, blocking_key_cmp);
 	return result;
 }
 
