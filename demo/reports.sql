@@ -20,9 +20,11 @@ SELECT check_name, object_name, reason FROM dbopt.suppressions;
 
 \echo
 \echo '== dbopt.analyze_index_usage(): indexes that do not earn their keep =='
-\echo '(the demo cluster is minutes old, so min_stats_age is 0 here; the default is 7 days)'
-SELECT tablename, indexname, scans, pg_size_pretty(index_size_bytes) AS size,
-       findings, fix_sql
+\echo '(the demo cluster is minutes old, so min_stats_age is 0 here; the default is 7 days,'
+\echo ' and confidence says why a verdict is less than certain: see the recommendation column)'
+SELECT * FROM dbopt.stats_epoch();
+SELECT tablename, indexname, scans_observed AS scans, pg_size_pretty(index_size_bytes) AS size,
+       findings, confidence, fix_sql
   FROM dbopt.analyze_index_usage('app', min_stats_age => '0 s')
  WHERE findings <> '{}'
  ORDER BY index_size_bytes DESC, indexname
