@@ -434,7 +434,7 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	}
 
 	ereport(NOTICE,
-			(errmsg("simulate_drop_index: %d statement(s) on %s, %d use the index, %d would cost more without it%s",
+			(errmsg("simulate_drop_index: %d statement(s) on %s, %d using the index, %d costing more without it%s",
 					n - nfailed, table, nusing, nworse,
 					ndenied > 0 ? psprintf("; %d skipped: you may not run them", ndenied) : ""),
 			 nworse > 0 ?
