@@ -49,8 +49,12 @@
 static get_relation_info_hook_type prev_get_relation_info = NULL;
 static planner_hook_type prev_planner = NULL;
 
-/* The indexes hidden from the planner; NIL (almost always): none. */
-static List *hidden_set = NIL;
+/*
+ * The indexes hidden from the planner; none (almost always) when nhidden
+ * is 0.  In TopMemoryContext: a set left behind would stay visible.
+ */
+static Oid *hidden_oids = NULL;
+static int	nhidden = 0;
 static int	planner_depth = 0;
 static bool planner_entered = false;
 
@@ -62,7 +66,7 @@ whatif_planner(Query *parse, const char *query_string, int cursorOptions,
 {
 	PlannedStmt *volatile result;
 
-	if (hidden_set == NIL)
+	if (nhidden == 0)
 		return prev_planner ? prev_planner(parse, query_string, cursorOptions, boundParams)
 			: standard_planner(parse, query_string, cursorOptions, boundParams);
 	planner_depth++;
@@ -88,15 +92,39 @@ whatif_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent
 
 	if (prev_get_relation_info)
 		prev_get_relation_info(root, relationObjectId, inhparent, rel);
-	if (hidden_set == NIL || planner_depth != 1)
+	if (nhidden == 0 || planner_depth != 1)
 		return;
 	foreach(lc, rel->indexlist)
 	{
 		IndexOptInfo *ix = lfirst(lc);
 
-		if (list_member_oid(hidden_set, ix->indexoid))
-			rel->indexlist = foreach_delete_current(rel->indexlist, lc);
+		for (int i = 0; i < nhidden; i++)
+			if (hidden_oids[i] == ix->indexoid)
+			{
+				rel->indexlist = foreach_delete_current(rel->indexlist, lc);
+				break;
+			}
 	}
+}
+
+static void
+hide_indexes(List *oids)
+{
+	ListCell   *lc;
+
+	hidden_oids = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * Max(list_length(oids), 1));
+	foreach(lc, oids)
+		hidden_oids[foreach_current_index(lc)] = lfirst_oid(lc);
+	nhidden = list_length(oids);
+}
+
+static void
+unhide_indexes(void)
+{
+	nhidden = 0;
+	if (hidden_oids)
+		pfree(hidden_oids);
+	hidden_oids = NULL;
 }
 
 void
@@ -139,14 +167,14 @@ replan_unit(void *arg)
 
 	planner_depth = 0;
 	planner_entered = false;
-	hidden_set = r->hidden;
+	hide_indexes(r->hidden);
 	PG_TRY();
 	{
 		ps = dbopt_statement_replan(r->s);
 	}
 	PG_FINALLY();
 	{
-		hidden_set = NIL;
+		unhide_indexes();
 	}
 	PG_END_TRY();
 	/* a planner hook that does not chain would have planned with the index */
