@@ -16,7 +16,12 @@ CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (50000);
 CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (50000) TO (100001);
 INSERT INTO p SELECT g, g % 1000 FROM generate_series(1, 100000) g;
 CREATE INDEX p_k ON p (k);               -- partitioned: p1_k_idx and p2_k_idx under it
-ANALYZE "t;1", p;
+CREATE TABLE o (id int, ref int);
+INSERT INTO o SELECT g, g FROM generate_series(1, 10000) g;
+CREATE TABLE r (id int, label text);
+INSERT INTO r SELECT g, 'r' FROM generate_series(1, 10000) g;
+CREATE UNIQUE INDEX r_id ON r (id);      -- lets the planner remove a LEFT JOIN to r
+ANALYZE "t;1", p, o, r;
 SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
 \set ECHO none
 \o /dev/null
@@ -25,6 +30,7 @@ SELECT format('SELECT * FROM "t;1" WHERE id = %s', g) FROM generate_series(1, 3)
 SELECT format('SELECT count(*) FROM "t;1" WHERE d >= date %L AND d < date %L + interval %L',
               date '2001-03-01' + g, date '2001-03-01' + g, '1 day') FROM generate_series(1, 3) g \gexec
 SELECT format('SELECT * FROM p WHERE k = %s', g) FROM generate_series(1, 3) g \gexec
+SELECT 'SELECT o.* FROM o LEFT JOIN r ON r.id = o.ref' FROM generate_series(1, 3) \gexec
 \o
 \set ECHO all
 -- The typed literals as pg_stat_statements keeps them.
@@ -66,6 +72,11 @@ SELECT query, uses_index, cost_without > cost_with AS costlier
 -- One partition's index alone: the other partition still uses its own.
 SELECT query, uses_index, cost_without > cost_with AS costlier
   FROM dbopt.simulate_drop_index('p1_k_idx');
+
+-- A unique index no plan scans, but that lets the planner remove a join:
+-- without it the join stays, and costs more.
+SELECT query, uses_index, cost_without > cost_with AS costlier
+  FROM dbopt.simulate_drop_index('r_id');
 
 -- min_calls: the statements were called 3 times.
 SELECT count(*) FROM dbopt.simulate_drop_index('by_id', min_calls => 4);

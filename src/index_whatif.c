@@ -367,6 +367,7 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	double		max_pct = 0;
 	int64		max_queryid = 0;
 	char	   *table;
+	ListCell   *lc;
 	MemoryContext cxt,
 				old;
 
@@ -412,15 +413,12 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	/* Every statement on the table is planned again, using the index or not. */
 	w = dbopt_workload_load(min_calls);
 	MemoryContextSwitchTo(cxt);
+	foreach(lc, tables)
+		touching = list_concat(touching, dbopt_workload_by_rel(w, lfirst_oid(lc)));
+	touching = sorted_unique(touching);
 	for (int i = 0; i < w->nstmts; i++)
-	{
-		if (!oid_lists_intersect(w->stmts[i].relids, tables))
-			continue;
-		if (w->stmts[i].status == DBOPT_STMT_PLANNED)
-			touching = lappend_int(touching, i);
-		else if (w->stmts[i].status == DBOPT_STMT_DENIED)
+		if (w->stmts[i].status == DBOPT_STMT_DENIED && oid_lists_intersect(w->stmts[i].relids, tables))
 			ndenied++;
-	}
 	n = whatif_rows(w, touching, hidden, NIL, true, &rows);
 	qsort(rows, n, sizeof(WhatifRow), cmp_rows);
 
