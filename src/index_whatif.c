@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "catalog/index.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "fmgr.h"
@@ -357,7 +358,8 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	DboptWorkload *w;
 	List	   *hidden,
 			   *tables,
-			   *touching = NIL;
+			   *touching = NIL,
+			   *names = NIL;
 	WhatifRow  *rows;
 	int			n,
 				nusing = 0,
@@ -410,8 +412,26 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	tables = tables_of(hidden);
 	table = dbopt_qualified_relname(IndexGetRelation(indexrelid, false));
 
-	/* Every statement on the table is planned again, using the index or not. */
-	w = dbopt_workload_load(min_calls);
+	/*
+	 * Only the statements that name the table (or a partitioned parent of
+	 * it) are planned, then planned again, using the index or not.  Under
+	 * plain inheritance a parent is not known without a catalog walk: all
+	 * are planned.
+	 */
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_relispartition(relid))
+			names = list_concat(names, get_partition_ancestors(relid));
+		else if (has_superclass(relid))
+		{
+			names = NIL;
+			break;
+		}
+		names = lappend_oid(names, relid);
+	}
+	w = dbopt_workload_load_for(min_calls, names);
 	MemoryContextSwitchTo(cxt);
 	foreach(lc, tables)
 		touching = list_concat(touching, dbopt_workload_by_rel(w, lfirst_oid(lc)));

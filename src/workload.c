@@ -24,6 +24,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_type.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
@@ -329,6 +330,24 @@ plan_unit(void *arg)
 		MemoryContextSwitchTo(outer);
 		return;
 	}
+	if (p->w->only_rels != NIL)
+	{
+		List	   *rels = NIL,
+				   *inval = NIL;
+		bool		rls;
+		ListCell   *lc;
+		bool		named = false;
+
+		extract_query_dependencies(linitial(trees), &rels, &inval, &rls);
+		foreach(lc, rels)
+			named = named || list_member_oid(p->w->only_rels, lfirst_oid(lc));
+		if (!named)
+		{
+			s->status = DBOPT_STMT_UNRELATED;
+			MemoryContextSwitchTo(outer);
+			return;
+		}
+	}
 	MemoryContextSwitchTo(p->plancxt);
 	ps = pg_plan_query(copyObject(linitial(trees)), text, CURSOR_OPT_PARALLEL_OK, NULL);
 	/* Only statements the caller could run: the plan shows their tables. */
@@ -411,10 +430,17 @@ map_add(HTAB *h, Oid oid, int stmt)
 DboptWorkload *
 dbopt_workload_load(int64 min_calls)
 {
+	return dbopt_workload_load_for(min_calls, NIL);
+}
+
+DboptWorkload *
+dbopt_workload_load_for(int64 min_calls, List *rels)
+{
 	DboptWorkload *w = dbopt_workload_read(min_calls, 0);
 	HASHCTL		ctl;
 	MemoryContext old;
 
+	w->only_rels = rels;
 	dbopt_workload_plan(w, NULL, NULL);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);

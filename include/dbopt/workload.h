@@ -21,7 +21,8 @@ typedef enum DboptStmtStatus
 	DBOPT_STMT_PLANNED,			/* planned; the fields below are set */
 	DBOPT_STMT_ERROR,			/* could not be parsed or planned */
 	DBOPT_STMT_UTILITY,			/* DDL and other statements with no plan */
-	DBOPT_STMT_DENIED			/* reads a table the caller may not read */
+	DBOPT_STMT_DENIED,			/* reads a table the caller may not read */
+	DBOPT_STMT_UNRELATED		/* not planned: reads none of only_rels */
 } DboptStmtStatus;
 
 typedef struct DboptStatement
@@ -51,6 +52,7 @@ typedef struct DboptWorkload
 	int			skipped_error;
 	int			skipped_utility;
 	int			skipped_privilege;
+	List	   *only_rels;		/* when set, plan only statements that name one */
 	HTAB	   *by_index;		/* index OID -> statements whose plan scans it */
 	HTAB	   *by_rel;			/* relation OID -> statements that depend on it */
 } DboptWorkload;
@@ -75,6 +77,13 @@ extern void dbopt_workload_plan(DboptWorkload *w, DboptPlanCallback cb, void *ar
 
 /* Read and plan (min_mean_ms 0), then map indexes and relations to statements. */
 extern DboptWorkload *dbopt_workload_load(int64 min_calls);
+
+/*
+ * The same, planning only the statements whose analyzed text names one
+ * of rels (an OID List; name the partitioned parents of partitions too):
+ * the others are left DBOPT_STMT_UNRELATED, at the cost of a parse.
+ */
+extern DboptWorkload *dbopt_workload_load_for(int64 min_calls, List *rels);
 
 /* Statement numbers (an int List) for an index or a relation; NIL if none. */
 extern List *dbopt_workload_by_index(DboptWorkload *w, Oid indexrelid);
