@@ -44,4 +44,48 @@ SELECT count(*) >= 0 AS purged FROM dbopt.purge_snapshots('1 day');
 SELECT index_name, scans FROM dbopt.index_observations WHERE index_name = 'ixe.ev_a';
 SELECT indexname, findings FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'ev' ORDER BY 1;
 
+
+-- ---------- confidence: the what-if check (issue #20, item 2) ----------
+-- Statements in pg_stat_statements are planned without each index about
+-- to be called droppable.
+SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
+CREATE TABLE ixe.c (id int PRIMARY KEY, a int, b int, pad text);
+INSERT INTO ixe.c SELECT g, g % 500, g % 2000, repeat('x', 100) || (g % 3) FROM generate_series(1, 20000) g;
+CREATE INDEX c_a ON ixe.c (a);
+CREATE INDEX c_a_twin ON ixe.c (a);
+CREATE INDEX c_b ON ixe.c (b);
+CREATE INDEX c_b_pad ON ixe.c (b, pad);
+ANALYZE ixe.c;
+-- The workload: lookups on a, on b, and on b and pad, twice each.
+SELECT count(*) FROM ixe.c WHERE a = 7;
+SELECT count(*) FROM ixe.c WHERE a = 8;
+SELECT count(*) FROM ixe.c WHERE b = 3;
+SELECT count(*) FROM ixe.c WHERE b = 4;
+SELECT count(*) FROM ixe.c WHERE b = 3 AND pad = repeat('x', 100) || '1';
+SELECT count(*) FROM ixe.c WHERE b = 4 AND pad = repeat('x', 100) || '1';
+SELECT pg_stat_force_next_flush();
+SELECT indexrelname, idx_scan > 0 AS scanned FROM pg_stat_user_indexes
+ WHERE relname = 'c' ORDER BY 1;
+-- c_b is redundant to c_b_pad, which its statements fall back on; the a
+-- twin the workload does not use is the duplicate to drop.
+SELECT indexname, findings, confidence,
+       substring(recommendation from 'Confidence \w+: (.*)$') AS reasons
+  FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'c' ORDER BY 1;
+-- The a twin the statements use has its counters reset: now both twins
+-- are unused, and the one they plan with gets a low confidence.
+SELECT indexrelname AS used_twin FROM pg_stat_user_indexes
+ WHERE relname = 'c' AND indexrelname LIKE 'c_a%' AND idx_scan > 0 \gset
+SELECT pg_stat_reset_single_table_counters(('ixe.' || :'used_twin')::regclass);
+SELECT indexname = :'used_twin' AS is_used_twin, findings, confidence,
+       recommendation ~ 'statement\(s\) in pg_stat_statements plan with it although no scan was counted' AS says_planned
+  FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE indexname LIKE 'c_a%' ORDER BY 1;
+-- c_b_pad unused while c_b is used: c_b is then not called redundant, since
+-- following both verdicts would drop every index on b.
+SELECT pg_stat_reset_single_table_counters('ixe.c_b_pad'::regclass);
+SELECT indexname, findings FROM dbopt.analyze_index_usage('ixe', '0 s')
+ WHERE indexname LIKE 'c_b%' ORDER BY 1;
+-- Without pg_stat_statements' statements on the table: nothing plans with them.
+SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT indexname, confidence, recommendation ~ 'none of the 0 statements on its table' AS no_statements
+  FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'c' AND confidence IS NOT NULL ORDER BY 1;
 DROP SCHEMA ixe CASCADE;

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 
 #include "dbopt/dbopt.h"
+#include "dbopt/index_whatif.h"
 #include "dbopt/registry.h"
 
 PG_MODULE_MAGIC;
@@ -29,6 +30,8 @@ _PG_init(void)
 {
 	dbopt_preloaded = process_shared_preload_libraries_in_progress;
 	dbopt_define_gucs();
+	/* the what-if drop's planner hooks do nothing until it hides an index */
+	dbopt_whatif_init();
 	if (dbopt_preloaded)
 	{
 		dbopt_registry_init();

@@ -60,24 +60,17 @@
 #include "dbopt/compat.h"
 #include "dbopt/isolate.h"
 #include "dbopt/util.h"
+#include "dbopt/workload.h"
 
 /* Tables smaller than this many pages get no suggestion. */
 #define MIN_TABLE_PAGES 128
-/* Statements read from pg_stat_statements, at most. */
-#define MAX_STATEMENTS 5000
 #define MAX_COLS 2
 
 typedef struct Statement
 {
+	DboptStatement *ws;			/* the workload's: its text, role and parsed tree */
 	int64		queryid;
-	char	   *query;
-	char	   *parsed;			/* the text parsed: typed parameters as casts */
 	int64		calls;
-	Oid			userid;			/* the role whose rights its plans run with */
-	List	   *querytrees;		/* analyzed and rewritten, copied before each plan */
-	RawStmt    *raw;			/* the statement itself (inside a PREPARE) */
-	Oid		   *types;			/* its parameters' types, inferred or declared */
-	int			ntypes;
 	bool		explained;		/* cost below is EXPLAIN EXECUTE's (with hypopg) */
 	double		cost;			/* generic plan's total cost, no new index */
 	double		best_cost;		/* lowest cost any candidate gave */
@@ -546,245 +539,27 @@ candidates_from_uses(Advisor *a, int stmt)
 
 /* ---------- planning ---------- */
 
-typedef struct PlanUnit
-{
-	Advisor    *a;
-	int			stmt;
-	bool		utility;
-	bool		denied;
-	Oid			caller;			/* whose privileges decide what is advised on */
-} PlanUnit;
-
-/*
- * Type names that a typed literal may start with.  pg_stat_statements
- * replaces the literal of "interval '1 month'" by a parameter and keeps the
- * type name: "interval $3", which does not parse.  Longest spellings first.
- */
-static const char *const literal_types[] = {
-	"timestamp with time zone", "timestamp without time zone",
-	"time with time zone", "time without time zone", "double precision",
-	"character varying", "timestamptz", "timestamp", "interval", "timetz",
-	"date", "time", "numeric", "decimal", "smallint", "integer", "bigint",
-	"int2", "int4", "int8", "int", "float4", "float8", "real", "boolean", "bool",
-	"text", "varchar", "char", "bpchar", "jsonb", "json", "uuid", "inet", "cidr",
-	"macaddr", "bytea", "money", "oid", NULL
-};
-
-/*
- * The statement with every "<type> $n" written "$n::<type>", outside
- * quoted strings, quoted identifiers and comments, so that normalized typed
- * literals plan with their type.  A name is matched only as a whole word.
- */
-static char *
-typed_params_to_casts(const char *q)
-{
-	StringInfoData out;
-	const char *c = q;
-
-	initStringInfo(&out);
-	while (*c)
-	{
-		int			t;
-		bool		done = false;
-
-		if (*c == '\'' || *c == '"')
-		{
-			char		quote = *c;
-
-			appendStringInfoChar(&out, *c++);
-			while (*c && *c != quote)
-				appendStringInfoChar(&out, *c++);
-			if (*c)
-				appendStringInfoChar(&out, *c++);
-			continue;
-		}
-		if (c[0] == '-' && c[1] == '-')
-		{
-			while (*c && *c != '\n')
-				appendStringInfoChar(&out, *c++);
-			continue;
-		}
-		if (c[0] == '/' && c[1] == '*')
-		{
-			const char *end = strstr(c + 2, "*/");
-			int			len = end ? (int) (end + 2 - c) : (int) strlen(c);
-
-			appendBinaryStringInfo(&out, c, len);
-			c += len;
-			continue;
-		}
-		/* A word start: not after a name character, a dot or a dollar. */
-		if (isalpha((unsigned char) *c) &&
-			(c == q || !(isalnum((unsigned char) c[-1]) || c[-1] == '_' || c[-1] == '.' || c[-1] == '$')))
-		{
-			for (t = 0; literal_types[t] != NULL && !done; t++)
-			{
-				size_t		len = strlen(literal_types[t]);
-				const char *p = c + len;
-				const char *num;
-
-				if (pg_strncasecmp(c, literal_types[t], len) != 0 ||
-					isalnum((unsigned char) *p) || *p == '_')
-					continue;
-				while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-					p++;
-				if (p == c + len || *p != '$' || !isdigit((unsigned char) p[1]))
-					continue;
-				num = ++p;
-				while (isdigit((unsigned char) *p))
-					p++;
-				if (isalnum((unsigned char) *p) || *p == '_')
-					continue;
-				appendStringInfo(&out, "$%.*s::%s", (int) (p - num), num, literal_types[t]);
-				c = p;
-				done = true;
-			}
-			if (done)
-				continue;
-			/* Copy the whole word, so no type name is matched inside it. */
-			while (isalnum((unsigned char) *c) || *c == '_')
-				appendStringInfoChar(&out, *c++);
-			continue;
-		}
-		appendStringInfoChar(&out, *c++);
-	}
-	return out.data;
-}
-
-/* Parse, infer parameter types, plan generically, walk.  Runs isolated. */
+/* A statement the workload planned: walk its plan.  Runs isolated. */
 static void
-plan_unit(void *arg)
+plan_walk(DboptWorkload *w, int i, PlannedStmt *ps, void *arg)
 {
-	PlanUnit   *p = arg;
-	Statement  *s = &p->a->stmts[p->stmt];
-	char	   *text = typed_params_to_casts(s->query);
-	List	   *raw = pg_parse_query(text);
-	RawStmt    *rs;
-	Oid		   *types = NULL;
-	int			ntypes = 0;
-	List	   *trees;
-	Query	   *q;
-	PlannedStmt *ps;
+	Advisor    *a = arg;
+	Statement  *s = &a->stmts[i];
 
-	if (list_length(raw) != 1)
-	{
-		p->utility = true;
-		return;
-	}
-	rs = linitial(raw);
-	/* PREPARE name (types) AS statement: what EXECUTE runs, with its declared types */
-	if (IsA(rs->stmt, PrepareStmt))
-	{
-		PrepareStmt *prep = (PrepareStmt *) rs->stmt;
-		ListCell   *lc;
-		RawStmt    *inner = makeNode(RawStmt);
-
-		ntypes = list_length(prep->argtypes);
-		types = palloc0(sizeof(Oid) * Max(ntypes, 1));
-		foreach(lc, prep->argtypes)
-			types[foreach_current_index(lc)] = typenameTypeId(NULL, lfirst(lc));
-		inner->stmt = prep->query;
-		inner->stmt_location = rs->stmt_location;
-		inner->stmt_len = rs->stmt_len;
-		rs = inner;
-	}
-	if (!IsA(rs->stmt, SelectStmt) && !IsA(rs->stmt, InsertStmt) &&
-		!IsA(rs->stmt, UpdateStmt) && !IsA(rs->stmt, DeleteStmt))
-	{
-		p->utility = true;
-		return;
-	}
-	trees = dbopt_analyze_varparams(rs, text, &types, &ntypes);
-	if (list_length(trees) != 1 || ((Query *) linitial(trees))->commandType == CMD_UTILITY)
-	{
-		p->utility = true;
-		return;
-	}
-	q = copyObject(linitial(trees));
-	ps = pg_plan_query(q, text, CURSOR_OPT_PARALLEL_OK, NULL);
-	/* Advise only on statements the caller could run: the plan shows their tables. */
-	{
-		DboptIdentity as_caller;
-
-		dbopt_become_keep_path(p->caller, &as_caller);
-		p->denied = !dbopt_rt_permissions_ok(ps);
-		dbopt_restore_identity(&as_caller);
-	}
-	if (p->denied)
-		return;
-	s->querytrees = trees;
-	s->parsed = text;
-	s->raw = rs;
-	s->types = types;
-	s->ntypes = ntypes;
 	s->cost = ps->planTree->total_cost;
 	s->best_cost = s->cost;
 	s->best = -1;
-	p->a->pstmt = ps;
-	p->a->uses = NIL;
-	walk_plan(p->a, ps->planTree);
-	candidates_from_uses(p->a, p->stmt);
+	a->pstmt = ps;
+	a->uses = NIL;
+	walk_plan(a, ps->planTree);
+	candidates_from_uses(a, i);
 }
 
-/*
- * The generic plan's cost as EXPLAIN EXECUTE sees it.  HypoPG shows its
- * hypothetical indexes to the planner only inside a plain EXPLAIN, so the
- * statement is stored as a prepared statement (the way PREPARE does) and
- * explained with NULL parameters under plan_cache_mode =
- * force_generic_plan, which makes the values irrelevant to the plan.  It
- * is made afresh each time: creating a hypothetical index invalidates no
- * cached plan, and it is a session object, so it never outlives the call.
- */
+/* The cost with HypoPG's indexes: EXPLAIN EXECUTE (see workload.h). */
 static double
 explain_cost(Statement *s)
 {
-	const char *name = "dbopt_advise";
-	CachedPlanSource *src = CreateCachedPlan(s->raw, s->parsed, CreateCommandTag(s->raw->stmt));
-	StringInfoData sql;
-	double		cost = 0;
-
-	CompleteCachedPlan(src, copyObject(s->querytrees), NULL, s->types, s->ntypes,
-					   NULL, NULL, CURSOR_OPT_PARALLEL_OK, true);
-	StorePreparedStatement(name, src, false);
-	PG_TRY();
-	{
-		char	   *json,
-				   *at;
-		int			nest;
-		DboptIdentity as_user;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "EXPLAIN (FORMAT JSON) EXECUTE %s", name);
-		for (int i = 0; i < s->ntypes; i++)
-			appendStringInfoString(&sql, i == 0 ? "(NULL" : ", NULL");
-		if (s->ntypes > 0)
-			appendStringInfoChar(&sql, ')');
-		/* Planning folds the statement's functions: as its role, restricted. */
-		dbopt_become_keep_path(s->userid, &as_user);
-		nest = NewGUCNestLevel();
-		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		/* our EXPLAINs must not crowd the users' statements out of pg_stat_statements */
-		if (GetConfigOption("pg_stat_statements.track_utility", true, false) != NULL)
-			(void) set_config_option("pg_stat_statements.track_utility", "off", PGC_SUSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
-		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY || SPI_processed < 1)
-			elog(ERROR, "could not explain %s", name);
-		AtEOXact_GUC(true, nest);
-		dbopt_restore_identity(&as_user);
-		json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		/* the first "Total Cost" is the top plan node's */
-		at = json ? strstr(json, "\"Total Cost\": ") : NULL;
-		if (at == NULL)
-			elog(ERROR, "EXPLAIN gave no cost for %s", name);
-		cost = strtod(at + strlen("\"Total Cost\": "), NULL);
-	}
-	PG_FINALLY();
-	{
-		DropPreparedStatement(name, false);
-	}
-	PG_END_TRY();
-	return cost;
+	return dbopt_statement_explain_cost(s->ws);
 }
 
 /* ---------- candidates: checks, evaluation ---------- */
@@ -1148,8 +923,7 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 	HASHCTL		ctl;
 	MemoryContext cxt,
 				old;
-	Oid			types[3] = {INT8OID, FLOAT8OID, OIDOID};
-	Datum		values[3];
+	DboptWorkload *w;
 	List	   *kept = NIL;
 	ListCell   *lc;
 	int			emitted = 0;
@@ -1179,65 +953,22 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 	ctl.hcxt = cxt;
 	a.cands = hash_create("dbopt index candidates", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/* The statements of this database, busiest first, summed over users. */
-	values[0] = Int64GetDatum(min_calls);
-	values[1] = Float8GetDatum(min_mean_ms);
-	values[2] = ObjectIdGetDatum(MyDatabaseId);
-	pin = dbopt_pin_search_path();
-	SPI_connect();
-	if (SPI_execute_with_args(psprintf("SELECT queryid, min(query), sum(calls)::bigint,"
-									   " (pg_catalog.array_agg(userid ORDER BY calls DESC))[1]"
-									   "  FROM %s.pg_stat_statements(true)"
-									   " WHERE dbid = $3 AND queryid IS NOT NULL"
-									   " GROUP BY queryid"
-									   " HAVING sum(calls) >= $1 AND sum(total_exec_time) / nullif(sum(calls), 0) >= $2"
-									   " ORDER BY sum(total_exec_time) DESC LIMIT " CppAsString2(MAX_STATEMENTS),
-									   quote_identifier(get_namespace_name(pgss_nsp))),
-							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_stat_statements");
+	/* The statements of this database, busiest first; each planned on its own. */
+	w = dbopt_workload_read(min_calls, min_mean_ms);
 	MemoryContextSwitchTo(cxt);
-	a.nstmts = (int) SPI_processed;
+	a.nstmts = w->nstmts;
 	a.stmts = palloc0(sizeof(Statement) * Max(a.nstmts, 1));
 	for (int i = 0; i < a.nstmts; i++)
 	{
-		bool		isnull;
-
-		a.stmts[i].queryid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		a.stmts[i].query = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		a.stmts[i].calls = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-		a.stmts[i].userid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
-
-		/*
-		 * Planning folds functions that the text, parsed in the caller's
-		 * search_path, names: it runs as the role that ran the statement
-		 * only when the caller has that role's rights anyway, else as the
-		 * caller.  Restricted either way.
-		 */
-		if (!has_privs_of_role(GetUserId(), a.stmts[i].userid))
-			a.stmts[i].userid = GetUserId();
+		a.stmts[i].ws = &w->stmts[i];
+		a.stmts[i].queryid = w->stmts[i].queryid;
+		a.stmts[i].calls = w->stmts[i].calls;
 		a.stmts[i].best = -1;
 	}
-	SPI_finish();
-	AtEOXact_GUC(true, pin);
-	MemoryContextSwitchTo(cxt);
-
-	/* Plan each one on its own: one that cannot be planned is counted, not fatal. */
-	for (int i = 0; i < a.nstmts; i++)
-	{
-		PlanUnit	p = {&a, i, false, false, GetUserId()};
-		DboptUnitError err;
-
-		CHECK_FOR_INTERRUPTS();
-		if (a.stmts[i].query == NULL || GetUserNameFromId(a.stmts[i].userid, true) == NULL)
-			a.skipped_error++;
-		/* Parsed in the caller's search_path, planned as the statement's role, restricted. */
-		else if (!dbopt_run_unit(plan_unit, &p, a.stmts[i].userid, DBOPT_UNIT_CALLER_SEARCH_PATH, 0, &err))
-			a.skipped_error++;
-		else if (p.utility)
-			a.skipped_utility++;
-		else if (p.denied)
-			a.skipped_privilege++;
-	}
+	dbopt_workload_plan(w, plan_walk, &a);
+	a.skipped_error = w->skipped_error;
+	a.skipped_utility = w->skipped_utility;
+	a.skipped_privilege = w->skipped_privilege;
 
 	/* Evaluate each candidate on a big enough table that no index already covers. */
 	foreach(lc, a.cand_list)
@@ -1426,6 +1157,9 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		int64		total = 0,
 					passing = 0;
 		StringInfoData left;
+		Oid			types[3] = {INT8OID, FLOAT8OID, OIDOID};
+		Datum		values[3] = {Int64GetDatum(min_calls), Float8GetDatum(min_mean_ms),
+								 ObjectIdGetDatum(MyDatabaseId)};
 
 		pin = dbopt_pin_search_path();
 		SPI_connect();
@@ -1450,9 +1184,9 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 		initStringInfo(&left);
 		appendStringInfo(&left, "%lld statement(s) below min_calls or min_mean_ms were not considered.",
 						 (long long) Max(total - passing, 0));
-		if (passing > a.nstmts && a.nstmts >= MAX_STATEMENTS)
+		if (passing > a.nstmts && a.nstmts >= DBOPT_WORKLOAD_MAX_STATEMENTS)
 			appendStringInfo(&left, " %lld more beyond the %d busiest were not considered.",
-							 (long long) (passing - a.nstmts), MAX_STATEMENTS);
+							 (long long) (passing - a.nstmts), DBOPT_WORKLOAD_MAX_STATEMENTS);
 		ereport(NOTICE,
 				(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
 						a.nstmts - a.skipped_error - a.skipped_utility - a.skipped_privilege,

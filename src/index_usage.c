@@ -58,6 +58,7 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
 #include "dbopt/index_evidence.h"
+#include "dbopt/index_whatif.h"
 #include "dbopt/integrity.h"
 #include "dbopt/standbys.h"
 #include "dbopt/util.h"
@@ -119,6 +120,7 @@ typedef struct IdxEntry
 	const char *twin;			/* kept duplicate or covering index (qualname) */
 	int64		dup_keys;		/* invalid unique: duplicated keys, -1 unknown */
 	Oid			twin_oid;
+	struct IdxEntry *covering;	/* redundant: the entry that covers it (until sorted) */
 	bool		idle_long;		/* idle past min_stats_age, but scans seen before */
 	Oid			twin_parent;	/* the kept twin is attached to this partitioned index */
 	DboptEvidence ev;			/* partitioned: leaves summed, idle the shortest */
@@ -132,6 +134,7 @@ typedef struct IdxEntry
 	int			wi_using;		/* planned with it */
 	int			wi_keeper;		/* of those, planned with the twin without it */
 	int			wi_worse;		/* of those, costing over 10% more without it */
+	int			wi_failed;		/* of those, that failed to plan without it */
 	double		wi_max_ratio;
 } IdxEntry;
 
@@ -888,8 +891,8 @@ signature_qsort_cmp(const void *pa, const void *pb)
 /*
  * Which of two identical indexes to keep: the one backing a constraint,
  * then a unique one, then one attached to a partitioned index (it cannot
- * be dropped alone), then the replica identity, then the smaller, then
- * the older (lower OID).
+ * be dropped alone), then the replica identity, then the one scanned more,
+ * then the smaller, then the older (lower OID).
  */
 static bool
 better_keeper(const IdxEntry *a, const IdxEntry *b)
@@ -904,6 +907,9 @@ better_keeper(const IdxEntry *a, const IdxEntry *b)
 		return a->attached;
 	if (a->is_replident != b->is_replident)
 		return a->is_replident;
+	/* the one the workload uses, so that dropping the other changes no plan */
+	if (a->ev.scans + Max(a->standby_scans, 0) != b->ev.scans + Max(b->standby_scans, 0))
+		return a->ev.scans + Max(a->standby_scans, 0) > b->ev.scans + Max(b->standby_scans, 0);
 	if (a->size != b->size)
 		return a->size < b->size;
 	return a->indexrelid < b->indexrelid;
@@ -976,6 +982,7 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 				a->code[CODE_REDUNDANT] = true;
 				a->twin = sorted[j]->qualname;
 				a->twin_oid = sorted[j]->indexrelid;
+				a->covering = sorted[j];
 				if (sorted[j]->attached)
 					a->twin_parent = get_partition_parent(sorted[j]->indexrelid, true);
 			}
@@ -1029,6 +1036,16 @@ classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 			e->bloat * 100.0 / e->size > dbopt_index_bloat_threshold)
 			e->code[CODE_BLOATED] = true;
 	}
+
+	/*
+	 * A redundant index whose covering index is itself unused: following
+	 * both verdicts would drop every index serving its lookups.  The
+	 * covering one goes (it is unused); this one stays.
+	 */
+	for (int i = 0; i < n; i++)
+		if (arr[i].code[CODE_REDUNDANT] && arr[i].covering->code[CODE_UNUSED] &&
+			!arr[i].code[CODE_UNUSED])
+			arr[i].code[CODE_REDUNDANT] = false;
 }
 
 static Interval *
@@ -1039,6 +1056,61 @@ usecs_interval(int64 usecs)
 	iv->day = usecs / USECS_PER_DAY;
 	iv->time = usecs % USECS_PER_DAY;
 	return iv;
+}
+
+/* Drop advice, whose plans the what-if check looks at. */
+static bool
+to_drop(const IdxEntry *e)
+{
+	return e->extension == NULL &&
+		(e->code[CODE_UNUSED] || e->code[CODE_DUPLICATE] || e->code[CODE_REDUNDANT]);
+}
+
+/*
+ * The what-if check behind the confidence: the pg_stat_statements
+ * statements on the tables of the indexes about to be called droppable
+ * are planned once; those whose plan scans such an index are planned again
+ * without it, to see whether they fall back on the kept twin, and at what
+ * cost.  Statements on other tables are parsed, never planned.
+ */
+static void
+whatif(IdxEntry *arr, int n)
+{
+	List	   *rels = NIL;
+	DboptWorkload *w;
+
+	for (int i = 0; i < n; i++)
+	{
+		ListCell   *lc;
+
+		if (!to_drop(&arr[i]))
+			continue;
+		rels = list_append_unique_oid(rels, arr[i].indrelid);
+		/* a statement reaches a partition's index through its parents too */
+		foreach(lc, get_partition_ancestors(arr[i].indrelid))
+			rels = list_append_unique_oid(rels, lfirst_oid(lc));
+	}
+	if (rels == NIL)
+		return;
+	w = dbopt_workload_load_for(1, rels);
+	for (int i = 0; i < n; i++)
+	{
+		IdxEntry   *e = &arr[i];
+		DboptWhatif wi;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!to_drop(e))
+			continue;
+		dbopt_whatif_index(w, e->indexrelid, e->twin_oid, &wi);
+		e->wi_done = true;
+		e->wi_available = wi.available;
+		e->wi_statements = wi.nstatements;
+		e->wi_using = wi.nusing;
+		e->wi_keeper = wi.nkeeper;
+		e->wi_worse = wi.nworse;
+		e->wi_failed = wi.nfailed;
+		e->wi_max_ratio = wi.max_ratio;
+	}
 }
 
 /*
@@ -1061,7 +1133,7 @@ grade(IdxEntry *arr, int n, const StandbyInfo *sb)
 		 appendStringInfo(&why, __VA_ARGS__); } while (0)
 
 		CHECK_FOR_INTERRUPTS();
-		if (!unused && !e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT])
+		if (!to_drop(e))
 			continue;
 		initStringInfo(&why);
 		if (unused)
@@ -1088,6 +1160,9 @@ grade(IdxEntry *arr, int n, const StandbyInfo *sb)
 		}
 		if (!e->wi_done || !e->wi_available)
 			REASON(2, "no plan was checked, since pg_stat_statements is not available");
+		else if (e->wi_failed > 0)
+			REASON(1, "%d statement(s) that plan with it could not be planned without it: see dbopt.simulate_drop_index()",
+				   e->wi_failed);
 		else if (e->wi_using == 0)
 			REASON(3, "none of the %d statements on its table in pg_stat_statements plans with it", e->wi_statements);
 		else if (unused)
@@ -1378,6 +1453,7 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		}
 	}
 	classify(arr, n, min_age_usecs, fks, nfks);
+	whatif(arr, n);
 	grade(arr, n, &sb);
 	apply_suppressions(arr, n, supp, include_suppressed);
 	qsort(arr, n, sizeof(IdxEntry), output_qsort_cmp);
