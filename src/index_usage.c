@@ -1085,10 +1085,11 @@ whatif(IdxEntry *arr, int n)
 
 		if (!to_drop(&arr[i]))
 			continue;
-		rels = list_append_unique_oid(rels, arr[i].indrelid);
+		rels = lappend_oid(rels, arr[i].indrelid);
 		/* a statement reaches a partition's index through its parents too */
-		foreach(lc, get_partition_ancestors(arr[i].indrelid))
-			rels = list_append_unique_oid(rels, lfirst_oid(lc));
+		if (get_rel_relispartition(arr[i].indrelid))
+			foreach(lc, get_partition_ancestors(arr[i].indrelid))
+				rels = lappend_oid(rels, lfirst_oid(lc));
 	}
 	if (rels == NIL)
 		return;

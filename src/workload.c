@@ -48,6 +48,16 @@
  * replaces the literal of "interval '1 month'" by a parameter and keeps the
  * type name: "interval $3", which does not parse.  Longest spellings first.
  */
+/* bsearch() over a sorted List of OIDs: the key is an Oid, the element a ListCell. */
+static int
+oid_cell_cmp(const void *key, const void *cell)
+{
+	Oid			a = *(const Oid *) key;
+	Oid			b = ((const ListCell *) cell)->oid_value;
+
+	return (a > b) - (a < b);
+}
+
 static const char *const literal_types[] = {
 	"timestamp with time zone", "timestamp without time zone",
 	"time with time zone", "time without time zone", "double precision",
@@ -339,7 +349,12 @@ plan_unit(void *arg)
 
 		extract_query_dependencies(linitial(trees), &rels, &inval, &rls);
 		foreach(lc, rels)
-			named = named || list_member_oid(p->w->only_rels, lfirst_oid(lc));
+		{
+			Oid			key = lfirst_oid(lc);
+
+			named = named || bsearch(&key, p->w->only_rels->elements, list_length(p->w->only_rels),
+									 sizeof(ListCell), oid_cell_cmp) != NULL;
+		}
 		if (!named)
 		{
 			s->status = DBOPT_STMT_UNRELATED;
@@ -439,6 +454,13 @@ dbopt_workload_load_for(int64 min_calls, List *rels)
 	HASHCTL		ctl;
 	MemoryContext old;
 
+	/* sorted and unique, so each statement's relations are looked up by bisection */
+	if (rels != NIL)
+	{
+		rels = list_copy(rels);
+		list_sort(rels, list_oid_cmp);
+		list_deduplicate_oid(rels);
+	}
 	w->only_rels = rels;
 	dbopt_workload_plan(w, NULL, NULL);
 	memset(&ctl, 0, sizeof(ctl));
