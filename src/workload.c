@@ -205,9 +205,9 @@ dbopt_workload_read(int64 min_calls, double min_mean_ms)
 			s->userid = GetUserId();
 	}
 	MemoryContextSwitchTo(old);
+	/* SPI_finish() returns to the caller's context; old was SPI's own */
 	SPI_finish();
 	AtEOXact_GUC(true, pin);
-	MemoryContextSwitchTo(old);
 	return w;
 }
 
@@ -457,9 +457,11 @@ dbopt_workload_load_for(int64 min_calls, List *rels)
 	/* sorted and unique, so each statement's relations are looked up by bisection */
 	if (rels != NIL)
 	{
+		old = MemoryContextSwitchTo(w->cxt);
 		rels = list_copy(rels);
 		list_sort(rels, list_oid_cmp);
 		list_deduplicate_oid(rels);
+		MemoryContextSwitchTo(old);
 	}
 	w->only_rels = rels;
 	dbopt_workload_plan(w, NULL, NULL);
