@@ -192,4 +192,43 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 #define DBOPT_HAVE_SOFT_INPUT 1
 #endif
 
+/*
+ * Path of the main fork of a permanent or unlogged relation in this
+ * database, palloc'd.  The arguments are the pg_class row's tablespace
+ * (already defaulted) and relfilenode.  17 renamed the "no backend"
+ * constant; 18 returns the path by value.
+ */
+#include "common/relpath.h"
+static inline char *
+dbopt_main_fork_path(Oid spcoid, Oid filenumber)
+{
+#if PG_VERSION_NUM >= 180000
+	RelPathStr	p = GetRelationPath(MyDatabaseId, spcoid, filenumber,
+									INVALID_PROC_NUMBER, MAIN_FORKNUM);
+
+	return pstrdup(p.str);
+#elif PG_VERSION_NUM >= 170000
+	return GetRelationPath(MyDatabaseId, spcoid, filenumber,
+						   INVALID_PROC_NUMBER, MAIN_FORKNUM);
+#else
+	return GetRelationPath(MyDatabaseId, spcoid, filenumber,
+						   InvalidBackendId, MAIN_FORKNUM);
+#endif
+}
+
+/*
+ * An index's (or table's) scan, tuples-read and tuples-fetched counters
+ * from one statistics lookup (what pg_stat_get_numscans() and its two
+ * siblings each look up separately); zeros when it has none.
+ */
+static inline void
+dbopt_rel_scan_counters(Oid relid, int64 *scans, int64 *tup_read, int64 *tup_fetched)
+{
+	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
+
+	*scans = t ? (int64) t->numscans : 0;
+	*tup_read = t ? (int64) t->tuples_returned : 0;
+	*tup_fetched = t ? (int64) t->tuples_fetched : 0;
+}
+
 #endif							/* DBOPT_COMPAT_H */
