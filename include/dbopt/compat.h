@@ -216,19 +216,4 @@ dbopt_main_fork_path(Oid spcoid, Oid filenumber)
 #endif
 }
 
-/*
- * An index's (or table's) scan, tuples-read and tuples-fetched counters
- * from one statistics lookup (what pg_stat_get_numscans() and its two
- * siblings each look up separately); zeros when it has none.
- */
-static inline void
-dbopt_rel_scan_counters(Oid relid, int64 *scans, int64 *tup_read, int64 *tup_fetched)
-{
-	PgStat_StatTabEntry *t = pgstat_fetch_stat_tabentry(relid);
-
-	*scans = t ? (int64) t->numscans : 0;
-	*tup_read = t ? (int64) t->tuples_returned : 0;
-	*tup_fetched = t ? (int64) t->tuples_fetched : 0;
-}
-
 #endif							/* DBOPT_COMPAT_H */
