@@ -192,4 +192,28 @@ dbopt_sequence_last_value(Oid seqid, bool *isnull)
 #define DBOPT_HAVE_SOFT_INPUT 1
 #endif
 
+/*
+ * Path of the main fork of a permanent or unlogged relation in this
+ * database, palloc'd.  The arguments are the pg_class row's tablespace
+ * (already defaulted) and relfilenode.  17 renamed the "no backend"
+ * constant; 18 returns the path by value.
+ */
+#include "common/relpath.h"
+static inline char *
+dbopt_main_fork_path(Oid spcoid, Oid filenumber)
+{
+#if PG_VERSION_NUM >= 180000
+	RelPathStr	p = GetRelationPath(MyDatabaseId, spcoid, filenumber,
+									INVALID_PROC_NUMBER, MAIN_FORKNUM);
+
+	return pstrdup(p.str);
+#elif PG_VERSION_NUM >= 170000
+	return GetRelationPath(MyDatabaseId, spcoid, filenumber,
+						   INVALID_PROC_NUMBER, MAIN_FORKNUM);
+#else
+	return GetRelationPath(MyDatabaseId, spcoid, filenumber,
+						   InvalidBackendId, MAIN_FORKNUM);
+#endif
+}
+
 #endif							/* DBOPT_COMPAT_H */
