@@ -137,6 +137,8 @@ SELECT * FROM dbopt.analyze_index_usage(NULL, NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM dbopt.analyze_index_usage(NULL, '-1 day');
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM dbopt.analyze_index_usage(NULL, '1000000 years');
+\echo :LAST_ERROR_SQLSTATE
 
 RESET search_path;
 
@@ -161,6 +163,19 @@ CREATE INDEX pay_1_cust_twin ON ixu.pay_1 (customer_id);
 CREATE INDEX pay_2_cust ON ixu.pay_2 (customer_id);
 CREATE INDEX pay_2_cust_id ON ixu.pay_2 (customer_id, id);
 CREATE INDEX "pay cust" ON ixu.pay (customer_id);
+INSERT INTO ixu.pay SELECT g, g % 100, date '2022-01-01' + g % 59 FROM generate_series(1, 3000) g;
+ANALYZE ixu.pay;
+-- While no partition's share of "pay cust" is scanned, "pay cust" is unused,
+-- and its DROP would take the kept twin with it: no duplicate is reported.
+SELECT indexname, findings FROM ixu.report WHERE indexname LIKE 'pay%' AND findings <> '{}' ORDER BY 1;
+-- The lookups go through pay_2's share: "pay cust" is used, and pay_1's
+-- own twin is a duplicate whose DROP leaves the attached one.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*) FROM ixu.pay WHERE customer_id = 5 AND at >= '2022-02-01';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT pg_stat_force_next_flush();
 SELECT c.relname, i.inhparent::regclass AS attached_to
   FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
  WHERE c.relname IN ('pay 1; cust', 'pay_1_cust_twin', 'pay_2_cust', 'pay_2_cust_id') ORDER BY 1;

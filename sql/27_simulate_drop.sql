@@ -108,6 +108,11 @@ SELECT nextval('trip_seq') AS planned_twice;
 EXPLAIN (COSTS OFF) SELECT * FROM "t;1" WHERE id = 5;
 SELECT count(*) AS still_unused FROM dbopt.simulate_drop_index('by_note') WHERE uses_index;
 
+-- A pg_monitor member does not act as the role that ran the statements:
+-- they are resolved in that role's own search_path (set here for it), never
+-- in the caller's.
+SELECT current_user AS runner \gset
+ALTER ROLE :"runner" IN DATABASE dbopt_regress SET search_path = "sim ""s""", public;
 -- A pg_monitor member who may not read the table: its statements are skipped.
 CREATE ROLE regress_sim_mon IN ROLE pg_monitor;
 GRANT USAGE ON SCHEMA "sim ""s""" TO regress_sim_mon;
@@ -118,8 +123,9 @@ GRANT SELECT ON "t;1" TO regress_sim_mon;
 SET ROLE regress_sim_mon;
 SELECT count(*) FILTER (WHERE uses_index) AS using_it FROM dbopt.simulate_drop_index('by_id');
 RESET ROLE;
--- Planning runs a function the caller's search_path finds first: as the
--- caller (not the superuser who ran the statement), restricted.
+-- A function the caller's search_path would find first is not the one the
+-- statement names: planning resolves names in the statement's role's own
+-- search_path, so the caller's function never runs, as anyone.
 CREATE TABLE pwned (who name, super boolean);
 GRANT INSERT ON pwned TO PUBLIC;
 CREATE SCHEMA sim_evil AUTHORIZATION regress_sim_mon;
@@ -142,6 +148,7 @@ RESET ROLE;
 SET search_path = "sim ""s""", public;
 SELECT who, super FROM pwned GROUP BY 1, 2;
 DROP SCHEMA sim_evil CASCADE;
+ALTER ROLE :"runner" IN DATABASE dbopt_regress RESET search_path;
 -- A role outside pg_monitor may not call it.
 CREATE ROLE regress_sim_nobody;
 SELECT 'by_id'::regclass::oid AS by_id \gset

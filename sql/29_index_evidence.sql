@@ -88,4 +88,67 @@ SELECT indexname, findings FROM dbopt.analyze_index_usage('ixe', '0 s')
 SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
 SELECT indexname, confidence, recommendation ~ 'none of the 0 statements on its table' AS no_statements
   FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'c' AND confidence IS NOT NULL ORDER BY 1;
+
+-- ---------- a new index is observed from its creation ----------
+-- Its file's birth time bounds the observation, even where snapshots or
+-- the statistics epoch are older.
+SELECT clock_timestamp() AS t0 \gset
+CREATE INDEX c_new ON ixe.c (id, a);
+SELECT findings, unused_for <= now() - :'t0'::timestamptz AS since_creation
+  FROM dbopt.analyze_index_usage('ixe', '1 hour') WHERE indexname = 'c_new';
+
+-- ---------- statements are planned as their role, in its search_path ----------
+-- A statement of another role is planned as that role: what its functions
+-- do runs with its rights, never with the caller's (a pg_monitor member's).
+CREATE ROLE regress_ixe_mon IN ROLE pg_monitor;
+CREATE ROLE regress_ixe_att;
+CREATE SCHEMA ixe_att AUTHORIZATION regress_ixe_att;
+CREATE TABLE public.ixe_secret (v text);
+INSERT INTO public.ixe_secret VALUES ('the monitoring secret');
+ALTER TABLE public.ixe_secret OWNER TO regress_ixe_mon;
+GRANT USAGE ON SCHEMA ixe_att TO PUBLIC;
+SET ROLE regress_ixe_att;
+CREATE TABLE ixe_att.t (id int, x int);
+GRANT SELECT ON ixe_att.t TO PUBLIC;
+CREATE INDEX t_x1 ON ixe_att.t (x);
+CREATE INDEX t_x2 ON ixe_att.t (x);
+CREATE TABLE ixe_att.loot (who text, what text);
+GRANT INSERT ON ixe_att.loot TO PUBLIC;
+CREATE FUNCTION ixe_att.steal() RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+  INSERT INTO ixe_att.loot SELECT current_user, (SELECT string_agg(v, ',') FROM public.ixe_secret);
+  RETURN 1;
+EXCEPTION WHEN others THEN
+  INSERT INTO ixe_att.loot VALUES (current_user, 'denied');
+  RETURN 1;
+END $f$;
+CREATE FUNCTION ixe_att.evil() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $f$
+BEGIN PERFORM ixe_att.steal(); RETURN 1; END $f$;
+SELECT count(*) FROM ixe_att.t WHERE x = ixe_att.evil();
+RESET ROLE;
+TRUNCATE ixe_att.loot;
+SET ROLE regress_ixe_mon;
+SELECT count(*) > 0 AS reported FROM dbopt.analyze_index_usage('ixe_att', '0 s');
+RESET ROLE;
+SELECT who, what FROM ixe_att.loot ORDER BY 1, 2;
+
+-- A statement written without a schema is planned in its role's
+-- search_path (here the default "$user", public), not in the report's
+-- pinned one: the what-if check sees it use the index.
+CREATE TABLE public.ixe_p (id int, x int);
+INSERT INTO public.ixe_p SELECT g, g FROM generate_series(1, 20000) g;
+CREATE INDEX ixe_p_x ON public.ixe_p (x);
+ANALYZE public.ixe_p;
+SET search_path = public;
+SELECT count(*) FROM ixe_p WHERE x = 1;
+RESET search_path;
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_reset_single_table_counters('public.ixe_p_x'::regclass);
+SELECT findings, confidence,
+       recommendation ~ '1 statement\(s\) in pg_stat_statements plan with it' AS planned_with_it
+  FROM dbopt.analyze_index_usage('public', '0 s') WHERE indexname = 'ixe_p_x';
+DROP TABLE public.ixe_p, public.ixe_secret;
+DROP SCHEMA ixe_att CASCADE;
+DROP ROLE regress_ixe_att;
+DROP ROLE regress_ixe_mon;
 DROP SCHEMA ixe CASCADE;

@@ -33,6 +33,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 #include "utils/timestamp.h"
 
 #include "dbopt/compat.h"
@@ -197,6 +199,28 @@ dbopt_observations_load(TimestampTz *latest)
 }
 
 /*
+ * When the index's file was created: its CREATE INDEX, or a later rewrite
+ * (REINDEX, VACUUM FULL, TRUNCATE), which only shortens what is claimed.
+ * 0 when unknown.
+ */
+static TimestampTz
+index_birth(Oid indexrelid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexrelid));
+	Form_pg_class c;
+	TimestampTz result = 0;
+
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	c = (Form_pg_class) GETSTRUCT(tup);
+	if (OidIsValid(c->relfilenode) && c->relpersistence != RELPERSISTENCE_TEMP)
+		result = dbopt_file_birth(dbopt_main_fork_path(OidIsValid(c->reltablespace) ? c->reltablespace
+													   : MyDatabaseTableSpace, c->relfilenode));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
  * Evidence for one index (not partitioned) whose live counter is `live`:
  * scans seen over all windows, and how long it has been observed without
  * a scan (-1 when it was scanned in the window still open).
@@ -207,13 +231,16 @@ dbopt_index_evidence(HTAB *obs, TimestampTz latest, Oid indexrelid, int64 live,
 {
 	DboptObservation *o = obs ? hash_search(obs, &indexrelid, HASH_FIND, NULL) : NULL;
 	int64		delta;
+	TimestampTz birth = index_birth(indexrelid);
 
 	memset(ev, 0, sizeof(*ev));
+	ev->birth_known = (birth != 0);
 	if (o == NULL)
 	{
 		/* Not in the last snapshot: it is newer than that snapshot. */
 		TimestampTz from = Max(epoch, latest);
 
+		from = Max(from, birth);
 		ev->scans = live;
 		ev->idle = live > 0 ? -1 : Max(now - from, 0);
 		ev->since = from;
@@ -241,4 +268,8 @@ dbopt_index_evidence(HTAB *obs, TimestampTz latest, Oid indexrelid, int64 live,
 		ev->idle = delta > 0 ? -1 : o->idle + (now - o->last_seen);
 	}
 	ev->scans = o->scans + delta;
+	/* No index is idle for longer than its file has existed. */
+	if (birth != 0 && ev->idle > now - birth)
+		ev->idle = Max(now - birth, 0);
+	ev->since = Max(ev->since, birth);
 }

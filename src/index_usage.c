@@ -135,6 +135,7 @@ typedef struct IdxEntry
 	int			wi_keeper;		/* of those, planned with the twin without it */
 	int			wi_worse;		/* of those, costing over 10% more without it */
 	int			wi_failed;		/* of those, that failed to plan without it */
+	int			wi_unplanned;	/* statements naming its table that could not be planned */
 	double		wi_max_ratio;
 } IdxEntry;
 
@@ -417,6 +418,7 @@ index_counters(IdxEntry *e, const EvidenceCtx *cx)
 		else
 			e->ev.idle = first ? ev.idle : Min(e->ev.idle, ev.idle);
 		e->ev.since = first ? ev.since : Max(e->ev.since, ev.since);
+		e->ev.birth_known = first ? ev.birth_known : (e->ev.birth_known && ev.birth_known);
 		first = false;
 		e->tup_read += stat_counter(pg_stat_get_tuples_returned, relid);
 		e->tup_fetched += stat_counter(pg_stat_get_tuples_fetched, relid);
@@ -998,11 +1000,41 @@ find_duplicates_and_redundant(IdxEntry *arr, int n)
 static const char *standby_problem;
 
 
+typedef struct EntryRef
+{
+	Oid			oid;			/* hash key */
+	IdxEntry   *e;
+} EntryRef;
+
+static HTAB *
+entries_by_oid(IdxEntry *arr, int n)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(EntryRef);
+	ctl.hcxt = CurrentMemoryContext;
+	h = hash_create("dbopt index entries", Max(n, 16), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int i = 0; i < n; i++)
+		((EntryRef *) hash_search(h, &arr[i].indexrelid, HASH_ENTER, NULL))->e = &arr[i];
+	return h;
+}
+
+static IdxEntry *
+entry_of(HTAB *byoid, Oid oid)
+{
+	EntryRef   *r = hash_search(byoid, &oid, HASH_FIND, NULL);
+
+	return r ? r->e : NULL;
+}
+
 static void
 classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 {
 	int			nbuilding = -1;
 	Oid		   *building = NULL;
+	HTAB	   *byoid = NULL;
 
 	find_duplicates_and_redundant(arr, n);
 	mark_fk_covers(arr, n, fks, nfks);
@@ -1046,6 +1078,27 @@ classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 		if (arr[i].code[CODE_REDUNDANT] && arr[i].covering->code[CODE_UNUSED] &&
 			!arr[i].code[CODE_UNUSED])
 			arr[i].code[CODE_REDUNDANT] = false;
+
+	/*
+	 * The same when the kept twin or covering index is a partition's share
+	 * of a partitioned index that is unused (or not in this report): its
+	 * DROP INDEX takes the twin with it.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		IdxEntry   *e = &arr[i];
+		List	   *ancestors;
+		IdxEntry   *top;
+
+		if (!OidIsValid(e->twin_parent) || (!e->code[CODE_DUPLICATE] && !e->code[CODE_REDUNDANT]))
+			continue;
+		if (byoid == NULL)
+			byoid = entries_by_oid(arr, n);
+		ancestors = get_partition_ancestors(e->twin_oid);
+		top = ancestors ? entry_of(byoid, llast_oid(ancestors)) : NULL;
+		if (top == NULL || top->code[CODE_UNUSED])
+			e->code[CODE_DUPLICATE] = e->code[CODE_REDUNDANT] = false;
+	}
 }
 
 static Interval *
@@ -1073,11 +1126,87 @@ to_drop(const IdxEntry *e)
  * without it, to see whether they fall back on the kept twin, and at what
  * cost.  Statements on other tables are parsed, never planned.
  */
+typedef struct WordCount
+{
+	char		word[NAMEDATALEN];	/* hash key */
+	int			count;
+} WordCount;
+
+static const char *
+word_key(const char *word)
+{
+	static char key[NAMEDATALEN];
+
+	memset(key, 0, sizeof(key));
+	strlcpy(key, word, sizeof(key));
+	return key;
+}
+
+/*
+ * The words of the statements that could not be planned (a dropped table,
+ * a temporary one, a syntax pg_stat_statements mangled), lower-cased, each
+ * with how many such statements contain it: whether one of them may name a
+ * table is then one lookup.  NULL when all planned.
+ */
+static HTAB *
+unplanned_words(DboptWorkload *w)
+{
+	HASHCTL		ctl;
+	HTAB	   *h = NULL;
+
+	for (int i = 0; i < w->nstmts; i++)
+	{
+		const char *c = w->stmts[i].query;
+		HTAB	   *seen;
+
+		if (w->stmts[i].status != DBOPT_STMT_ERROR || c == NULL)
+			continue;
+		if (h == NULL)
+		{
+			ctl.keysize = NAMEDATALEN;
+			ctl.entrysize = sizeof(WordCount);
+			ctl.hcxt = CurrentMemoryContext;
+			h = hash_create("dbopt unplanned words", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		}
+		seen = hash_create("dbopt statement words", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		while (*c)
+		{
+			char		word[NAMEDATALEN];
+			int			len = 0;
+			bool		found;
+
+			CHECK_FOR_INTERRUPTS();
+			if (!(isalnum((unsigned char) *c) || *c == '_' || IS_HIGHBIT_SET(*c)))
+			{
+				c++;
+				continue;
+			}
+			while (isalnum((unsigned char) *c) || *c == '_' || IS_HIGHBIT_SET(*c))
+			{
+				if (len < NAMEDATALEN - 1)
+					word[len++] = pg_ascii_tolower((unsigned char) *c);
+				c++;
+			}
+			word[len] = '\0';
+			(void) hash_search(seen, word_key(word), HASH_ENTER, &found);
+			if (!found)
+			{
+				WordCount  *wc = hash_search(h, word_key(word), HASH_ENTER, &found);
+
+				wc->count = found ? wc->count + 1 : 1;
+			}
+		}
+		hash_destroy(seen);
+	}
+	return h;
+}
+
 static void
 whatif(IdxEntry *arr, int n)
 {
 	List	   *rels = NIL;
 	DboptWorkload *w;
+	HTAB	   *unplanned;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -1094,10 +1223,13 @@ whatif(IdxEntry *arr, int n)
 	if (rels == NIL)
 		return;
 	w = dbopt_workload_load_for(1, rels);
+	unplanned = unplanned_words(w);
 	for (int i = 0; i < n; i++)
 	{
 		IdxEntry   *e = &arr[i];
 		DboptWhatif wi;
+		WordCount  *wc;
+		char	   *lower;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!to_drop(e))
@@ -1111,6 +1243,11 @@ whatif(IdxEntry *arr, int n)
 		e->wi_worse = wi.nworse;
 		e->wi_failed = wi.nfailed;
 		e->wi_max_ratio = wi.max_ratio;
+		lower = pstrdup(e->tablename);
+		for (char *c = lower; *c; c++)
+			*c = pg_ascii_tolower((unsigned char) *c);
+		wc = unplanned ? hash_search(unplanned, word_key(lower), HASH_FIND, NULL) : NULL;
+		e->wi_unplanned = wc ? wc->count : 0;
 	}
 }
 
@@ -1143,8 +1280,10 @@ grade(IdxEntry *arr, int n, const StandbyInfo *sb)
 				REASON(2, "observed %s without a scan, less than a month, so a monthly job may not have run", human_age(e->ev.idle));
 			else
 				REASON(3, "observed %s without a scan", human_age(e->ev.idle));
-			if (!e->ev.history)
-				REASON(3, "no dbopt snapshot covers it, so the evidence starts at the last statistics reset");
+			if (!e->ev.history && !e->ev.birth_known)
+				REASON(2, "no dbopt snapshot covers it and its creation time is unknown, so it may be newer than the statistics it is judged on");
+			else if (!e->ev.history)
+				REASON(3, "no dbopt snapshot covers it, so the evidence starts at the last statistics reset or its creation");
 			else if (e->ev.resets > 0)
 				REASON(3, "%d reset(s) or crash(es) cut observation windows short; only those minutes are missing", e->ev.resets);
 			if (sb->registered > sb->read)
@@ -1177,6 +1316,9 @@ grade(IdxEntry *arr, int n, const StandbyInfo *sb)
 		else
 			REASON(3, "the %d statement(s) that plan with it plan with %s instead, at no more than %+.0f%% cost",
 				   e->wi_using, e->twin, (e->wi_max_ratio - 1) * 100);
+		if (e->wi_done && e->wi_available && e->wi_unplanned > 0)
+			REASON(2, "%d statement(s) in pg_stat_statements that may name its table could not be planned, so whether they use it is unknown",
+				   e->wi_unplanned);
 		e->confidence = level == 3 ? "high" : level == 2 ? "medium" : "low";
 		e->conf_reasons = why.data;
 #undef REASON
@@ -1426,6 +1568,14 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		elog(ERROR, "analyze_index_usage declares %d columns, expected %d",
 			 rsinfo->setDesc->natts, IDX_USAGE_NCOLS);
 
+	/* Beyond the calendar's range, now minus min_stats_age would overflow. */
+	if ((int64) min_age->month / 12 + (int64) min_age->day / 365 +
+		min_age->time / (365 * USECS_PER_DAY) > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_stats_age is out of range"),
+				 errdetail("It must be under 10,000 years."),
+				 errhint("Pass an interval such as '7 days'.")));
 	/* In calendar terms, as the caller wrote it: '1 month' back from now. */
 	min_age_usecs = now - DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 																  TimestampTzGetDatum(now),

@@ -166,6 +166,14 @@ replan_unit(void *arg)
 	ReplanUnit *r = arg;
 	PlannedStmt *volatile ps = NULL;
 
+	/* a function folded during a what-if planning that starts another one */
+	if (hidden_oids != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a what-if planning cannot run inside another"),
+				 errdetail("A function called while a statement was planned without an index asked for another what-if planning."),
+				 errhint("Call simulate_drop_index() and analyze_index_usage() from the top level.")));
+	dbopt_workload_use_path(r->s);
 	planner_depth = 0;
 	planner_entered = false;
 	hide_indexes(r->hidden);

@@ -19,6 +19,11 @@
 
 #include <ctype.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_type.h"
 #include "commands/prepare.h"
 #include "executor/spi.h"
@@ -29,6 +34,9 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -49,6 +57,8 @@
  * type name: "interval $3", which does not parse.  Longest spellings first.
  */
 /* bsearch() over a sorted List of OIDs: the key is an Oid, the element a ListCell. */
+static char *role_search_path(Oid role, MemoryContext cxt);
+
 static int
 oid_cell_cmp(const void *key, const void *cell)
 {
@@ -196,19 +206,87 @@ dbopt_workload_read(int64 min_calls, double min_mean_ms)
 		s->userid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
 
 		/*
-		 * Planning folds functions that the text, parsed in the caller's
-		 * search_path, names: it runs as the role that ran the statement
-		 * only when the caller has that role's rights anyway, else as the
-		 * caller.  Restricted either way.
+		 * Planning folds functions the text names, so it runs as the role
+		 * that ran the statement, restricted, with that role's own
+		 * search_path: neither the caller nor anyone else chooses what the
+		 * names resolve to, and no role's code runs with another's rights.
 		 */
-		if (!has_privs_of_role(GetUserId(), s->userid))
-			s->userid = GetUserId();
+		s->search_path = role_search_path(s->userid, w->cxt);
 	}
 	MemoryContextSwitchTo(old);
 	/* SPI_finish() returns to the caller's context; old was SPI's own */
 	SPI_finish();
 	AtEOXact_GUC(true, pin);
 	return w;
+}
+
+/* ---------- the statement's role ---------- */
+
+/* search_path from one pg_db_role_setting row, or NULL. */
+static char *
+setting_search_path(Relation rel, Oid db, Oid role)
+{
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *result = NULL;
+
+	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(db));
+	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(role));
+	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_db_role_setting_setconfig,
+									 RelationGetDescr(rel), &isnull);
+		Datum	   *elems;
+		int			n;
+
+		if (!isnull)
+		{
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, NULL, &n);
+			for (int i = 0; i < n && result == NULL; i++)
+			{
+				char	   *item = TextDatumGetCString(elems[i]);
+
+				if (strncmp(item, "search_path=", 12) == 0)
+					result = pstrdup(item + 12);
+			}
+		}
+	}
+	systable_endscan(scan);
+	return result;
+}
+
+/*
+ * The search_path a role's sessions in this database start with: ALTER
+ * ROLE ... IN DATABASE, ALTER ROLE, ALTER DATABASE, else PostgreSQL's
+ * default.  Never the caller's setting, which the caller chooses.
+ */
+static char *
+role_search_path(Oid role, MemoryContext cxt)
+{
+	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
+	char	   *path = setting_search_path(rel, MyDatabaseId, role);
+
+	if (path == NULL)
+		path = setting_search_path(rel, InvalidOid, role);
+	if (path == NULL)
+		path = setting_search_path(rel, MyDatabaseId, InvalidOid);
+	table_close(rel, AccessShareLock);
+	return MemoryContextStrdup(cxt, path ? path : "\"$user\", public");
+}
+
+void
+dbopt_workload_use_path(const DboptStatement *s)
+{
+	if (s->search_path == NULL)
+		return;					/* the caller's, who may act as the role */
+	(void) set_config_option("search_path", s->search_path, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
 /* ---------- the plan walk: which indexes a plan scans ---------- */
@@ -292,15 +370,20 @@ plan_unit(void *arg)
 {
 	PlanUnit   *p = arg;
 	DboptStatement *s = &p->w->stmts[p->stmt];
-	MemoryContext outer = MemoryContextSwitchTo(p->w->cxt);
-	char	   *text = typed_params_to_casts(s->query);
-	List	   *raw = pg_parse_query(text);
+	MemoryContext outer;
+	char	   *text;
+	List	   *raw;
 	RawStmt    *rs;
 	Oid		   *types = NULL;
 	int			ntypes = 0;
 	List	   *trees;
 	PlannedStmt *ps;
 	bool		denied;
+
+	dbopt_workload_use_path(s);
+	outer = MemoryContextSwitchTo(p->w->cxt);
+	text = typed_params_to_casts(s->query);
+	raw = pg_parse_query(text);
 
 	if (list_length(raw) != 1)
 	{
@@ -410,9 +493,31 @@ dbopt_workload_plan(DboptWorkload *w, DboptPlanCallback cb, void *arg)
 		CHECK_FOR_INTERRUPTS();
 		if (s->query == NULL || GetUserNameFromId(s->userid, true) == NULL)
 			s->status = DBOPT_STMT_ERROR;
-		/* Parsed in the caller's search_path, planned as the statement's role, restricted. */
-		else if (!dbopt_run_unit(plan_unit, &p, s->userid, DBOPT_UNIT_CALLER_SEARCH_PATH, 0, &err))
-			s->status = DBOPT_STMT_ERROR;
+		else
+		{
+			/*
+			 * As the statement's role, restricted.  A caller with that role's
+			 * privileges could run it as that role anyway: its own
+			 * search_path is tried first (a DBA's SET search_path before
+			 * suggest_indexes()), then the role's.  Anyone else gets only
+			 * the role's, which the caller does not choose.
+			 */
+			char	   *own_path = s->search_path;
+			bool		trusted = has_privs_of_role(GetUserId(), s->userid);
+
+			bool		ok;
+
+			s->search_path = trusted ? NULL : own_path;
+			ok = dbopt_run_unit(plan_unit, &p, s->userid, DBOPT_UNIT_CALLER_SEARCH_PATH, 0, &err);
+			if (!ok && trusted)
+			{
+				s->search_path = own_path;
+				s->status = DBOPT_STMT_UNPLANNED;
+				ok = dbopt_run_unit(plan_unit, &p, s->userid, DBOPT_UNIT_CALLER_SEARCH_PATH, 0, &err);
+			}
+			if (!ok)
+				s->status = DBOPT_STMT_ERROR;
+		}
 		if (s->status == DBOPT_STMT_ERROR)
 			w->skipped_error++;
 		else if (s->status == DBOPT_STMT_UTILITY)
@@ -550,6 +655,7 @@ dbopt_statement_explain_cost(DboptStatement *s)
 		/* Planning folds the statement's functions: as its role, restricted. */
 		dbopt_become_keep_path(s->userid, &as_user);
 		nest = NewGUCNestLevel();
+		dbopt_workload_use_path(s);
 		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		/* our EXPLAINs must not crowd the users' statements out of pg_stat_statements */

@@ -216,4 +216,24 @@ dbopt_main_fork_path(Oid spcoid, Oid filenumber)
 #endif
 }
 
+/*
+ * When a file was created (statx's birth time), or 0 where the kernel, the
+ * C library or the file system does not say.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include "utils/timestamp.h"
+static inline TimestampTz
+dbopt_file_birth(const char *path)
+{
+#ifdef STATX_BTIME
+	struct statx st;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BTIME, &st) == 0 && (st.stx_mask & STATX_BTIME))
+		return time_t_to_timestamptz((pg_time_t) st.stx_btime.tv_sec) +
+			st.stx_btime.tv_nsec / 1000;
+#endif
+	return 0;
+}
+
 #endif							/* DBOPT_COMPAT_H */

@@ -31,6 +31,7 @@ typedef struct DboptEvidence
 	int64		idle;			/* usecs observed without a scan; -1 scanned in the open window */
 	TimestampTz since;			/* observation began */
 	int			resets;			/* resets (crashes included) met along the way */
+	bool		birth_known;	/* its file's creation time bounds the observation */
 } DboptEvidence;
 
 /* The latest statistics reset the server shows, and what it was. */

@@ -31,6 +31,7 @@ typedef struct DboptStatement
 	char	   *query;
 	int64		calls;
 	Oid			userid;			/* the role whose rights its plans run with */
+	char	   *search_path;	/* that role's own, which names are resolved in */
 	DboptStmtStatus status;
 	/* set once planned */
 	char	   *parsed;			/* the text parsed: typed parameters as casts */
@@ -65,6 +66,9 @@ typedef struct DboptWorkload
  */
 /* At most this many statements, the busiest by total time, are read. */
 #define DBOPT_WORKLOAD_MAX_STATEMENTS 5000
+
+/* Inside a GUC nest level, as s->userid: resolve names as that role does. */
+extern void dbopt_workload_use_path(const DboptStatement *s);
 
 extern DboptWorkload *dbopt_workload_read(int64 min_calls, double min_mean_ms);
 
