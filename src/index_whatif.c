@@ -33,7 +33,9 @@
 #include "optimizer/plancat.h"
 #include "optimizer/planner.h"
 #include "utils/builtins.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
@@ -262,7 +264,13 @@ tables_of(List *indexes)
 	ListCell   *lc;
 
 	foreach(lc, indexes)
-		out = list_append_unique_oid(out, IndexGetRelation(lfirst_oid(lc), false));
+	{
+		Oid			table = IndexGetRelation(lfirst_oid(lc), true);
+
+		/* a partition's index dropped meanwhile: its table no longer counts */
+		if (OidIsValid(table))
+			out = list_append_unique_oid(out, table);
+	}
 	return out;
 }
 
@@ -412,6 +420,15 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 				 errmsg("simulate_drop_index needs pg_stat_statements"),
 				 errdetail("The statements to plan without the index come from pg_stat_statements in this database."),
 				 errhint("Add pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements.")));
+
+	/* The lock planning takes anyway, taken first so that the index stays. */
+	LockRelationOid(indexrelid, AccessShareLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(indexrelid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", indexrelid),
+				 errdetail("It was dropped after its name was resolved."),
+				 errhint("Pass the index by name, e.g. 'public.orders_customer_idx'.")));
 
 	dbopt_init_materialized_srf(fcinfo);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt simulate_drop_index", ALLOCSET_DEFAULT_SIZES);
