@@ -40,7 +40,12 @@ SELECT indexname, findings, confidence IS NOT NULL AS graded,
   FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'ev' ORDER BY 1;
 -- purge_snapshots() lets a scan go with the snapshots of its time.
 UPDATE dbopt.index_observations SET last_used = last_used - interval '2 days' WHERE index_name = 'ixe.ev_a';
+SELECT count(*) >= 0 AS purged FROM dbopt.purge_snapshots('1 day', dry_run => true);
+SELECT index_name, scans FROM dbopt.index_observations WHERE index_name = 'ixe.ev_a';
 SELECT count(*) >= 0 AS purged FROM dbopt.purge_snapshots('1 day');
+-- Both runs counted the index whose only scans go.
+SELECT action, detail ~ '; 1 index\(es\) whose only scans seen were in them' AS counted
+  FROM dbopt.maintenance_log WHERE operation = 'purge_snapshots' ORDER BY logged_at DESC LIMIT 2;
 SELECT index_name, scans FROM dbopt.index_observations WHERE index_name = 'ixe.ev_a';
 SELECT indexname, findings FROM dbopt.analyze_index_usage('ixe', '0 s') WHERE tablename = 'ev' ORDER BY 1;
 

@@ -311,6 +311,7 @@ dbopt_take_snapshot(PG_FUNCTION_ARGS)
 
 /* The snapshots purge_snapshots() takes, in its dry run and its real one alike. */
 #define PURGE_SNAPSHOTS "taken_at < pg_catalog.now() - $1"
+#define FORGET_SCANS "scans > 0 AND last_used < pg_catalog.now() - $1"
 
 PG_FUNCTION_INFO_V1(dbopt_purge_snapshots);
 
@@ -322,6 +323,7 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	Interval	zero;
 	int64		n;
+	int64		forgotten = 0;
 	DboptIdentity saved;
 
 	dbopt_require_arg(fcinfo, 0, "keep");
@@ -335,6 +337,16 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 				 errhint("Use '0' to delete every snapshot, or for example '14 days'.")));
 	dbopt_elevate(&saved);
 	SPI_connect();
+	/*
+	 * A scan seen only in the purged snapshots no longer keeps its index
+	 * "used": both runs count those indexes, the real one resets them.
+	 */
+	if (OidIsValid(get_relname_relid("index_observations", get_namespace_oid("dbopt", false))))
+		forgotten = DatumGetInt64(spi_value(dry_run
+											? "SELECT count(*) FROM dbopt.index_observations WHERE " FORGET_SCANS
+											: "WITH u AS (UPDATE dbopt.index_observations SET scans = 0 WHERE " FORGET_SCANS
+											" RETURNING 1) SELECT count(*) FROM u",
+											1, types, values));
 	if (dry_run)
 		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE " PURGE_SNAPSHOTS,
 									1, types, values));
@@ -348,17 +360,14 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 									" SELECT count(*) FROM d", 1, types, values));
 		run("DELETE FROM dbopt.query_texts t WHERE NOT EXISTS (SELECT FROM dbopt.snapshot_statements s"
 			" WHERE s.dbid = t.dbid AND s.queryid = t.queryid)", 0, NULL, NULL);
-		/* A scan seen only in the purged snapshots no longer keeps its index "used". */
-		if (OidIsValid(get_relname_relid("index_observations", get_namespace_oid("dbopt", false))))
-			run("UPDATE dbopt.index_observations SET scans = 0 WHERE scans > 0 AND last_used < pg_catalog.now() - $1",
-				1, types, values);
 	}
 	SPI_finish();
 	dbopt_restore_identity(&saved);
 	/* Every run is logged, a dry run and one that found nothing too. */
 	dbopt_log_action("purge_snapshots", "dbopt.snapshots", dry_run ? "would delete" : "deleted", n, -1,
-					 psprintf("snapshots older than %s",
-							  DatumGetCString(DirectFunctionCall1(interval_out, values[0]))));
+					 psprintf("snapshots older than %s; %lld index(es) whose only scans seen were in them",
+							  DatumGetCString(DirectFunctionCall1(interval_out, values[0])),
+							  (long long) forgotten));
 	PG_RETURN_INT64(n);
 }
 
