@@ -452,6 +452,20 @@ read_standby(Sink *sink, const char *dblink_fn, const Standby *s, const char *lo
 		/* libpq's messages end with a newline. */
 		while (problem[0] && problem[strlen(problem) - 1] == '\n')
 			problem[strlen(problem) - 1] = '\0';
+
+		/*
+		 * A connection failure names the host, port and user of a conninfo
+		 * only the extension owner may read: others get the fact, and the
+		 * server log the whole message.
+		 */
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION &&
+			!has_privs_of_role(GetUserId(), dbopt_extension_owner()))
+		{
+			ereport(LOG,
+					(errmsg("dbopt: standby \"%s\" could not be read: %s", s->name, problem)));
+			problem = psprintf("could not connect (%s); the server log has the details, which name the standby's address",
+							   unpack_sql_state(edata->sqlerrcode));
+		}
 	}
 	PG_END_TRY();
 

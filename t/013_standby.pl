@@ -163,6 +163,14 @@ like(verdict('t_a'), qr/^\|Scanned only on standbys/, 'the reachable standby sti
 like(verdict('t_b'), qr/Scans on standbys may be missing: standby gone: could not establish connection/,
 	'and the unused verdict mentions the one that could not be read');
 $primary->safe_psql('postgres', q{SELECT dbopt.remove_standby('gone')});
+# For a pg_monitor member the failure is said without the address, which
+# only the extension owner may read; the server log has it.
+$primary->safe_psql('postgres', q{SELECT dbopt.add_standby('gone2', 'host=/nonexistent port=1 dbname=postgres password=x')});
+my $gone2 = $primary->safe_psql('postgres', q{SELECT problem FROM dbopt.standby_index_usage() WHERE standby = 'gone2'},
+	extra_params => [ '-U', 'monitor' ]);
+like($gone2, qr/^could not connect \(08001\)/, 'a pg_monitor member is told the standby could not be reached');
+unlike($gone2, qr/nonexistent|port/, 'without the address from the conninfo');
+$primary->safe_psql('postgres', q{SELECT dbopt.remove_standby('gone2')});
 my $pconn = $primary->connstr('postgres');
 my $sconn_t1 = $standby->connstr('template1');
 $primary->safe_psql('postgres', qq{
