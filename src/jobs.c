@@ -44,7 +44,7 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
 #include "dbopt/jobs.h"
-#include "dbopt/retention.h"
+#include "dbopt/matviews.h"
 #include "dbopt/schedule.h"
 #include "dbopt/util.h"
 

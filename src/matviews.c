@@ -45,7 +45,7 @@
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
-#include "dbopt/jobs.h"
+#include "dbopt/matviews.h"
 #include "dbopt/util.h"
 
 /* One materialized view in the refresh graph. */

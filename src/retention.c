@@ -65,7 +65,6 @@
 #include "dbopt/dbopt.h"
 #include "dbopt/isolate.h"
 #include "dbopt/partitions.h"
-#include "dbopt/retention.h"
 #include "dbopt/util.h"
 
 /* One row of dbopt.retention_policies. */
@@ -1663,8 +1662,8 @@ dbopt_apply_data_retention_policies(PG_FUNCTION_ARGS)
  * caller must be in a transaction that may be committed (not atomic, not
  * in a subtransaction, holding no snapshot); deadline 0 means no limit.
  */
-void
-dbopt_retention_run_committing(TimestampTz deadline)
+static void
+retention_run_committing(TimestampTz deadline)
 {
 	Runner		r;
 	List	   *policies;
@@ -1763,6 +1762,6 @@ dbopt_run_data_retention(PG_FUNCTION_ARGS)
 					 errdetail("It is how long this call may run before it stops cleanly."),
 					 errhint("Pass NULL to run until every policy is done.")));
 	}
-	dbopt_retention_run_committing(deadline);
+	retention_run_committing(deadline);
 	PG_RETURN_VOID();
 }

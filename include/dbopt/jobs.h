@@ -38,10 +38,5 @@ extern void dbopt_job_work(DboptJob *j, DboptJobOutcome *out);
 /* Record the end and the next run, backing off after failures. */
 extern void dbopt_job_finish(DboptJob *j, int64 run_id, const DboptJobOutcome *out);
 
-/*
- * relid is a materialized view the caller owns, or an error (matviews.c);
- * detail and hint explain a relation that is not a materialized view.
- */
-extern void dbopt_require_own_matview(Oid relid, const char *detail, const char *hint);
 
 #endif							/* DBOPT_JOBS_H */
