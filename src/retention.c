@@ -917,11 +917,7 @@ spi_count(const char *sql, int nargs, Oid *types, Datum *vals)
 {
 	bool		isnull;
 
-	/* Not read-only: earlier batches of this transaction must be visible. */
-	if (SPI_execute_with_args(sql, nargs, types, vals, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not run %s", sql);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(dbopt_spi_value(sql, nargs, types, vals, &isnull));
 }
 
 static void

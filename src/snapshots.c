@@ -46,9 +46,7 @@ spi_value(const char *sql, int nargs, Oid *types, Datum *values)
 {
 	bool		isnull;
 
-	if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) < 0 || SPI_processed != 1)
-		elog(ERROR, "could not run %s", sql);
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return dbopt_spi_value(sql, nargs, types, values, &isnull);
 }
 
 /*

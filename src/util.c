@@ -229,6 +229,15 @@ dbopt_library_preloaded(const char *libname)
 	return found;
 }
 
+Datum
+dbopt_spi_value(const char *sql, int nargs, Oid *types, Datum *values, bool *isnull)
+{
+	/* Not read-only: what this transaction wrote before must be visible. */
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0) < 0 || SPI_processed != 1)
+		elog(ERROR, "could not run %s", sql);
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+}
+
 int64
 dbopt_spi_int8(const char *sql, bool *isnull)
 {

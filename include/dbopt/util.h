@@ -99,6 +99,12 @@ extern bool dbopt_library_preloaded(const char *libname);
 extern int64 dbopt_spi_int8(const char *sql, bool *isnull);
 
 /*
+ * The first column of the one row a statement with $n parameters returns
+ * (SPI connected); an error for any other number of rows.
+ */
+extern Datum dbopt_spi_value(const char *sql, int nargs, Oid *types, Datum *values, bool *isnull);
+
+/*
  * Record one action of a function that changes things in
  * dbopt.maintenance_log, in the current (sub)transaction, and repeat it in
  * the server log.  rows/bytes < 0 are stored as NULL.
