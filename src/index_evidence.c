@@ -101,11 +101,11 @@ dbopt_stats_epoch_sql(PG_FUNCTION_ARGS)
 	" THEN EXCLUDED.last_idx_scan ELSE EXCLUDED.last_idx_scan - o.last_idx_scan END"
 
 const char *const dbopt_observe_indexes_sql =
-	"WITH prev AS (SELECT max(last_seen) AS t FROM dbopt.index_observations)"
+	"WITH prev AS (SELECT pg_catalog.max(last_seen) AS t FROM dbopt.index_observations)"
 	"  INSERT INTO dbopt.index_observations AS o"
 	"   (indexrelid, index_name, first_seen, last_seen, last_idx_scan, last_epoch, scans, idle, last_used)"
-	"  SELECT s.indexrelid, quote_ident(s.schemaname) || '.' || quote_ident(s.indexrelname), $1, $1,"
-	"         coalesce(s.idx_scan, 0), $2, coalesce(s.idx_scan, 0),"
+	"  SELECT s.indexrelid, pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.indexrelname), $1, $1,"
+	"         COALESCE(s.idx_scan, 0), $2, COALESCE(s.idx_scan, 0),"
 	"         CASE WHEN s.idx_scan > 0 THEN interval '0' ELSE $1 - greatest($2, prev.t) END,"
 	"         CASE WHEN s.idx_scan > 0 THEN $1 END"
 	"    FROM pg_catalog.pg_stat_user_indexes s, prev"

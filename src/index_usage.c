@@ -1207,6 +1207,7 @@ whatif(IdxEntry *arr, int n)
 	List	   *rels = NIL;
 	DboptWorkload *w;
 	HTAB	   *unplanned;
+	MemoryContext itemcxt;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -1224,17 +1225,23 @@ whatif(IdxEntry *arr, int n)
 		return;
 	w = dbopt_workload_load_for(1, rels);
 	unplanned = unplanned_words(w);
+	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt what-if item", ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < n; i++)
 	{
 		IdxEntry   *e = &arr[i];
 		DboptWhatif wi;
 		WordCount  *wc;
 		char	   *lower;
+		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!to_drop(e))
 			continue;
+		/* lists and plans made for one index are of no use to the next */
+		old = MemoryContextSwitchTo(itemcxt);
 		dbopt_whatif_index(w, e->indexrelid, e->twin_oid, &wi);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(itemcxt);
 		e->wi_done = true;
 		e->wi_available = wi.available;
 		e->wi_statements = wi.nstatements;
@@ -1248,7 +1255,9 @@ whatif(IdxEntry *arr, int n)
 			*c = pg_ascii_tolower((unsigned char) *c);
 		wc = unplanned ? hash_search(unplanned, word_key(lower), HASH_FIND, NULL) : NULL;
 		e->wi_unplanned = wc ? wc->count : 0;
+		pfree(lower);
 	}
+	MemoryContextDelete(itemcxt);
 }
 
 /*

@@ -341,9 +341,9 @@ dbopt_purge_snapshots(PG_FUNCTION_ARGS)
 	 */
 	if (OidIsValid(get_relname_relid("index_observations", get_namespace_oid("dbopt", false))))
 		forgotten = DatumGetInt64(spi_value(dry_run
-											? "SELECT count(*) FROM dbopt.index_observations WHERE " FORGET_SCANS
+											? "SELECT pg_catalog.count(*) FROM dbopt.index_observations WHERE " FORGET_SCANS
 											: "WITH u AS (UPDATE dbopt.index_observations SET scans = 0 WHERE " FORGET_SCANS
-											" RETURNING 1) SELECT count(*) FROM u",
+											" RETURNING 1) SELECT pg_catalog.count(*) FROM u",
 											1, types, values));
 	if (dry_run)
 		n = DatumGetInt64(spi_value("SELECT count(*) FROM dbopt.snapshots WHERE " PURGE_SNAPSHOTS,

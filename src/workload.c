@@ -581,6 +581,8 @@ dbopt_workload_load_for(int64 min_calls, List *rels)
 	{
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
+
 		if (w->stmts[i].status != DBOPT_STMT_PLANNED)
 			continue;
 		foreach(lc, w->stmts[i].indexes)
