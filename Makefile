@@ -7,8 +7,18 @@ SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 DBOPT_HEADERS = $(wildcard include/dbopt/*.h)
 
-# Install scripts: the base version plus every upgrade step.
-DATA = $(sort $(wildcard dbopt--*.sql))
+# The install script of the current version is built from the SQL file of
+# each capability (src/<capability>.sql, beside its C file), concatenated in
+# this order: a file may use what an earlier one creates.  upgrade/ holds the
+# historic scripts: the first version's install script and every update
+# step, each new version adding only its delta.
+SQL_PARTS = dbopt findings checks status schedule jobs matviews \
+            index_usage index_evidence standbys index_whatif index_advisor \
+            integrity partitions retention snapshots health report \
+            audit masking tenant security
+SQL_SRCS = $(addprefix src/,$(addsuffix .sql,$(SQL_PARTS)))
+DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
+DATA = $(sort $(wildcard upgrade/$(EXTENSION)--*.sql))
 
 # Suites; scripts/test drives them against a throwaway cluster.
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
@@ -29,3 +39,28 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(DBOPT_HEADERS)
+# The version is compiled in (-DDBOPT_VERSION) where status() compares it.
+$(patsubst %.c,%.o,$(shell grep -l DBOPT_VERSION $(SRCS))): $(EXTENSION).control
+
+# The queries of the checks written in SQL (src/checks/<report>.sql) are
+# compiled into the library as C string macros.
+CHECK_SQL = $(wildcard src/checks/*.sql)
+CHECK_HEADERS = $(CHECK_SQL:.sql=_sql.h)
+src/checks/%_sql.h: src/checks/%.sql scripts/sql2c
+	sh scripts/sql2c DBOPT_SQL_$(shell echo $* | tr a-z A-Z)_ $< > $@.tmp && mv $@.tmp $@
+src/checks.o src/checks.bc: $(CHECK_HEADERS)
+PG_CPPFLAGS += -I$(srcdir)/src
+EXTRA_CLEAN += $(CHECK_HEADERS)
+
+$(EXTENSION)--$(EXT_VERSION).sql: $(SQL_SRCS) $(EXTENSION).control
+	{ printf -- '-- %s: built by make from the src/<capability>.sql files; edit those, not this file.\n\n' $@; \
+	  printf '\\echo Use "CREATE EXTENSION $(EXTENSION) CASCADE" to load this file. \\quit\n'; \
+	  for f in $(SQL_SRCS); do printf '\n'; cat $$f; done; } > $@
+
+# Every src/*.sql must be in SQL_PARTS: a file left out would be missing
+# from the install script without any error.
+check-sql-parts:
+	@missing=$$(for f in src/*.sql; do case " $(SQL_SRCS) " in *" $$f "*) ;; *) echo $$f;; esac; done); \
+	 [ -z "$$missing" ] || { echo "not in SQL_PARTS: $$missing" >&2; exit 1; }
+all: check-sql-parts
+.PHONY: check-sql-parts

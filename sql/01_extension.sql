@@ -9,7 +9,7 @@ SELECT e.extversion = a.default_version AS default_version_installed,
 
 -- Config tables are dumped by pg_dump.
 SELECT unnest(extconfig)::regclass AS dumped_config_table
-  FROM pg_extension WHERE extname = 'dbopt' ORDER BY 1;
+  FROM pg_extension WHERE extname = 'dbopt' ORDER BY 1::text;
 
 -- Not relocatable.
 ALTER EXTENSION dbopt SET SCHEMA public;
