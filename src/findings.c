@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "dbopt/checks.h"
 #include "dbopt/compat.h"
 #include "dbopt/findings.h"
 #include "dbopt/util.h"

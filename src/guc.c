@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * guc.c
- *	  dbopt.* settings: their definitions and the list status() reports.
+ *	  dbopt.* settings: the general ones (the checks' thresholds are
+ *	  defined by the registry, checks.c) and the list status() reports.
  *
  * All settings live under the reserved "dbopt." prefix, so a misspelt
  * dbopt.* name is rejected instead of silently becoming a placeholder.
@@ -14,7 +15,11 @@
 
 #include "pgtime.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
+#include "utils/memutils.h"
 
+#include "dbopt/checks.h"
+#include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 
 int			dbopt_lock_timeout_ms = 5000;
@@ -29,85 +34,8 @@ int			dbopt_job_history_retention_s = 30 * 86400;
 char	   *dbopt_job_role = NULL;
 char	   *dbopt_tenant_columns = NULL;
 
-/* health_check() thresholds; each is named after the check it sets. */
-double		dbopt_health_cache_hit_ratio = 95.0;
-double		dbopt_health_connection_utilization = 80.0;
-int			dbopt_health_idle_in_transaction_s = 300;
-int			dbopt_health_long_running_query_s = 300;
-int			dbopt_health_slow_queries = 10;
-int			dbopt_health_slow_query_time_ms = 1000;
-int			dbopt_health_replication_lag_mb = 1024;
-int			dbopt_health_xid_wraparound = 1000000000;
-int			dbopt_health_archive_lag_s = 900;
-double		dbopt_health_dead_tuple_ratio = 20.0;
-double		dbopt_health_table_bloat = 50.0;
-int			dbopt_health_autovacuum_stale_s = 86400;
-double		dbopt_health_checkpoints_requested = 20.0;
-int			dbopt_health_temp_file_usage_mb = 1024;
-/* Only health.c's SQL reads it, through current_setting(). */
-static int	dbopt_health_checkpoints_min_sample = 20;
 int			dbopt_max_partitions_per_call = 500;
 int			dbopt_min_partition_interval_s = 3600;
-
-typedef struct ThresholdDef
-{
-	const char *name;
-	const char *desc;
-	int			unit;			/* GUC_UNIT_*, or 0 */
-	int		   *ivar;			/* an integer setting ... */
-	double	   *rvar;			/* ... or a real one */
-	double		boot;
-	double		max;
-} ThresholdDef;
-
-static const ThresholdDef thresholds[] = {
-	{"dbopt.health_cache_hit_ratio", "Percentage of block reads served from shared buffers below which health_check() warns.", 0, NULL, &dbopt_health_cache_hit_ratio, 95, 100},
-	{"dbopt.health_connection_utilization", "Percentage of available connections (server-wide, and of a role's CONNECTION LIMIT) above which health_check() warns.", 0, NULL, &dbopt_health_connection_utilization, 80, 100},
-	{"dbopt.health_idle_in_transaction", "Age of an idle-in-transaction session above which health_check() reports it.", GUC_UNIT_S, &dbopt_health_idle_in_transaction_s, NULL, 300, INT_MAX},
-	{"dbopt.health_long_running_query", "Age of a running statement above which health_check() reports it.", GUC_UNIT_S, &dbopt_health_long_running_query_s, NULL, 300, INT_MAX},
-	{"dbopt.health_slow_queries", "Number of slow statements in pg_stat_statements above which health_check() warns.", 0, &dbopt_health_slow_queries, NULL, 10, INT_MAX},
-	{"dbopt.health_slow_query_time", "Mean execution time from which health_check() counts a statement as slow.", GUC_UNIT_MS, &dbopt_health_slow_query_time_ms, NULL, 1000, INT_MAX},
-	{"dbopt.health_replication_lag", "Replay lag of a standby, or WAL kept by an inactive replication slot, above which health_check() warns.", GUC_UNIT_MB, &dbopt_health_replication_lag_mb, NULL, 1024, INT_MAX},
-	{"dbopt.health_xid_wraparound", "Transaction ID age of a database above which health_check() warns (critical past vacuum_failsafe_age).", 0, &dbopt_health_xid_wraparound, NULL, 1000000000, 2000000000},
-	{"dbopt.health_archive_lag", "Age of the last archived WAL, while WAL waits to be archived, above which health_check() warns.", GUC_UNIT_S, &dbopt_health_archive_lag_s, NULL, 900, INT_MAX},
-	{"dbopt.health_dead_tuple_ratio", "Percentage of dead tuples in a table above which health_check() warns.", 0, NULL, &dbopt_health_dead_tuple_ratio, 20, 100},
-	{"dbopt.health_table_bloat", "Estimated percentage of a table's size that is bloat above which health_check() warns.", 0, NULL, &dbopt_health_table_bloat, 50, 100},
-	{"dbopt.health_autovacuum_stale", "Age of the last vacuum of a table that needs one above which health_check() warns.", GUC_UNIT_S, &dbopt_health_autovacuum_stale_s, NULL, 86400, INT_MAX},
-	{"dbopt.health_checkpoints_min_sample", "Fewest checkpoints since statistics were reset from which health_check() judges the share of requested checkpoints.", 0, &dbopt_health_checkpoints_min_sample, NULL, 20, INT_MAX},
-	{"dbopt.health_checkpoints_requested", "Percentage of checkpoints that were requested rather than timed above which health_check() warns.", 0, NULL, &dbopt_health_checkpoints_requested, 20, 100},
-	{"dbopt.health_temp_file_usage", "Temporary file bytes written by a database since the last snapshot above which health_check() warns.", GUC_UNIT_MB, &dbopt_health_temp_file_usage_mb, NULL, 1024, INT_MAX},
-};
-
-static const char *const guc_names[] = {
-	"dbopt.check_timeout",
-	"dbopt.enable_worker",
-	"dbopt.health_archive_lag",
-	"dbopt.health_autovacuum_stale",
-	"dbopt.health_cache_hit_ratio",
-	"dbopt.health_checkpoints_min_sample",
-	"dbopt.health_checkpoints_requested",
-	"dbopt.health_connection_utilization",
-	"dbopt.health_dead_tuple_ratio",
-	"dbopt.health_idle_in_transaction",
-	"dbopt.health_long_running_query",
-	"dbopt.health_replication_lag",
-	"dbopt.health_slow_queries",
-	"dbopt.health_slow_query_time",
-	"dbopt.health_table_bloat",
-	"dbopt.health_temp_file_usage",
-	"dbopt.health_xid_wraparound",
-	"dbopt.index_bloat_threshold",
-	"dbopt.job_history_retention",
-	"dbopt.job_role",
-	"dbopt.launcher_naptime",
-	"dbopt.lock_timeout",
-	"dbopt.max_concurrent_jobs",
-	"dbopt.max_partitions_per_call",
-	"dbopt.min_partition_interval",
-	"dbopt.retention_batch_delay",
-	"dbopt.tenant_columns",
-	"dbopt.timezone",
-};
 
 /* A time zone pg_tzset() knows, or empty: a bad one must not stop the schedulers. */
 static bool
@@ -244,33 +172,61 @@ dbopt_define_gucs(void)
 							   GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
 
-	/* Thresholds only change what a report says, so anyone may set them. */
-	for (int i = 0; i < lengthof(thresholds); i++)
-	{
-		const ThresholdDef *t = &thresholds[i];
-
-		if (t->ivar)
-			DefineCustomIntVariable(t->name, t->desc, "Documented with dbopt.health_check() in README.md.",
-									t->ivar, (int) t->boot, 0, (int) t->max,
-									PGC_USERSET, t->unit, NULL, NULL, NULL);
-		else
-			DefineCustomRealVariable(t->name, t->desc, "Documented with dbopt.health_check() in README.md.",
-									 t->rvar, t->boot, 0, t->max,
-									 PGC_USERSET, 0, NULL, NULL, NULL);
-	}
+	/* The thresholds of the checks, from the registry. */
+	dbopt_define_check_settings();
 
 	MarkGUCPrefixReserved("dbopt");
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * The names of dbopt's settings, sorted, read from the server's own table
+ * of settings: every setting defined here or by the check registry, and
+ * nothing else to keep in step.
+ */
+static const char **
+setting_names(int *count)
+{
+	static const char **names = NULL;
+	static int	n = 0;
+
+	if (names == NULL)
+	{
+		int			nvars;
+		struct config_generic **vars = dbopt_guc_variables(&nvars);
+		const char **list = MemoryContextAlloc(TopMemoryContext, sizeof(char *) * Max(nvars, 1));
+
+		for (int i = 0; i < nvars; i++)
+			if (strncmp(vars[i]->name, "dbopt.", 6) == 0 &&
+				(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) == 0)
+				list[n++] = MemoryContextStrdup(TopMemoryContext, vars[i]->name);
+		qsort(list, n, sizeof(char *), compare_names);
+		names = list;
+	}
+	*count = n;
+	return names;
 }
 
 int
 dbopt_guc_count(void)
 {
-	return lengthof(guc_names);
+	int			n;
+
+	setting_names(&n);
+	return n;
 }
 
 const char *
 dbopt_guc_name(int i)
 {
-	Assert(i >= 0 && i < lengthof(guc_names));
-	return guc_names[i];
+	int			n;
+	const char **names = setting_names(&n);
+
+	Assert(i >= 0 && i < n);
+	return names[i];
 }

@@ -236,4 +236,14 @@ dbopt_file_birth(const char *path)
 	return 0;
 }
 
+/*
+ * The server's table of settings (utils/guc_tables.h): from 16 it returns
+ * its length itself.
+ */
+#if PG_VERSION_NUM >= 160000
+#define dbopt_guc_variables(n) get_guc_variables(n)
+#else
+#define dbopt_guc_variables(n) (*(n) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
 #endif							/* DBOPT_COMPAT_H */

@@ -93,8 +93,4 @@ extern bool dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 
 extern const char *dbopt_severity_name(DboptSeverity s);
 
-/* Check-name registry (checks.c). */
-extern bool dbopt_check_is_known(const char *check_name);
-extern const char *dbopt_check_closest(const char *check_name);
-
 #endif							/* DBOPT_FINDINGS_H */
