@@ -57,10 +57,16 @@ $(EXTENSION)--$(EXT_VERSION).sql: $(SQL_SRCS) $(EXTENSION).control
 	  printf '\\echo Use "CREATE EXTENSION $(EXTENSION) CASCADE" to load this file. \\quit\n'; \
 	  for f in $(SQL_SRCS); do printf '\n'; cat $$f; done; } > $@
 
-# Every src/*.sql must be in SQL_PARTS: a file left out would be missing
-# from the install script without any error.
-check-sql-parts:
+# Every src/*.sql must be in SQL_PARTS (a file left out would be missing
+# from the install script without any error), and every query of
+# src/checks/*.sql must belong to a check of the registry (src/checks.c).
+check-sources:
 	@missing=$$(for f in src/*.sql; do case " $(SQL_SRCS) " in *" $$f "*) ;; *) echo $$f;; esac; done); \
 	 [ -z "$$missing" ] || { echo "not in SQL_PARTS: $$missing" >&2; exit 1; }
-all: check-sql-parts
-.PHONY: check-sql-parts
+	@for f in $(CHECK_SQL); do r=$$(basename $$f .sql); \
+	   for n in $$(sed -n 's/^-- check: \([a-z0-9_]*\).*/\1/p' $$f); do \
+	     grep -q "DBOPT_SQL_$$(echo $$r | tr a-z A-Z)_$$(echo $$n | tr a-z A-Z)\b" src/checks.c || \
+	       { echo "$$f: check $$n is not in the registry (src/checks.c)" >&2; exit 1; }; \
+	   done; done
+all: check-sources
+.PHONY: check-sources

@@ -18,12 +18,17 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "dbopt/compat.h"
 #include "dbopt/privs.h"
+#include "dbopt/util.h"
 
 void
 dbopt_set_local_guc(const char *name, const char *value)
@@ -108,4 +113,36 @@ dbopt_restore_identity(const DboptIdentity *id)
 {
 	AtEOXact_GUC(true, id->nest);
 	SetUserIdAndSecContext(id->userid, id->sec_context);
+}
+
+/*
+ * The server's own error for a caller who does not own the relation
+ * (aclcheck_error, ACLCHECK_NOT_OWNER: SQLSTATE 42501, "must be owner of
+ * table ..."), named with its schema and completed with what the caller
+ * was about to do, since aclcheck_error() carries no detail or hint.
+ */
+void
+dbopt_require_owner(Oid relid, const char *why)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (dbopt_relation_ownercheck(relid, GetUserId()))
+		return;
+	PG_TRY();
+	{
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
+					   dbopt_qualified_relname(relid));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		e->detail = pstrdup(why);
+		e->hint = pstrdup("Run it as the owner, or as a member of the owning role.");
+		ReThrowError(e);
+	}
+	PG_END_TRY();
 }

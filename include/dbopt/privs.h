@@ -52,6 +52,12 @@ extern Oid	dbopt_extension_owner_of(const char *extname);
 /* Owner of a relation; InvalidOid when it is gone. */
 extern Oid	dbopt_relation_owner(Oid relid);
 
+/*
+ * The one ownership check: an error unless the caller owns relid (or is a
+ * member of its owner); why is the error's detail, a sentence.
+ */
+extern void dbopt_require_owner(Oid relid, const char *why);
+
 /* Become role, restricted, with the pinned search_path. */
 extern void dbopt_become(Oid role, DboptIdentity *id);
 
