@@ -608,26 +608,31 @@ append_health(StringInfo buf, int64 from_id, int64 to_id)
 	append_result_table(buf, h, "Every health check is ok.");
 }
 
+/* Clear errors for a bad window; true when pg_stat_statements did not keep its counters in it. */
+static bool
+window_untrusted(int64 from_id, int64 to_id)
+{
+	bool		isnull;
+
+	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 PG_FUNCTION_INFO_V1(dbopt_report_html);
 
 Datum
 dbopt_report_html(PG_FUNCTION_ARGS)
 {
+	Window		w = {0, NULL, NULL, {"transactions/s", NULL, NULL}, {"cache hit %", NULL, NULL},
+	{{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}}, NULL, 0, 0};
 	int64		from_id = PG_GETARG_INT64(0);
 	int64		to_id = PG_GETARG_INT64(1);
 	StringInfoData buf;
-	bool		isnull;
 	bool		untrusted;
-	Window		w = {0, NULL, NULL, {"transactions/s", NULL, NULL}, {"cache hit %", NULL, NULL},
-	{{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}}, NULL, 0, 0};
 
 	initStringInfo(&buf);
 	SPI_connect();
-
-	/* Clear errors for a bad window, and whether pg_stat_statements kept its counters in it. */
-	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id);
-	untrusted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
+	untrusted = window_untrusted(from_id, to_id);
 	append_head(&buf, from_id, to_id);
 	append_summary(&buf, from_id, to_id, untrusted);
 	read_snapshots(&w, from_id, to_id);
