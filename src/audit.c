@@ -391,6 +391,110 @@ client_addr(bool *isnull)
 	return d;
 }
 
+/* Columns left out of the log: the trigger's arguments. */
+static inline bool *
+excluded_columns(TriggerData *td, TupleDesc desc)
+{
+	bool	   *excluded = palloc0(sizeof(bool) * desc->natts);
+
+	for (int a = 0; a < td->tg_trigger->tgnargs; a++)
+		for (int i = 0; i < desc->natts; i++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), td->tg_trigger->tgargs[a]) == 0)
+				excluded[i] = true;
+	return excluded;
+}
+
+/* A row's columns, deformed into fresh arrays. */
+static inline void
+deform_row(HeapTuple tup, TupleDesc desc, Datum **values, bool **nulls)
+{
+	*values = palloc(sizeof(Datum) * desc->natts);
+	*nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tup, desc, *values, *nulls);
+}
+
+/*
+ * UPDATE: old_data, new_data and changed_columns hold the columns whose
+ * stored value changed, leaving out the excluded ones.  False when none
+ * did: nothing to log.
+ */
+static inline bool
+fill_update_columns(TupleDesc desc, const bool *excluded, Datum *ov, bool *on,
+					Datum *nv, bool *nn, Datum *values, bool *nulls)
+{
+	bool	   *changed = palloc0(sizeof(bool) * desc->natts);
+	Datum	   *names = palloc(sizeof(Datum) * desc->natts);
+	int			n = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || excluded[i])
+			continue;
+		if (on[i] != nn[i] ||
+			(!on[i] && !datumIsEqual(ov[i], nv[i], att->attbyval, att->attlen)))
+		{
+			changed[i] = true;
+			names[n++] = CStringGetTextDatum(NameStr(att->attname));
+		}
+	}
+	if (n == 0)
+		return false;
+	values[AL_OLD_DATA] = tuple_to_jsonb(desc, ov, on, changed);
+	values[AL_NEW_DATA] = tuple_to_jsonb(desc, nv, nn, changed);
+	values[AL_CHANGED_COLUMNS] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	nulls[AL_OLD_DATA] = nulls[AL_NEW_DATA] = nulls[AL_CHANGED_COLUMNS] = false;
+	return true;
+}
+
+/* INSERT or DELETE: the row's data column (column is AL_OLD_DATA or AL_NEW_DATA), all but the excluded columns. */
+static inline void
+fill_row_column(TupleDesc desc, const bool *excluded, Datum *rv, bool *rn,
+				int column, Datum *values, bool *nulls)
+{
+	bool	   *want = palloc(sizeof(bool) * desc->natts);
+
+	for (int i = 0; i < desc->natts; i++)
+		want[i] = !excluded[i];
+	values[column] = tuple_to_jsonb(desc, rv, rn, want);
+	nulls[column] = false;
+}
+
+/* row_key: the primary key's columns, and tenant, from the row as it is (or was). */
+static inline void
+fill_key_columns(Relation rel, TupleDesc desc, Datum *kv, bool *kn, Datum *values, bool *nulls)
+{
+	Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	AttrNumber	tenant;
+
+	if (!bms_is_empty(pk))
+	{
+		bool	   *want = palloc0(sizeof(bool) * desc->natts);
+		int			m = -1;
+
+		while ((m = bms_next_member(pk, m)) >= 0)
+		{
+			AttrNumber	a = m + FirstLowInvalidHeapAttributeNumber;
+
+			if (a > 0)
+				want[a - 1] = true;
+		}
+		values[AL_ROW_KEY] = tuple_to_jsonb(desc, kv, kn, want);
+		nulls[AL_ROW_KEY] = false;
+	}
+	tenant = tenant_column(desc);
+	if (tenant > 0 && !kn[tenant - 1])
+	{
+		Oid			out;
+		bool		varlena;
+
+		getTypeOutputInfo(TupleDescAttr(desc, tenant - 1)->atttypid, &out, &varlena);
+		values[AL_TENANT] = CStringGetTextDatum(OidOutputFunctionCall(out, kv[tenant - 1]));
+		nulls[AL_TENANT] = false;
+	}
+}
+
 PG_FUNCTION_INFO_V1(dbopt_audit_trigger);
 
 Datum
@@ -409,7 +513,6 @@ dbopt_audit_trigger(PG_FUNCTION_ARGS)
 			   *nv = NULL;
 	bool	   *on = NULL,
 			   *nn = NULL;
-	AttrNumber	tenant;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event))
 		ereport(ERROR,
@@ -420,126 +523,42 @@ dbopt_audit_trigger(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	desc = RelationGetDescr(rel);
 	memset(nulls, true, sizeof(nulls));
-
-	/* Columns left out of the log: the trigger's arguments. */
-	excluded = palloc0(sizeof(bool) * desc->natts);
-	for (int a = 0; a < td->tg_trigger->tgnargs; a++)
-		for (int i = 0; i < desc->natts; i++)
-			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), td->tg_trigger->tgargs[a]) == 0)
-				excluded[i] = true;
+	excluded = excluded_columns(td, desc);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		op = "TRUNCATE";
+	else if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		op = "INSERT";
+		newtup = td->tg_trigtuple;
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		op = "DELETE";
+		oldtup = td->tg_trigtuple;
+	}
 	else
 	{
-		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		{
-			op = "INSERT";
-			newtup = td->tg_trigtuple;
-		}
-		else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-		{
-			op = "DELETE";
-			oldtup = td->tg_trigtuple;
-		}
-		else
-		{
-			op = "UPDATE";
-			oldtup = td->tg_trigtuple;
-			newtup = td->tg_newtuple;
-		}
-		if (oldtup)
-		{
-			ov = palloc(sizeof(Datum) * desc->natts);
-			on = palloc(sizeof(bool) * desc->natts);
-			heap_deform_tuple(oldtup, desc, ov, on);
-		}
-		if (newtup)
-		{
-			nv = palloc(sizeof(Datum) * desc->natts);
-			nn = palloc(sizeof(bool) * desc->natts);
-			heap_deform_tuple(newtup, desc, nv, nn);
-		}
+		op = "UPDATE";
+		oldtup = td->tg_trigtuple;
+		newtup = td->tg_newtuple;
 	}
+	if (oldtup)
+		deform_row(oldtup, desc, &ov, &on);
+	if (newtup)
+		deform_row(newtup, desc, &nv, &nn);
 
 	if (oldtup && newtup)
 	{
-		/* UPDATE: the columns whose stored value changed, leaving out the excluded ones */
-		bool	   *changed = palloc0(sizeof(bool) * desc->natts);
-		Datum	   *names = palloc(sizeof(Datum) * desc->natts);
-		int			n = 0;
-
-		for (int i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-
-			if (att->attisdropped || excluded[i])
-				continue;
-			if (on[i] != nn[i] ||
-				(!on[i] && !datumIsEqual(ov[i], nv[i], att->attbyval, att->attlen)))
-			{
-				changed[i] = true;
-				names[n++] = CStringGetTextDatum(NameStr(att->attname));
-			}
-		}
-		if (n == 0)
+		if (!fill_update_columns(desc, excluded, ov, on, nv, nn, values, nulls))
 			return PointerGetDatum(NULL);	/* nothing changed: nothing to log */
-		values[AL_OLD_DATA] = tuple_to_jsonb(desc, ov, on, changed);
-		values[AL_NEW_DATA] = tuple_to_jsonb(desc, nv, nn, changed);
-		values[AL_CHANGED_COLUMNS] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
-		nulls[AL_OLD_DATA] = nulls[AL_NEW_DATA] = nulls[AL_CHANGED_COLUMNS] = false;
 	}
-	else if (oldtup || newtup)
-	{
-		bool	   *want = palloc(sizeof(bool) * desc->natts);
-
-		for (int i = 0; i < desc->natts; i++)
-			want[i] = !excluded[i];
-		if (oldtup)
-		{
-			values[AL_OLD_DATA] = tuple_to_jsonb(desc, ov, on, want);
-			nulls[AL_OLD_DATA] = false;
-		}
-		else
-		{
-			values[AL_NEW_DATA] = tuple_to_jsonb(desc, nv, nn, want);
-			nulls[AL_NEW_DATA] = false;
-		}
-	}
-
+	else if (oldtup)
+		fill_row_column(desc, excluded, ov, on, AL_OLD_DATA, values, nulls);
+	else if (newtup)
+		fill_row_column(desc, excluded, nv, nn, AL_NEW_DATA, values, nulls);
 	if (oldtup || newtup)
-	{
-		/* row_key: the primary key's columns, from the row as it is (or was) */
-		Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-		Datum	   *kv = newtup ? nv : ov;
-		bool	   *kn = newtup ? nn : on;
-
-		if (!bms_is_empty(pk))
-		{
-			bool	   *want = palloc0(sizeof(bool) * desc->natts);
-			int			m = -1;
-
-			while ((m = bms_next_member(pk, m)) >= 0)
-			{
-				AttrNumber	a = m + FirstLowInvalidHeapAttributeNumber;
-
-				if (a > 0)
-					want[a - 1] = true;
-			}
-			values[AL_ROW_KEY] = tuple_to_jsonb(desc, kv, kn, want);
-			nulls[AL_ROW_KEY] = false;
-		}
-		tenant = tenant_column(desc);
-		if (tenant > 0 && !kn[tenant - 1])
-		{
-			Oid			out;
-			bool		varlena;
-
-			getTypeOutputInfo(TupleDescAttr(desc, tenant - 1)->atttypid, &out, &varlena);
-			values[AL_TENANT] = CStringGetTextDatum(OidOutputFunctionCall(out, kv[tenant - 1]));
-			nulls[AL_TENANT] = false;
-		}
-	}
+		fill_key_columns(rel, desc, newtup ? nv : ov, newtup ? nn : on, values, nulls);
 
 	fill_session_columns(values, nulls, RelationGetRelid(rel),
 						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),

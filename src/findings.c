@@ -263,6 +263,21 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 }
 
 /*
+ * Delete the suppression of (check_name $1, object_name $2), SPI connected
+ * as dbopt's owner; the number of rows deleted.
+ */
+static uint64
+delete_suppression(Oid *argtypes, Datum *args, const char *argnulls)
+{
+	if (SPI_execute_with_args("DELETE FROM dbopt.suppressions"
+							  " WHERE check_name = $1"
+							  "   AND object_name IS NOT DISTINCT FROM $2",
+							  2, argtypes, args, argnulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete suppression");
+	return SPI_processed;
+}
+
+/*
  * dbopt.suppress(check_name, object_name, reason, until)
  *
  * Validates the check name against the registry, so a typo does not create
@@ -328,11 +343,7 @@ dbopt_suppress(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* Replace an existing suppression for the same (check, object). */
-	if (SPI_execute_with_args("DELETE FROM dbopt.suppressions"
-							  " WHERE check_name = $1"
-							  "   AND object_name IS NOT DISTINCT FROM $2",
-							  2, argtypes, args, argnulls, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not replace suppression");
+	(void) delete_suppression(argtypes, args, argnulls);
 	if (SPI_execute_with_args("INSERT INTO dbopt.suppressions"
 							  " (check_name, object_name, reason, until)"
 							  " VALUES ($1, $2, $3, $4)",
@@ -372,12 +383,7 @@ dbopt_unsuppress(PG_FUNCTION_ARGS)
 	dbopt_elevate(&id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("DELETE FROM dbopt.suppressions"
-							  " WHERE check_name = $1"
-							  "   AND object_name IS NOT DISTINCT FROM $2",
-							  2, argtypes, args, argnulls, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete suppression");
-	n = SPI_processed;
+	n = delete_suppression(argtypes, args, argnulls);
 	SPI_finish();
 	dbopt_restore_identity(&id);
 	if (n > 0)

@@ -252,31 +252,42 @@ op_kind(Oid opno)
 }
 
 /*
+ * A clause "a op b", or "a op ANY (array)" by equality, that a btree can
+ * use: its two arguments and op_kind(); false for any other clause.
+ */
+static bool
+btree_clause(Node *clause, List **args, int *kind)
+{
+	Oid			opno;
+
+	if (IsA(clause, OpExpr))
+	{
+		opno = ((OpExpr *) clause)->opno;
+		*args = ((OpExpr *) clause)->args;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
+	{
+		opno = ((ScalarArrayOpExpr *) clause)->opno;
+		*args = ((ScalarArrayOpExpr *) clause)->args;
+	}
+	else
+		return false;
+	if (list_length(*args) != 2 || (*kind = op_kind(opno)) < 0)
+		return false;
+	return !IsA(clause, ScalarArrayOpExpr) || *kind == 1;
+}
+
+/*
  * One qual clause: "column op something" where the something does not
  * depend on the same relation adds the column as equality or range.
  */
 static void
 note_clause(Advisor *a, Plan *plan, Node *clause, bool join)
 {
-	Oid			opno;
 	List	   *args;
 	int			kind;
 
-	if (IsA(clause, OpExpr))
-	{
-		opno = ((OpExpr *) clause)->opno;
-		args = ((OpExpr *) clause)->args;
-	}
-	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
-	{
-		opno = ((ScalarArrayOpExpr *) clause)->opno;
-		args = ((ScalarArrayOpExpr *) clause)->args;
-	}
-	else
-		return;
-	if (list_length(args) != 2 || (kind = op_kind(opno)) < 0)
-		return;
-	if (IsA(clause, ScalarArrayOpExpr) && kind != 1)
+	if (!btree_clause(clause, &args, &kind))
 		return;
 	for (int side = 0; side < 2; side++)
 	{
@@ -335,29 +346,16 @@ note_index_quals(Advisor *a, Index scanrelid, Oid indexid, List *indexqual)
 	cols = palloc(sizeof(int) * list_length(indexqual));
 	foreach(lc, indexqual)
 	{
-		Node	   *clause = lfirst(lc);
 		List	   *args;
-		Oid			opno;
+		int			kind;
 		Var		   *v;
 
-		if (IsA(clause, OpExpr))
-		{
-			opno = ((OpExpr *) clause)->opno;
-			args = ((OpExpr *) clause)->args;
-		}
-		else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr)
-		{
-			opno = ((ScalarArrayOpExpr *) clause)->opno;
-			args = ((ScalarArrayOpExpr *) clause)->args;
-		}
-		else
+		if (!btree_clause(lfirst(lc), &args, &kind))
 			continue;
-		v = list_length(args) == 2 ? strip_var(linitial(args)) : NULL;
+		v = strip_var(linitial(args));
 		if (v == NULL || v->varno != INDEX_VAR || v->varattno < 1 || v->varattno > nkeys)
 			continue;
-		kinds[n] = op_kind(opno);
-		if (kinds[n] < 0 || (IsA(clause, ScalarArrayOpExpr) && kinds[n] != 1))
-			continue;
+		kinds[n] = kind;
 		cols[n++] = v->varattno;
 	}
 	/* the prefix the scan descends by */
@@ -784,6 +782,8 @@ hypo_unit(void *arg)
 	Candidate  *c = h->c;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(h->sql)};
+	Oid			oidtype[1] = {OIDOID};
+	Datum		created[1];
 	bool		isnull;
 	ListCell   *lc;
 	MemoryContext outer = CurrentMemoryContext;
@@ -800,10 +800,9 @@ hypo_unit(void *arg)
 			s->explained = true;
 		}
 	}
-	if (SPI_execute_with_args(psprintf("SELECT indexrelid FROM %s.hypopg_create_index($1)", a->hypopg_schema),
-							  1, types, values, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "hypopg_create_index() returned no index");
-	h->created = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	h->created = DatumGetObjectId(dbopt_spi_value(psprintf("SELECT indexrelid FROM %s.hypopg_create_index($1)",
+														   a->hypopg_schema),
+												  1, types, values, &isnull));
 	MemoryContextSwitchTo(outer);
 	c->before = c->after = 0;
 	foreach(lc, c->stmts)
@@ -819,17 +818,11 @@ hypo_unit(void *arg)
 			s->best = c->id;
 		}
 	}
-	{
-		Oid			t2[1] = {OIDOID};
-		Datum		v2[1] = {ObjectIdGetDatum(h->created)};
-
-		if (SPI_execute_with_args(psprintf("SELECT %s.hypopg_relation_size($1), %s.hypopg_drop_index($1)",
-										   a->hypopg_schema, a->hypopg_schema),
-								  1, t2, v2, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "hypopg_relation_size() failed");
-		c->bytes = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		h->created = InvalidOid;
-	}
+	created[0] = ObjectIdGetDatum(h->created);
+	c->bytes = DatumGetInt64(dbopt_spi_value(psprintf("SELECT %s.hypopg_relation_size($1), %s.hypopg_drop_index($1)",
+													  a->hypopg_schema, a->hypopg_schema),
+											 1, oidtype, created, &isnull));
+	h->created = InvalidOid;
 	SPI_finish();
 }
 
@@ -906,28 +899,10 @@ cmp_savings(const ListCell *x, const ListCell *y)
 	return (sa < sb) ? 1 : (sa > sb) ? -1 : 0;
 }
 
-PG_FUNCTION_INFO_V1(dbopt_suggest_indexes);
-
-Datum
-dbopt_suggest_indexes(PG_FUNCTION_ARGS)
+static void
+check_suggest_args(Oid pgss_nsp, int64 min_calls, double min_mean_ms, double min_improvement,
+				   int32 max_suggestions)
 {
-	int64		min_calls = PG_GETARG_INT64(0);
-	double		min_mean_ms = PG_GETARG_FLOAT8(1);
-	double		min_improvement = PG_GETARG_FLOAT8(2);
-	int32		max_suggestions = PG_GETARG_INT32(3);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			pin;
-	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
-	Oid			hypo_nsp = dbopt_extension_schema("hypopg");
-	Advisor		a;
-	HASHCTL		ctl;
-	MemoryContext cxt,
-				old;
-	DboptWorkload *w;
-	List	   *kept = NIL;
-	ListCell   *lc;
-	int			emitted = 0;
-
 	if (!OidIsValid(pgss_nsp) || !dbopt_library_preloaded("pg_stat_statements"))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -940,7 +915,308 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 				 errmsg("invalid suggest_indexes argument"),
 				 errdetail("min_calls and min_mean_ms must not be negative, min_improvement_pct is between 0 and 100, max_suggestions at least 1."),
 				 errhint("The defaults are 50, 1, 50 and 20.")));
+}
 
+/*
+ * The first ncols columns of the one row a read-only query returns, as
+ * int8 (NULL as 0), run under the pinned search_path; all 0 when it
+ * returns no row.
+ */
+static void
+pinned_int8_row(const char *sql, int nargs, Oid *types, Datum *values, int64 *out, int ncols)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			pin = dbopt_pin_search_path();
+
+	memset(out, 0, sizeof(int64) * ncols);
+	SPI_connect();
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
+		for (int i = 0; i < ncols; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+
+			out[i] = isnull ? 0 : DatumGetInt64(d);
+		}
+	SPI_finish();
+	AtEOXact_GUC(true, pin);
+	MemoryContextSwitchTo(cxt);
+}
+
+/* The statements of this database, busiest first; each planned on its own. */
+static void
+plan_statements(Advisor *a, int64 min_calls, double min_mean_ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	DboptWorkload *w = dbopt_workload_read(min_calls, min_mean_ms);
+
+	MemoryContextSwitchTo(cxt);
+	a->nstmts = w->nstmts;
+	a->stmts = palloc0(sizeof(Statement) * Max(a->nstmts, 1));
+	for (int i = 0; i < a->nstmts; i++)
+	{
+		a->stmts[i].ws = &w->stmts[i];
+		a->stmts[i].queryid = w->stmts[i].queryid;
+		a->stmts[i].calls = w->stmts[i].calls;
+		a->stmts[i].best = -1;
+	}
+	dbopt_workload_plan(w, plan_walk, a);
+	a->skipped_error = w->skipped_error;
+	a->skipped_utility = w->skipped_utility;
+	a->skipped_privilege = w->skipped_privilege;
+}
+
+/* Leave no hypothetical index behind, even after an error. */
+static void
+drop_hypothetical_index(Advisor *a, Oid indexrelid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			t[1] = {OIDOID};
+	Datum		v[1] = {ObjectIdGetDatum(indexrelid)};
+	int			pin = dbopt_pin_search_path();
+
+	SPI_connect();
+	SPI_execute_with_args(psprintf("SELECT %s.hypopg_drop_index($1)", a->hypopg_schema),
+						  1, t, v, NULL, false, 0);
+	SPI_finish();
+	AtEOXact_GUC(true, pin);
+	MemoryContextSwitchTo(cxt);
+}
+
+/* A big enough table that no index already covers, on btree-sortable columns. */
+static bool
+worth_evaluating(Relation rel, const Candidate *c)
+{
+	bool		ok;
+	double		pages,
+				tuples;
+
+	/* a partitioned table by the sum of its partitions */
+	rel_size(rel, &pages, &tuples, &ok);
+	ok = ok && pages >= MIN_TABLE_PAGES && !already_indexed(rel, &c->key);
+	for (int i = 0; ok && i < c->key.ncols; i++)
+	{
+		Oid			atttype = get_atttype(c->key.relid, c->key.cols[i]);
+
+		ok = OidIsValid(GetDefaultOpClass(atttype, BTREE_AM_OID));
+	}
+	return ok;
+}
+
+/*
+ * hypopg wants a plain CREATE INDEX.  On a partitioned table, HypoPG 1.3.1
+ * shows the planner the hypothetical index on every partition a plan
+ * scans, so the parent's index is measured as created by the fix.
+ */
+static void
+evaluate_with_hypopg(Advisor *a, Candidate *c)
+{
+	HypoUnit	h = {a, c, psprintf("CREATE INDEX ON %s", index_target(c->key.relid, &c->key)), InvalidOid};
+	DboptUnitError err;
+
+	c->evaluated = dbopt_run_isolated(hypo_unit, &h, 0, &err);
+	if (OidIsValid(h.created))
+		drop_hypothetical_index(a, h.created);
+}
+
+/* Measure each candidate worth it: with HypoPG, or by the pg_stats estimate. */
+static void
+evaluate_candidates(Advisor *a)
+{
+	ListCell   *lc;
+
+	foreach(lc, a->cand_list)
+	{
+		Candidate  *c = lfirst(lc);
+		Relation	rel;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+		rel = try_relation_open(c->key.relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		ok = worth_evaluating(rel, c);
+		if (ok && a->hypopg)
+			evaluate_with_hypopg(a, c);
+		else if (ok)
+		{
+			heuristic(a, c, rel);
+			c->evaluated = true;
+		}
+		relation_close(rel, AccessShareLock);
+	}
+}
+
+/* The cheapest candidate of each statement, if it improves enough, most saving first. */
+static List *
+winning_candidates(Advisor *a, double min_improvement)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, a->cand_list)
+	{
+		Candidate  *c = lfirst(lc);
+		bool		wins = false;
+		ListCell   *ls;
+
+		if (!c->evaluated || c->before <= 0)
+			continue;
+		foreach(ls, c->stmts)
+			if (a->stmts[lfirst_int(ls)].best == c->id)
+				wins = true;
+		if (wins && 100.0 * (1 - c->after / c->before) >= min_improvement)
+			kept = lappend(kept, c);
+	}
+	list_sort(kept, cmp_savings);
+	return kept;
+}
+
+/* What the table's statistics say of its writes and scans. */
+enum
+{
+	TW_INS, TW_UPD, TW_HOT, TW_DEL, TW_SCANS, TW_N
+};
+
+static void
+table_writes(Oid relid, int64 *tw)
+{
+	Oid			t[1] = {OIDOID};
+	Datum		v[1] = {ObjectIdGetDatum(relid)};
+
+	/* a partitioned table: the sums over its partitions (a plain table has no tree) */
+	pinned_int8_row("SELECT pg_catalog.sum(n_tup_ins)::bigint, pg_catalog.sum(n_tup_upd)::bigint,"
+					" pg_catalog.sum(n_tup_hot_upd)::bigint, pg_catalog.sum(n_tup_del)::bigint,"
+					" pg_catalog.sum(coalesce(seq_scan, 0) OPERATOR(pg_catalog.+) coalesce(idx_scan, 0))::bigint"
+					"  FROM pg_catalog.pg_stat_user_tables WHERE relid OPERATOR(pg_catalog.=) $1"
+					"   OR relid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM pg_catalog.pg_partition_tree($1))",
+					1, t, v, tw, TW_N);
+}
+
+/* One row of the result. */
+static void
+emit_suggestion(ReturnSetInfo *rsinfo, const Advisor *a, const Candidate *c, Relation rel)
+{
+	Datum		out[12];
+	bool		nulls[12] = {0};
+	Datum	   *cols = palloc(sizeof(Datum) * c->key.ncols);
+	Datum	   *qids = palloc(sizeof(Datum) * list_length(c->stmts));
+	int64		calls = 0;
+	int			n = 0;
+	ListCell   *ls;
+	double		entry,
+				row,
+				wo = 0,
+				pages,
+				tuples;
+	bool		plain;
+	int64		tw[TW_N];
+	int64		written;
+	StringInfoData detail;
+
+	for (int i = 0; i < c->key.ncols; i++)
+		cols[i] = CStringGetTextDatum(get_attname(c->key.relid, c->key.cols[i], false));
+	foreach(ls, c->stmts)
+	{
+		qids[n++] = Int64GetDatum(a->stmts[lfirst_int(ls)].queryid);
+		calls += a->stmts[lfirst_int(ls)].calls;
+	}
+
+	/* Write cost: every insert, delete and non-HOT update also writes an entry here. */
+	table_writes(c->key.relid, tw);
+	written = tw[TW_INS] + tw[TW_UPD] + tw[TW_DEL];
+	rel_size(rel, &pages, &tuples, &plain);
+	row = tuples > 0 ? pages * BLCKSZ / tuples : 100;
+	entry = tuples > 0 ? (double) c->bytes / tuples : 16;
+	if (written > 0)
+		wo = 100.0 * ((double) (written - tw[TW_HOT]) / written) * entry / Max(row, 1);
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "%d statement(s) with %lld calls; calls-weighted plan cost %.0f now, %.0f with the index",
+					 list_length(c->stmts), (long long) calls, c->before, c->after);
+	if (!a->hypopg)
+		appendStringInfoString(&detail, "; hypopg is not installed in this database, so this is a pg_stats selectivity estimate, not verified by the planner (CREATE EXTENSION hypopg to verify)");
+	/* as PgHero counts it: each row written is one write, each scan one read */
+	if (written > tw[TW_SCANS])
+		appendStringInfo(&detail, "; write-heavy table: %lld rows written against %lld scans since statistics started, and every insert, delete and non-HOT update would also write this index",
+						 (long long) written, (long long) tw[TW_SCANS]);
+
+	out[0] = ObjectIdGetDatum(c->key.relid);
+	out[1] = PointerGetDatum(construct_array(cols, c->key.ncols, TEXTOID, -1, false, TYPALIGN_INT));
+	out[2] = CStringGetTextDatum(index_sql(rel, &c->key));
+	out[3] = PointerGetDatum(construct_array(qids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	out[4] = Int64GetDatum(calls);
+	out[5] = Float8GetDatum(c->before);
+	out[6] = Float8GetDatum(c->after);
+	out[7] = Float8GetDatum(100.0 * (1 - c->after / c->before));
+	out[8] = Int64GetDatum(c->bytes);
+	out[9] = Float8GetDatum(wo);
+	out[10] = CStringGetTextDatum(a->hypopg ? "hypopg" : "heuristic");
+	out[11] = CStringGetTextDatum(detail.data);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+}
+
+/*
+ * What the thresholds and the limit left out.  It counts everything this
+ * database ran, background sessions too, so it goes in the detail: the
+ * message itself stays as stable as the workload advised on.
+ */
+static void
+notice_left_out(const Advisor *a, Oid pgss_nsp, int64 min_calls, double min_mean_ms)
+{
+	int64		counts[2];		/* all statements, those passing the thresholds */
+	int64		total,
+				passing;
+	StringInfoData left;
+	Oid			types[3] = {INT8OID, FLOAT8OID, OIDOID};
+	Datum		values[3] = {Int64GetDatum(min_calls), Float8GetDatum(min_mean_ms),
+							 ObjectIdGetDatum(MyDatabaseId)};
+
+	pinned_int8_row(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE pass) FROM"
+							 " (SELECT pg_catalog.sum(calls) OPERATOR(pg_catalog.>=) $1"
+							 "     AND pg_catalog.sum(total_exec_time) OPERATOR(pg_catalog./)"
+							 "         nullif(pg_catalog.sum(calls), 0) OPERATOR(pg_catalog.>=) $2 AS pass"
+							 "    FROM %s.pg_stat_statements(false)"
+							 "   WHERE dbid OPERATOR(pg_catalog.=) $3 AND queryid IS NOT NULL"
+							 "   GROUP BY queryid) s",
+							 quote_identifier(get_namespace_name(pgss_nsp))),
+					3, types, values, counts, 2);
+	total = counts[0];
+	passing = counts[1];
+	initStringInfo(&left);
+	appendStringInfo(&left, "%lld statement(s) below min_calls or min_mean_ms were not considered.",
+					 (long long) Max(total - passing, 0));
+	if (passing > a->nstmts && a->nstmts >= DBOPT_WORKLOAD_MAX_STATEMENTS)
+		appendStringInfo(&left, " %lld more beyond the %d busiest were not considered.",
+						 (long long) (passing - a->nstmts), DBOPT_WORKLOAD_MAX_STATEMENTS);
+	ereport(NOTICE,
+			(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
+					a->nstmts - a->skipped_error - a->skipped_utility - a->skipped_privilege,
+					a->skipped_error + a->skipped_utility + a->skipped_privilege,
+					a->skipped_error, a->skipped_utility, a->skipped_privilege),
+			 errdetail_internal("%s", left.data)));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_suggest_indexes);
+
+Datum
+dbopt_suggest_indexes(PG_FUNCTION_ARGS)
+{
+	int64		min_calls = PG_GETARG_INT64(0);
+	double		min_mean_ms = PG_GETARG_FLOAT8(1);
+	double		min_improvement = PG_GETARG_FLOAT8(2);
+	int32		max_suggestions = PG_GETARG_INT32(3);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
+	Oid			hypo_nsp = dbopt_extension_schema("hypopg");
+	Advisor		a;
+	HASHCTL		ctl;
+	MemoryContext cxt,
+				old;
+	ListCell   *lc;
+	int			emitted = 0;
+
+	check_suggest_args(pgss_nsp, min_calls, min_mean_ms, min_improvement, max_suggestions);
 	dbopt_init_materialized_srf(fcinfo);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt suggest_indexes", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -953,247 +1229,22 @@ dbopt_suggest_indexes(PG_FUNCTION_ARGS)
 	ctl.hcxt = cxt;
 	a.cands = hash_create("dbopt index candidates", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/* The statements of this database, busiest first; each planned on its own. */
-	w = dbopt_workload_read(min_calls, min_mean_ms);
-	MemoryContextSwitchTo(cxt);
-	a.nstmts = w->nstmts;
-	a.stmts = palloc0(sizeof(Statement) * Max(a.nstmts, 1));
-	for (int i = 0; i < a.nstmts; i++)
+	plan_statements(&a, min_calls, min_mean_ms);
+	evaluate_candidates(&a);
+	foreach(lc, winning_candidates(&a, min_improvement))
 	{
-		a.stmts[i].ws = &w->stmts[i];
-		a.stmts[i].queryid = w->stmts[i].queryid;
-		a.stmts[i].calls = w->stmts[i].calls;
-		a.stmts[i].best = -1;
-	}
-	dbopt_workload_plan(w, plan_walk, &a);
-	a.skipped_error = w->skipped_error;
-	a.skipped_utility = w->skipped_utility;
-	a.skipped_privilege = w->skipped_privilege;
-
-	/* Evaluate each candidate on a big enough table that no index already covers. */
-	foreach(lc, a.cand_list)
-	{
-		Candidate  *c = lfirst(lc);
 		Relation	rel;
-		bool		ok;
-		double		pages,
-					tuples;
-
-		CHECK_FOR_INTERRUPTS();
-		rel = try_relation_open(c->key.relid, AccessShareLock);
-		if (rel == NULL)
-			continue;
-		/* a partitioned table by the sum of its partitions */
-		rel_size(rel, &pages, &tuples, &ok);
-		ok = ok && pages >= MIN_TABLE_PAGES && !already_indexed(rel, &c->key);
-		for (int i = 0; ok && i < c->key.ncols; i++)
-		{
-			Oid			atttype = get_atttype(c->key.relid, c->key.cols[i]);
-
-			ok = OidIsValid(GetDefaultOpClass(atttype, BTREE_AM_OID));
-		}
-		if (ok && a.hypopg)
-		{
-			/*
-			 * hypopg wants a plain CREATE INDEX.  On a partitioned table,
-			 * HypoPG 1.3.1 shows the planner the hypothetical index on every
-			 * partition a plan scans, so the parent's index is measured as
-			 * created by the fix.
-			 */
-			HypoUnit	h = {&a, c, psprintf("CREATE INDEX ON %s", index_target(c->key.relid, &c->key)), InvalidOid};
-			DboptUnitError err;
-
-			c->evaluated = dbopt_run_isolated(hypo_unit, &h, 0, &err);
-			if (OidIsValid(h.created))
-			{
-				/* leave no hypothetical index behind, even after an error */
-				Oid			t[1] = {OIDOID};
-				Datum		v[1] = {ObjectIdGetDatum(h.created)};
-
-				pin = dbopt_pin_search_path();
-				SPI_connect();
-				SPI_execute_with_args(psprintf("SELECT %s.hypopg_drop_index($1)", a.hypopg_schema),
-									  1, t, v, NULL, false, 0);
-				SPI_finish();
-				AtEOXact_GUC(true, pin);
-				MemoryContextSwitchTo(cxt);
-			}
-		}
-		else if (ok)
-		{
-			heuristic(&a, c, rel);
-			c->evaluated = true;
-		}
-		relation_close(rel, AccessShareLock);
-	}
-
-	/* Keep the cheapest candidate of each statement, if it improves enough. */
-	foreach(lc, a.cand_list)
-	{
-		Candidate  *c = lfirst(lc);
-		bool		wins = false;
-		ListCell   *ls;
-
-		if (!c->evaluated || c->before <= 0)
-			continue;
-		foreach(ls, c->stmts)
-			if (a.stmts[lfirst_int(ls)].best == c->id)
-				wins = true;
-		if (wins && 100.0 * (1 - c->after / c->before) >= min_improvement)
-			kept = lappend(kept, c);
-	}
-	list_sort(kept, cmp_savings);
-
-	foreach(lc, kept)
-	{
-		Candidate  *c = lfirst(lc);
-		Relation	rel;
-		Datum		out[12];
-		bool		nulls[12] = {0};
-		Datum	   *cols = palloc(sizeof(Datum) * c->key.ncols);
-		Datum	   *qids = palloc(sizeof(Datum) * list_length(c->stmts));
-		int64		calls = 0;
-		int			n = 0;
-		ListCell   *ls;
-		double		entry,
-					row,
-					wo = 0,
-					pages,
-					tuples;
-		bool		plain;
-		int64		ins = 0,
-					upd = 0,
-					hot = 0,
-					del = 0,
-					scans = 0;
-		StringInfoData detail;
 
 		if (emitted >= max_suggestions)
 			break;
-		rel = try_relation_open(c->key.relid, AccessShareLock);
+		rel = try_relation_open(((Candidate *) lfirst(lc))->key.relid, AccessShareLock);
 		if (rel == NULL)
 			continue;
-		for (int i = 0; i < c->key.ncols; i++)
-			cols[i] = CStringGetTextDatum(get_attname(c->key.relid, c->key.cols[i], false));
-		foreach(ls, c->stmts)
-		{
-			qids[n++] = Int64GetDatum(a.stmts[lfirst_int(ls)].queryid);
-			calls += a.stmts[lfirst_int(ls)].calls;
-		}
-
-		/* Write cost: every insert, delete and non-HOT update also writes an entry here. */
-		{
-			Oid			t[1] = {OIDOID};
-			Datum		v[1] = {ObjectIdGetDatum(c->key.relid)};
-
-			pin = dbopt_pin_search_path();
-			SPI_connect();
-			/* a partitioned table: the sums over its partitions (a plain table has no tree) */
-			if (SPI_execute_with_args("SELECT pg_catalog.sum(n_tup_ins)::bigint, pg_catalog.sum(n_tup_upd)::bigint,"
-									  " pg_catalog.sum(n_tup_hot_upd)::bigint, pg_catalog.sum(n_tup_del)::bigint,"
-									  " pg_catalog.sum(coalesce(seq_scan, 0) OPERATOR(pg_catalog.+) coalesce(idx_scan, 0))::bigint"
-									  "  FROM pg_catalog.pg_stat_user_tables WHERE relid OPERATOR(pg_catalog.=) $1"
-									  "   OR relid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM pg_catalog.pg_partition_tree($1))",
-									  1, t, v, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
-			{
-				bool		isnull;
-
-				Datum		d;
-
-				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-				ins = isnull ? 0 : DatumGetInt64(d);
-				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-				upd = isnull ? 0 : DatumGetInt64(d);
-				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-				hot = isnull ? 0 : DatumGetInt64(d);
-				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
-				del = isnull ? 0 : DatumGetInt64(d);
-				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
-				scans = isnull ? 0 : DatumGetInt64(d);
-			}
-			SPI_finish();
-			AtEOXact_GUC(true, pin);
-			MemoryContextSwitchTo(cxt);
-		}
-		rel_size(rel, &pages, &tuples, &plain);
-		row = tuples > 0 ? pages * BLCKSZ / tuples : 100;
-		entry = tuples > 0 ? (double) c->bytes / tuples : 16;
-		if (ins + upd + del > 0)
-			wo = 100.0 * ((double) (ins + del + upd - hot) / (ins + upd + del)) * entry / Max(row, 1);
-
-		initStringInfo(&detail);
-		appendStringInfo(&detail, "%d statement(s) with %lld calls; calls-weighted plan cost %.0f now, %.0f with the index",
-						 list_length(c->stmts), (long long) calls, c->before, c->after);
-		if (!a.hypopg)
-			appendStringInfoString(&detail, "; hypopg is not installed in this database, so this is a pg_stats selectivity estimate, not verified by the planner (CREATE EXTENSION hypopg to verify)");
-		/* as PgHero counts it: each row written is one write, each scan one read */
-		if (ins + upd + del > scans)
-			appendStringInfo(&detail, "; write-heavy table: %lld rows written against %lld scans since statistics started, and every insert, delete and non-HOT update would also write this index",
-							 (long long) (ins + upd + del), (long long) scans);
-
-		out[0] = ObjectIdGetDatum(c->key.relid);
-		out[1] = PointerGetDatum(construct_array(cols, c->key.ncols, TEXTOID, -1, false, TYPALIGN_INT));
-		out[2] = CStringGetTextDatum(index_sql(rel, &c->key));
-		out[3] = PointerGetDatum(construct_array(qids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		out[4] = Int64GetDatum(calls);
-		out[5] = Float8GetDatum(c->before);
-		out[6] = Float8GetDatum(c->after);
-		out[7] = Float8GetDatum(100.0 * (1 - c->after / c->before));
-		out[8] = Int64GetDatum(c->bytes);
-		out[9] = Float8GetDatum(wo);
-		out[10] = CStringGetTextDatum(a.hypopg ? "hypopg" : "heuristic");
-		out[11] = CStringGetTextDatum(detail.data);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+		emit_suggestion(rsinfo, &a, lfirst(lc), rel);
 		relation_close(rel, AccessShareLock);
 		emitted++;
 	}
-
-	/*
-	 * What the thresholds and the limit left out.  It counts everything this
-	 * database ran, background sessions too, so it goes in the detail: the
-	 * message itself stays as stable as the workload advised on.
-	 */
-	{
-		int64		total = 0,
-					passing = 0;
-		StringInfoData left;
-		Oid			types[3] = {INT8OID, FLOAT8OID, OIDOID};
-		Datum		values[3] = {Int64GetDatum(min_calls), Float8GetDatum(min_mean_ms),
-								 ObjectIdGetDatum(MyDatabaseId)};
-
-		pin = dbopt_pin_search_path();
-		SPI_connect();
-		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE pass) FROM"
-										   " (SELECT pg_catalog.sum(calls) OPERATOR(pg_catalog.>=) $1"
-										   "     AND pg_catalog.sum(total_exec_time) OPERATOR(pg_catalog./)"
-										   "         nullif(pg_catalog.sum(calls), 0) OPERATOR(pg_catalog.>=) $2 AS pass"
-										   "    FROM %s.pg_stat_statements(false)"
-										   "   WHERE dbid OPERATOR(pg_catalog.=) $3 AND queryid IS NOT NULL"
-										   "   GROUP BY queryid) s",
-										   quote_identifier(get_namespace_name(pgss_nsp))),
-								  3, types, values, NULL, true, 0) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-
-			total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			passing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		}
-		SPI_finish();
-		AtEOXact_GUC(true, pin);
-		MemoryContextSwitchTo(cxt);
-		initStringInfo(&left);
-		appendStringInfo(&left, "%lld statement(s) below min_calls or min_mean_ms were not considered.",
-						 (long long) Max(total - passing, 0));
-		if (passing > a.nstmts && a.nstmts >= DBOPT_WORKLOAD_MAX_STATEMENTS)
-			appendStringInfo(&left, " %lld more beyond the %d busiest were not considered.",
-							 (long long) (passing - a.nstmts), DBOPT_WORKLOAD_MAX_STATEMENTS);
-		ereport(NOTICE,
-				(errmsg("suggest_indexes: %d statement(s) analysed, %d skipped: %d could not be planned, %d not plannable (DDL and other utility statements), %d on tables you may not read",
-						a.nstmts - a.skipped_error - a.skipped_utility - a.skipped_privilege,
-						a.skipped_error + a.skipped_utility + a.skipped_privilege,
-						a.skipped_error, a.skipped_utility, a.skipped_privilege),
-				 errdetail_internal("%s", left.data)));
-	}
+	notice_left_out(&a, pgss_nsp, min_calls, min_mean_ms);
 	MemoryContextSwitchTo(old);
 	return (Datum) 0;
 }

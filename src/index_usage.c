@@ -1531,26 +1531,11 @@ int64_or_null(int64 v, bool *isnull)
 #define IDX_USAGE_NCOLS 23
 #define IDX_USAGE_NCOLS_0_10 18
 
-PG_FUNCTION_INFO_V1(dbopt_analyze_index_usage);
-
-Datum
-dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
+/* min_stats_age, neither NULL nor negative. */
+static Interval *
+min_age_arg(FunctionCallInfo fcinfo)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			nspfilter = InvalidOid;
 	Interval   *min_age;
-	bool		include_suppressed;
-	bool		include_ext;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	int64		min_age_usecs;
-	EvidenceCtx cx;
-	StandbyInfo sb;
-	DboptSuppressionSet *supp;
-	IdxEntry   *arr;
-	int			n,
-				nfks;
-	FkRef	   *fks;
-	MemoryContext rowcxt;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1565,6 +1550,124 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 				 errmsg("min_stats_age must not be negative"),
 				 errdetail("A negative age would call indexes unused on a freshly reset server."),
 				 errhint("Pass an interval such as '7 days'.")));
+	return min_age;
+}
+
+/* min_stats_age in microseconds, in calendar terms, as the caller wrote it: '1 month' back from now. */
+static int64
+min_age_usecs(const Interval *min_age, TimestampTz now)
+{
+	/* Beyond the calendar's range, now minus min_stats_age would overflow. */
+	if ((int64) min_age->month / 12 + (int64) min_age->day / 365 +
+		min_age->time / (365 * USECS_PER_DAY) > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_stats_age is out of range"),
+				 errdetail("It must be under 10,000 years."),
+				 errhint("Pass an interval such as '7 days'.")));
+	return now - DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+														 TimestampTzGetDatum(now),
+														 IntervalPGetDatum(min_age)));
+}
+
+/* Scans on the registered standbys, into each entry, and what sb says of them. */
+static void
+add_standby_scans(IdxEntry *arr, int n, StandbyInfo *sb, TimestampTz now)
+{
+	List	   *problems;
+	HTAB	   *scans;
+
+	memset(sb, 0, sizeof(*sb));
+	scans = dbopt_standby_scans(&sb->registered, &sb->unregistered, &problems, &sb->latest_epoch);
+	standby_problem = problems ? linitial(problems) : NULL;
+	sb->problem = (char *) standby_problem;
+	sb->read = Max(sb->registered - (list_length(problems) - sb->unregistered), 0);
+	sb->now = now;
+	for (int i = 0; scans && i < n; i++)
+	{
+		DboptStandbyScan *s = hash_search(scans, &arr[i].indexrelid, HASH_FIND, NULL);
+
+		arr[i].standby_scans = s ? s->scans : 0;
+	}
+}
+
+/* One index's row. */
+static void
+emit_index_row(ReturnSetInfo *rsinfo, IdxEntry *e, const EvidenceCtx *cx)
+{
+	Datum		values[IDX_USAGE_NCOLS];
+	bool		nulls[IDX_USAGE_NCOLS];
+	Datum		codes[NUM_CODES];
+	int			ncodes = 0;
+	char	   *rec,
+			   *fix;
+
+	memset(nulls, 0, sizeof(nulls));
+	for (int c = 0; c < NUM_CODES; c++)
+		if (e->code[c])
+			codes[ncodes++] = CStringGetTextDatum(code_names[c]);
+	advise(e, &rec, &fix);
+	if (e->extension)
+	{
+		/* Shown on request, never as something to drop. */
+		rec = psprintf("Belongs to extension %s (its table is a member): the extension creates and drops it; dbopt gives no advice on it.%s%s",
+					   e->extension, rec ? "  For information: " : "", rec ? rec : "");
+		fix = NULL;
+	}
+
+	values[0] = name_datum(e->schemaname);
+	values[1] = name_datum(e->tablename);
+	values[2] = name_datum(e->indexname);
+	values[3] = ObjectIdGetDatum(e->indexrelid);
+	values[4] = int64_or_null(e->size, &nulls[4]);
+	values[5] = int64_or_null(e->table_size, &nulls[5]);
+	values[6] = Int64GetDatum(e->scans);
+	values[7] = Int64GetDatum(e->tup_read);
+	values[8] = Int64GetDatum(e->tup_fetched);
+	values[9] = BoolGetDatum(e->is_unique);
+	values[10] = BoolGetDatum(e->is_primary);
+	values[11] = BoolGetDatum(e->backs_constraint);
+	values[12] = BoolGetDatum(e->is_valid);
+	values[13] = TimestampTzGetDatum(cx->epoch);
+	values[14] = int64_or_null(e->bloat, &nulls[14]);
+	values[15] = PointerGetDatum(construct_array(codes, ncodes, TEXTOID, -1, false,
+												 TYPALIGN_INT));
+	values[16] = rec ? CStringGetTextDatum(rec) : (Datum) 0;
+	nulls[16] = (rec == NULL);
+	values[17] = fix ? CStringGetTextDatum(fix) : (Datum) 0;
+	nulls[17] = (fix == NULL);
+	values[18] = CStringGetTextDatum(cx->source);
+	values[19] = Int64GetDatum(e->ev.scans);
+	values[20] = e->ev.idle >= 0 ? IntervalPGetDatum(usecs_interval(e->ev.idle)) : (Datum) 0;
+	nulls[20] = (e->ev.idle < 0);
+	values[21] = int64_or_null(e->standby_scans, &nulls[21]);
+	values[22] = e->confidence ? CStringGetTextDatum(e->confidence) : (Datum) 0;
+	nulls[22] = (e->confidence == NULL);
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(dbopt_analyze_index_usage);
+
+Datum
+dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nspfilter = InvalidOid;
+	Interval   *min_age = min_age_arg(fcinfo);
+	bool		include_suppressed;
+	bool		include_ext;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		min_usecs;
+	EvidenceCtx cx;
+	StandbyInfo sb;
+	DboptSuppressionSet *supp;
+	IdxEntry   *arr;
+	int			n,
+				nfks;
+	FkRef	   *fks;
+	MemoryContext rowcxt;
+
 	if (!PG_ARGISNULL(0))
 		nspfilter = dbopt_schema_filter(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	include_suppressed = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
@@ -1576,43 +1679,15 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 		rsinfo->setDesc->natts != IDX_USAGE_NCOLS_0_10)
 		elog(ERROR, "analyze_index_usage declares %d columns, expected %d",
 			 rsinfo->setDesc->natts, IDX_USAGE_NCOLS);
-
-	/* Beyond the calendar's range, now minus min_stats_age would overflow. */
-	if ((int64) min_age->month / 12 + (int64) min_age->day / 365 +
-		min_age->time / (365 * USECS_PER_DAY) > 10000)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_stats_age is out of range"),
-				 errdetail("It must be under 10,000 years."),
-				 errhint("Pass an interval such as '7 days'.")));
-	/* In calendar terms, as the caller wrote it: '1 month' back from now. */
-	min_age_usecs = now - DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-																  TimestampTzGetDatum(now),
-																  IntervalPGetDatum(min_age)));
+	min_usecs = min_age_usecs(min_age, now);
 	cx.now = now;
 	dbopt_stats_epoch(&cx.epoch, &cx.source);
 	cx.obs = dbopt_observations_load(&cx.latest);
 
 	supp = dbopt_suppressions_load(CurrentMemoryContext);
 	arr = collect_indexes(nspfilter, include_ext, &cx, &n, &fks, &nfks);
-	memset(&sb, 0, sizeof(sb));
-	{
-		List	   *problems;
-		HTAB	   *scans = dbopt_standby_scans(&sb.registered, &sb.unregistered, &problems,
-												&sb.latest_epoch);
-
-		standby_problem = problems ? linitial(problems) : NULL;
-		sb.problem = (char *) standby_problem;
-		sb.read = Max(sb.registered - (list_length(problems) - sb.unregistered), 0);
-		sb.now = now;
-		for (int i = 0; scans && i < n; i++)
-		{
-			DboptStandbyScan *s = hash_search(scans, &arr[i].indexrelid, HASH_FIND, NULL);
-
-			arr[i].standby_scans = s ? s->scans : 0;
-		}
-	}
-	classify(arr, n, min_age_usecs, fks, nfks);
+	add_standby_scans(arr, n, &sb, now);
+	classify(arr, n, min_usecs, fks, nfks);
 	whatif(arr, n);
 	grade(arr, n, &sb);
 	apply_suppressions(arr, n, supp, include_suppressed);
@@ -1627,60 +1702,11 @@ dbopt_analyze_index_usage(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < n; i++)
 	{
-		IdxEntry   *e = &arr[i];
-		Datum		values[IDX_USAGE_NCOLS];
-		bool		nulls[IDX_USAGE_NCOLS];
-		Datum		codes[NUM_CODES];
-		int			ncodes = 0;
-		char	   *rec,
-				   *fix;
 		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
-		memset(nulls, 0, sizeof(nulls));
-		for (int c = 0; c < NUM_CODES; c++)
-			if (e->code[c])
-				codes[ncodes++] = CStringGetTextDatum(code_names[c]);
-		advise(e, &rec, &fix);
-		if (e->extension)
-		{
-			/* Shown on request, never as something to drop. */
-			rec = psprintf("Belongs to extension %s (its table is a member): the extension creates and drops it; dbopt gives no advice on it.%s%s",
-						   e->extension, rec ? "  For information: " : "", rec ? rec : "");
-			fix = NULL;
-		}
-
-		values[0] = name_datum(e->schemaname);
-		values[1] = name_datum(e->tablename);
-		values[2] = name_datum(e->indexname);
-		values[3] = ObjectIdGetDatum(e->indexrelid);
-		values[4] = int64_or_null(e->size, &nulls[4]);
-		values[5] = int64_or_null(e->table_size, &nulls[5]);
-		values[6] = Int64GetDatum(e->scans);
-		values[7] = Int64GetDatum(e->tup_read);
-		values[8] = Int64GetDatum(e->tup_fetched);
-		values[9] = BoolGetDatum(e->is_unique);
-		values[10] = BoolGetDatum(e->is_primary);
-		values[11] = BoolGetDatum(e->backs_constraint);
-		values[12] = BoolGetDatum(e->is_valid);
-		values[13] = TimestampTzGetDatum(cx.epoch);
-		values[14] = int64_or_null(e->bloat, &nulls[14]);
-		values[15] = PointerGetDatum(construct_array(codes, ncodes, TEXTOID, -1, false,
-													 TYPALIGN_INT));
-		values[16] = rec ? CStringGetTextDatum(rec) : (Datum) 0;
-		nulls[16] = (rec == NULL);
-		values[17] = fix ? CStringGetTextDatum(fix) : (Datum) 0;
-		nulls[17] = (fix == NULL);
-		values[18] = CStringGetTextDatum(cx.source);
-		values[19] = Int64GetDatum(e->ev.scans);
-		values[20] = e->ev.idle >= 0 ? IntervalPGetDatum(usecs_interval(e->ev.idle)) : (Datum) 0;
-		nulls[20] = (e->ev.idle < 0);
-		values[21] = int64_or_null(e->standby_scans, &nulls[21]);
-		values[22] = e->confidence ? CStringGetTextDatum(e->confidence) : (Datum) 0;
-		nulls[22] = (e->confidence == NULL);
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		emit_index_row(rsinfo, &arr[i], &cx);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 	}

@@ -288,6 +288,22 @@ sorted_unique(List *l)
 	return out;
 }
 
+/*
+ * The statements whose plans scan one of the indexes (by_index) or that
+ * name one of the tables, sorted, without repeats.
+ */
+static List *
+statements_of(DboptWorkload *w, List *oids, bool by_index)
+{
+	List	   *found = NIL;
+	ListCell   *lc;
+
+	foreach(lc, oids)
+		found = list_concat(found, by_index ? dbopt_workload_by_index(w, lfirst_oid(lc)) :
+							dbopt_workload_by_rel(w, lfirst_oid(lc)));
+	return sorted_unique(found);
+}
+
 /* ---------- the C API, for analyze_index_usage ---------- */
 
 void
@@ -295,10 +311,8 @@ dbopt_whatif_index(DboptWorkload *w, Oid indexrelid, Oid keeper, DboptWhatif *ou
 {
 	List	   *hidden,
 			   *keepers = NIL,
-			   *tables,
-			   *using = NIL,
-			   *touching = NIL;
-	ListCell   *lc;
+			   *using,
+			   *touching;
 	WhatifRow  *rows;
 	int			n;
 
@@ -308,13 +322,8 @@ dbopt_whatif_index(DboptWorkload *w, Oid indexrelid, Oid keeper, DboptWhatif *ou
 	if (!w->available || w->nstmts == 0)
 		return;
 	hidden = index_and_partitions(indexrelid);
-	foreach(lc, hidden)
-		using = list_concat(using, dbopt_workload_by_index(w, lfirst_oid(lc)));
-	using = sorted_unique(using);
-	tables = tables_of(hidden);
-	foreach(lc, tables)
-		touching = list_concat(touching, dbopt_workload_by_rel(w, lfirst_oid(lc)));
-	touching = sorted_unique(touching);
+	using = statements_of(w, hidden, true);
+	touching = statements_of(w, tables_of(hidden), false);
 	out->nstatements = list_length(touching);
 	if (using == NIL)
 		return;					/* no plan scans it: nothing to plan */
@@ -362,38 +371,18 @@ cost_numeric(double cost)
 							   Int32GetDatum(2));
 }
 
-PG_FUNCTION_INFO_V1(dbopt_simulate_drop_index);
-
-Datum
-dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
+/* The index argument, checked and locked, and min_calls. */
+static Oid
+simulate_args(FunctionCallInfo fcinfo, int64 *min_calls)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			indexrelid;
-	int64		min_calls;
 	char		relkind;
-	DboptWorkload *w;
-	List	   *hidden,
-			   *tables,
-			   *touching = NIL,
-			   *names = NIL;
-	WhatifRow  *rows;
-	int			n,
-				nusing = 0,
-				nworse = 0,
-				nfailed = 0,
-				ndenied = 0;
-	double		max_pct = 0;
-	int64		max_queryid = 0;
-	char	   *table;
-	ListCell   *lc;
-	MemoryContext cxt,
-				old;
 
 	dbopt_require_arg(fcinfo, 0, "index");
 	dbopt_require_arg(fcinfo, 1, "min_calls");
 	indexrelid = PG_GETARG_OID(0);
-	min_calls = PG_GETARG_INT64(1);
-	if (min_calls < 0)
+	*min_calls = PG_GETARG_INT64(1);
+	if (*min_calls < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_calls must not be negative"),
@@ -429,6 +418,82 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", indexrelid),
 				 errdetail("It was dropped after its name was resolved."),
 				 errhint("Pass the index by name, e.g. 'public.orders_customer_idx'.")));
+	return indexrelid;
+}
+
+/* What the rows say, for the NOTICE. */
+typedef struct WhatifTally
+{
+	int			nusing;
+	int			nworse;
+	int			nfailed;
+	double		max_pct;
+	int64		max_queryid;
+} WhatifTally;
+
+/* A row per statement planned both ways; the others are counted as failed. */
+static void
+emit_whatif_rows(ReturnSetInfo *rsinfo, DboptWorkload *w, WhatifRow *rows, int n, WhatifTally *t)
+{
+	for (int i = 0; i < n; i++)
+	{
+		DboptStatement *s = &w->stmts[rows[i].stmt];
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		Datum		with,
+					without;
+
+		if (rows[i].uses)
+			t->nusing++;
+		if (!rows[i].planned)
+		{
+			t->nfailed++;
+			continue;
+		}
+		with = cost_numeric(rows[i].with);
+		without = cost_numeric(rows[i].without);
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, without, with)) > 0)
+		{
+			double		pct = rows[i].with > 0 ? 100.0 * (rows[i].without / rows[i].with - 1) : 0;
+
+			t->nworse++;
+			if (pct > t->max_pct || t->max_queryid == 0)
+			{
+				t->max_pct = pct;
+				t->max_queryid = s->queryid;
+			}
+		}
+		values[0] = Int64GetDatum(s->queryid);
+		values[1] = CStringGetTextDatum(s->query);
+		values[2] = Int64GetDatum(s->calls);
+		values[3] = with;
+		values[4] = without;
+		values[5] = BoolGetDatum(rows[i].uses);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+PG_FUNCTION_INFO_V1(dbopt_simulate_drop_index);
+
+Datum
+dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		min_calls;
+	Oid			indexrelid = simulate_args(fcinfo, &min_calls);
+	DboptWorkload *w;
+	List	   *hidden,
+			   *tables,
+			   *touching,
+			   *names = NIL;
+	ListCell   *lc;
+	WhatifRow  *rows;
+	WhatifTally t = {0, 0, 0, 0, 0};
+	int			n,
+				ndenied = 0;
+	char	   *table;
+	MemoryContext cxt,
+				old;
 
 	dbopt_init_materialized_srf(fcinfo);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt simulate_drop_index", ALLOCSET_DEFAULT_SIZES);
@@ -458,61 +523,23 @@ dbopt_simulate_drop_index(PG_FUNCTION_ARGS)
 	}
 	w = dbopt_workload_load_for(min_calls, names);
 	MemoryContextSwitchTo(cxt);
-	foreach(lc, tables)
-		touching = list_concat(touching, dbopt_workload_by_rel(w, lfirst_oid(lc)));
-	touching = sorted_unique(touching);
+	touching = statements_of(w, tables, false);
 	for (int i = 0; i < w->nstmts; i++)
 		if (w->stmts[i].status == DBOPT_STMT_DENIED && oid_lists_intersect(w->stmts[i].relids, tables))
 			ndenied++;
 	n = whatif_rows(w, touching, hidden, NIL, true, &rows);
 	qsort(rows, n, sizeof(WhatifRow), cmp_rows);
-
-	for (int i = 0; i < n; i++)
-	{
-		DboptStatement *s = &w->stmts[rows[i].stmt];
-		Datum		values[6];
-		bool		nulls[6] = {0};
-		Datum		with,
-					without;
-
-		if (rows[i].uses)
-			nusing++;
-		if (!rows[i].planned)
-		{
-			nfailed++;
-			continue;
-		}
-		with = cost_numeric(rows[i].with);
-		without = cost_numeric(rows[i].without);
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, without, with)) > 0)
-		{
-			double		pct = rows[i].with > 0 ? 100.0 * (rows[i].without / rows[i].with - 1) : 0;
-
-			nworse++;
-			if (pct > max_pct || max_queryid == 0)
-			{
-				max_pct = pct;
-				max_queryid = s->queryid;
-			}
-		}
-		values[0] = Int64GetDatum(s->queryid);
-		values[1] = CStringGetTextDatum(s->query);
-		values[2] = Int64GetDatum(s->calls);
-		values[3] = with;
-		values[4] = without;
-		values[5] = BoolGetDatum(rows[i].uses);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	emit_whatif_rows(rsinfo, w, rows, n, &t);
 
 	ereport(NOTICE,
 			(errmsg("simulate_drop_index: %d statement(s) on %s, %d using the index, %d costing more without it%s",
-					n - nfailed, table, nusing, nworse,
+					n - t.nfailed, table, t.nusing, t.nworse,
 					ndenied > 0 ? psprintf("; %d skipped: you may not run them", ndenied) : ""),
-			 nworse > 0 ?
+			 t.nworse > 0 ?
 			 errdetail("At most +%.0f%% (queryid %lld). Of the %d statement(s) read, %d could not be planned, %d are utility statements, %d could not be planned without the index.",
-					   max_pct, (long long) max_queryid, w->nstmts, w->skipped_error, w->skipped_utility, nfailed) :
+					   t.max_pct, (long long) t.max_queryid, w->nstmts, w->skipped_error, w->skipped_utility, t.nfailed) :
 			 errdetail("Of the %d statement(s) read, %d could not be planned, %d are utility statements, %d could not be planned without the index.",
-					   w->nstmts, w->skipped_error, w->skipped_utility, nfailed)));
+					   w->nstmts, w->skipped_error, w->skipped_utility, t.nfailed)));
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return (Datum) 0;

@@ -241,6 +241,22 @@ next_run(const char *schedule, TimestampTz after)
 	return dbopt_schedule_next(&s, after);
 }
 
+/*
+ * A job's settings as five statement parameters from values[0] on:
+ * schedule, command (NULL when none), max_runtime, max_retries, enabled.
+ */
+static void
+settings_params(Datum *values, char *nulls, const char *schedule, const char *command,
+				const Interval *max_runtime, int max_retries, bool enabled)
+{
+	values[0] = CStringGetTextDatum(schedule);
+	values[1] = command ? CStringGetTextDatum(command) : (Datum) 0;
+	nulls[1] = command ? ' ' : 'n';
+	values[2] = IntervalPGetDatum(max_runtime);
+	values[3] = Int32GetDatum(max_retries);
+	values[4] = BoolGetDatum(enabled);
+}
+
 static int64
 insert_job(const char *name, const char *kind, const char *schedule, const char *command,
 		   const Interval *max_runtime, int max_retries, bool enabled)
@@ -255,12 +271,7 @@ insert_job(const char *name, const char *kind, const char *schedule, const char 
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(kind);
-	values[2] = CStringGetTextDatum(schedule);
-	values[3] = command ? CStringGetTextDatum(command) : (Datum) 0;
-	nulls[3] = command ? ' ' : 'n';
-	values[4] = IntervalPGetDatum(max_runtime);
-	values[5] = Int32GetDatum(max_retries);
-	values[6] = BoolGetDatum(enabled);
+	settings_params(values + 2, nulls + 2, schedule, command, max_runtime, max_retries, enabled);
 	values[7] = ObjectIdGetDatum(GetUserId());
 	values[8] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
 	row = dbopt_register("INSERT INTO dbopt.jobs (job_name, kind, schedule, command, max_runtime, max_retries,"
@@ -329,12 +340,7 @@ update_job(Job *j, const char *schedule, const char *command, const Interval *ma
 	check_command(j->kind, command);
 	check_limits(max_runtime, max_retries);
 	values[0] = Int64GetDatum(j->job_id);
-	values[1] = CStringGetTextDatum(schedule);
-	values[2] = command ? CStringGetTextDatum(command) : (Datum) 0;
-	nulls[2] = command ? ' ' : 'n';
-	values[3] = IntervalPGetDatum(max_runtime);
-	values[4] = Int32GetDatum(max_retries);
-	values[5] = BoolGetDatum(enabled);
+	settings_params(values + 1, nulls + 1, schedule, command, max_runtime, max_retries, enabled);
 	values[6] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
 	nulls[6] = restart ? ' ' : 'n';
 	row = dbopt_register("UPDATE dbopt.jobs SET schedule = $2, command = $3, max_runtime = $4, max_retries = $5,"

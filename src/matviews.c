@@ -410,62 +410,56 @@ dbopt_require_own_matview(Oid relid, const char *detail, const char *hint)
 				 errhint("Run it as the owner, or as a member of the owning role.")));
 }
 
-PG_FUNCTION_INFO_V1(dbopt_refresh_materialized_views);
-
-/* refresh_materialized_views(views regclass[], concurrently boolean, dry_run boolean) */
-Datum
-dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
+/*
+ * The views argument: each a materialized view the caller owns, added to
+ * *all (a view in a non-user schema) and returned; NIL when NULL.
+ */
+static List *
+listed_views(FunctionCallInfo fcinfo, List **all)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		concurrently = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
-	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
-	List	   *all = dbopt_user_relations("m");
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems;
 	List	   *listed = NIL;
-	MatView    *views;
+
+	if (PG_ARGISNULL(0))
+		return NIL;
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	deconstruct_array(arr, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &enulls, &nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		Oid			relid = enulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+
+		if (enulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("views must not contain NULL"),
+					 errdetail("Each element names one materialized view to refresh."),
+					 errhint("Pass NULL instead of the array to refresh every materialized view in user schemas.")));
+		dbopt_require_own_matview(relid, "Only materialized views can be refreshed.",
+								  "Pass NULL to refresh every materialized view in user schemas.");
+		listed = list_append_unique_oid(listed, relid);
+		*all = list_append_unique_oid(*all, relid);
+	}
+	list_sort(*all, list_oid_cmp);
+	return listed;
+}
+
+/* The graph, over every view, so that order holds through unlisted ones. */
+static MatView *
+view_graph(List *all, List *listed, bool every)
+{
 	int			n = list_length(all);
-	int		   *order;
-	int			i;
-	int			nok = 0,
-				nerr = 0,
-				nskip = 0;
+	MatView    *views = palloc0(sizeof(MatView) * Max(n, 1));
+	int			i = 0;
 	ListCell   *lc;
 
-	/* Named views: each must be a materialized view the caller owns. */
-	if (!PG_ARGISNULL(0))
-	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
-		Datum	   *elems;
-		bool	   *enulls;
-		int			nelems;
-
-		deconstruct_array(arr, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &enulls, &nelems);
-		for (i = 0; i < nelems; i++)
-		{
-			Oid			relid = enulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
-
-			if (enulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("views must not contain NULL"),
-						 errdetail("Each element names one materialized view to refresh."),
-						 errhint("Pass NULL instead of the array to refresh every materialized view in user schemas.")));
-			dbopt_require_own_matview(relid, "Only materialized views can be refreshed.",
-									  "Pass NULL to refresh every materialized view in user schemas.");
-			listed = list_append_unique_oid(listed, relid);
-			all = list_append_unique_oid(all, relid);	/* a view in a non-user schema */
-		}
-		list_sort(all, list_oid_cmp);
-		n = list_length(all);
-	}
-
-	/* The graph, over every view, so that order holds through unlisted ones. */
-	views = palloc0(sizeof(MatView) * Max(n, 1));
-	i = 0;
 	foreach(lc, all)
 	{
 		views[i].relid = lfirst_oid(lc);
 		views[i].name = dbopt_qualified_relname(views[i].relid);
-		views[i].wanted = PG_ARGISNULL(0) || list_member_oid(listed, views[i].relid);
+		views[i].wanted = every || list_member_oid(listed, views[i].relid);
 		i++;
 	}
 	for (i = 0; i < n; i++)
@@ -486,16 +480,76 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 			views[j].dependents = lappend_int(views[j].dependents, i);
 		}
 	}
+	return views;
+}
+
+/* Refresh one view the plan refreshes, unless an input failed now, after the plan. */
+static void
+refresh_view(MatView *views, MatView *v)
+{
+	ListCell   *ic;
+	MatView    *bad = NULL;
+	RefreshUnit u;
+	DboptUnitError err;
+	TimestampTz began;
+
+	foreach(ic, v->inputs)
+	{
+		MatView    *in = &views[lfirst_int(ic)];
+
+		if (in->status && strcmp(in->status, "ok") != 0)
+			bad = in;
+	}
+	if (bad)
+	{
+		v->method = "skipped";
+		v->status = "skipped";
+		v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, bad->status);
+		return;
+	}
+	began = GetCurrentTimestamp();
+	u.v = v;
+	u.concurrently = strcmp(v->method, "concurrently") == 0;
+	if (dbopt_run_isolated(refresh_unit, &u, 0, &err))
+		v->status = "ok";
+	else
+	{
+		v->status = err.lock_timeout ? "skipped" : "error";
+		v->detail = dbopt_unit_error_text(&err);
+	}
+	v->ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
+}
+
+PG_FUNCTION_INFO_V1(dbopt_refresh_materialized_views);
+
+/* refresh_materialized_views(views regclass[], concurrently boolean, dry_run boolean) */
+Datum
+dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		concurrently = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
+	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
+	List	   *all = dbopt_user_relations("m");
+	List	   *listed;
+	MatView    *views;
+	int			n;
+	int		   *order;
+	int			nok = 0,
+				nerr = 0,
+				nskip = 0;
+
+	/* Named views: each must be a materialized view the caller owns. */
+	listed = listed_views(fcinfo, &all);
+	n = list_length(all);
+	views = view_graph(all, listed, PG_ARGISNULL(0));
 	order = refresh_order(views, n);
 	plan_refreshes(views, order, n, concurrently);
 
 	/* Only this last step differs between a dry run and a real one. */
 	dbopt_init_materialized_srf(fcinfo);
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
 		MatView    *v = &views[order[i]];
-		ListCell   *ic;
-		MatView    *bad = NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		if (!v->wanted)
@@ -508,39 +562,7 @@ dbopt_refresh_materialized_views(PG_FUNCTION_ARGS)
 								 v->detail ? v->detail : "", v->detail ? "; " : "");
 		}
 		else if (v->refresh)
-		{
-			/* An input that failed or timed out now, after the plan. */
-			foreach(ic, v->inputs)
-			{
-				MatView    *in = &views[lfirst_int(ic)];
-
-				if (in->status && strcmp(in->status, "ok") != 0)
-					bad = in;
-			}
-			if (bad)
-			{
-				v->method = "skipped";
-				v->status = "skipped";
-				v->detail = psprintf("reads %s, which was not refreshed (%s)", bad->name, bad->status);
-			}
-			else
-			{
-				RefreshUnit u;
-				DboptUnitError err;
-				TimestampTz began = GetCurrentTimestamp();
-
-				u.v = v;
-				u.concurrently = strcmp(v->method, "concurrently") == 0;
-				if (dbopt_run_isolated(refresh_unit, &u, 0, &err))
-					v->status = "ok";
-				else
-				{
-					v->status = err.lock_timeout ? "skipped" : "error";
-					v->detail = dbopt_unit_error_text(&err);
-				}
-				v->ms = (double) (GetCurrentTimestamp() - began) / 1000.0;
-			}
-		}
+			refresh_view(views, v);
 		if (!dry_run)
 			record_refresh(v);
 		if (strcmp(v->status, "ok") == 0 || strcmp(v->status, "dry_run") == 0)

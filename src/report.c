@@ -220,15 +220,30 @@ append_chart(StringInfo buf, const char *title, const char *unit, int n,
 	appendStringInfoString(buf, "</figcaption></figure>\n");
 }
 
-/* Run a read-only query with the window as $1 and $2. */
+/* Run a read-only query with snapshot ids as $1, $2, ... */
+static void
+query_ids(const char *sql, int nids, const int64 *ids)
+{
+	Oid			types[3];
+	Datum		values[3];
+
+	Assert(nids <= lengthof(types));
+	for (int i = 0; i < nids; i++)
+	{
+		types[i] = INT8OID;
+		values[i] = Int64GetDatum(ids[i]);
+	}
+	if (SPI_execute_with_args(sql, nids, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "report_html: could not run %s", sql);
+}
+
+/* The same with the window as $1 and $2. */
 static void
 query(const char *sql, int64 from_id, int64 to_id)
 {
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(from_id), Int64GetDatum(to_id)};
+	int64		ids[2] = {from_id, to_id};
 
-	if (SPI_execute_with_args(sql, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "report_html: could not run %s", sql);
+	query_ids(sql, 2, ids);
 }
 
 static char *
@@ -310,43 +325,35 @@ static const char *const css =
 ".warn{background:#fef3c7;border:1px solid #f59e0b;padding:8px}"
 "figcaption{font-size:12px;padding:0 8px 8px 8px;color:#374151;max-width:744px}.key{display:inline-block;margin-right:14px}";
 
-PG_FUNCTION_INFO_V1(dbopt_report_html);
-
-Datum
-dbopt_report_html(PG_FUNCTION_ARGS)
+/* The snapshots of the window, as chart series. */
+typedef struct Window
 {
-	int64		from_id = PG_GETARG_INT64(0);
-	int64		to_id = PG_GETARG_INT64(1);
-	StringInfoData buf;
-	bool		isnull;
-	bool		untrusted;
-	int			n;
-	double	   *x;
+	int			n;				/* snapshots */
+	double	   *x;				/* their times, epoch seconds */
 	char	  **xlabel;
-	Series		tps = {"transactions/s", NULL, NULL},
-				hit = {"cache hit %", NULL, NULL},
-				conn[2] = {{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}};
-	Series	   *stmt;
+	Series		tps;
+	Series		hit;
+	Series		conn[2];
+	Series	   *stmt;			/* the top statements' mean time */
 	int			nstmt;
-	int64		mid_id = 0;
-	text	   *result;
+	int64		mid_id;			/* the snapshot that splits the window in halves */
+} Window;
 
-	initStringInfo(&buf);
-	SPI_connect();
-
-	/* Clear errors for a bad window, and whether pg_stat_statements kept its counters in it. */
-	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id);
-	untrusted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-	appendStringInfoString(&buf, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+static void
+append_head(StringInfo buf, int64 from_id, int64 to_id)
+{
+	appendStringInfoString(buf, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
 						   "<meta name=\"viewport\" content=\"width=device-width\"/><title>dbopt report: ");
-	append_html(&buf, get_database_name(MyDatabaseId));
-	appendStringInfo(&buf, ", snapshots " INT64_FORMAT " to " INT64_FORMAT "</title><style>%s</style></head>\n<body>\n", from_id, to_id, css);
-	appendStringInfoString(&buf, "<h1>dbopt report: ");
-	append_html(&buf, get_database_name(MyDatabaseId));
-	appendStringInfoString(&buf, "</h1>\n");
+	append_html(buf, get_database_name(MyDatabaseId));
+	appendStringInfo(buf, ", snapshots " INT64_FORMAT " to " INT64_FORMAT "</title><style>%s</style></head>\n<body>\n", from_id, to_id, css);
+	appendStringInfoString(buf, "<h1>dbopt report: ");
+	append_html(buf, get_database_name(MyDatabaseId));
+	appendStringInfoString(buf, "</h1>\n");
+}
 
-	/* Summary. */
+static void
+append_summary(StringInfo buf, int64 from_id, int64 to_id, bool untrusted)
+{
 	query("WITH me AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
 		  " c AS (SELECT * FROM dbopt.compare_snapshots($1, $2))"
 		  " SELECT a.taken_at::text, b.taken_at::text, (b.taken_at - a.taken_at)::text,"
@@ -365,7 +372,7 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = b.snap_id AND datid = (SELECT oid FROM me)) db,"
 		  "       LATERAL (SELECT da.sr IS NOT DISTINCT FROM db.sr AS same) r"
 		  " WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id);
-	appendStringInfoString(&buf, "<h2>Summary</h2>\n<dl>");
+	appendStringInfoString(buf, "<h2>Summary</h2>\n<dl>");
 	if (SPI_processed == 1)
 	{
 		static const char *const labels[] = {
@@ -373,24 +380,43 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 			"Calls", "Execution time (s)", "Transactions per second", "Cache hit ratio (%)", "Server"
 		};
 
-		appendStringInfo(&buf, "<dt>Snapshots</dt><dd>" INT64_FORMAT " to " INT64_FORMAT "</dd>", from_id, to_id);
+		appendStringInfo(buf, "<dt>Snapshots</dt><dd>" INT64_FORMAT " to " INT64_FORMAT "</dd>", from_id, to_id);
 		for (int c = 0; c < lengthof(labels); c++)
 		{
 			char	   *v = value_at(0, c + 1);
 
-			appendStringInfoString(&buf, "<dt>");
-			append_html(&buf, labels[c]);
-			appendStringInfoString(&buf, "</dt><dd>");
-			append_html(&buf, v ? v : "unknown");
-			appendStringInfoString(&buf, "</dd>");
+			appendStringInfoString(buf, "<dt>");
+			append_html(buf, labels[c]);
+			appendStringInfoString(buf, "</dt><dd>");
+			append_html(buf, v ? v : "unknown");
+			appendStringInfoString(buf, "</dd>");
 		}
 	}
-	appendStringInfoString(&buf, "</dl>\n");
+	appendStringInfoString(buf, "</dl>\n");
 	if (untrusted)
-		appendStringInfoString(&buf, "<p class=\"warn\">pg_stat_statements evicted entries or was reset within this window: "
+		appendStringInfoString(buf, "<p class=\"warn\">pg_stat_statements evicted entries or was reset within this window: "
 							   "statement figures are incomplete (flag evicted_or_reset).</p>\n");
+}
 
-	/* Per snapshot in the window: time, transactions, blocks, connections. */
+static void
+series_alloc(Series *s, int n)
+{
+	s->y = palloc0(sizeof(double) * Max(n, 1));
+	s->isnull = palloc0(sizeof(bool) * Max(n, 1));
+}
+
+/* Per snapshot in the window: time, transactions, blocks, connections. */
+static void
+read_snapshots(Window *w, int64 from_id, int64 to_id)
+{
+	bool		isnull;
+	int			n;
+	double		pxc = 0,
+				phit = 0,
+				prd = 0;
+	bool		pnull = true;
+	char	   *preset = NULL;
+
 	query("SELECT extract(epoch FROM s.taken_at)::float8, to_char(s.taken_at, 'YYYY-MM-DD HH24:MI:SS'),"
 		  "       (d.xact_commit + d.xact_rollback)::float8, d.blks_hit::float8, d.blks_read::float8,"
 		  "       (s.server->>'connections')::float8, (s.server->>'max_connections')::float8, s.snap_id,"
@@ -399,63 +425,69 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 		  "  LEFT JOIN dbopt.snapshot_databases d ON d.snap_id = s.snap_id"
 		  "       AND d.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
 		  " WHERE s.snap_id BETWEEN $1 AND $2 ORDER BY s.snap_id", from_id, to_id);
-	n = (int) SPI_processed;
-	x = palloc0(sizeof(double) * Max(n, 1));
-	xlabel = palloc0(sizeof(char *) * Max(n, 1));
-	tps.y = palloc0(sizeof(double) * Max(n, 1));
-	tps.isnull = palloc0(sizeof(bool) * Max(n, 1));
-	hit.y = palloc0(sizeof(double) * Max(n, 1));
-	hit.isnull = palloc0(sizeof(bool) * Max(n, 1));
+	n = w->n = (int) SPI_processed;
+	w->x = palloc0(sizeof(double) * Max(n, 1));
+	w->xlabel = palloc0(sizeof(char *) * Max(n, 1));
+	series_alloc(&w->tps, n);
+	series_alloc(&w->hit, n);
 	for (int s = 0; s < 2; s++)
+		series_alloc(&w->conn[s], n);
+	for (int i = 0; i < n; i++)
 	{
-		conn[s].y = palloc0(sizeof(double) * Max(n, 1));
-		conn[s].isnull = palloc0(sizeof(bool) * Max(n, 1));
-	}
-	{
-		double		pxc = 0,
-					phit = 0,
-					prd = 0;
-		bool		pnull = true;
-		char	   *preset = NULL;
+		bool		n1,
+					n2,
+					n3;
+		double		xc = double_at(i, 3, &n1),
+					h = double_at(i, 4, &n2),
+					r = double_at(i, 5, &n3);
+		char	   *reset = value_at(i, 9);
+		double	   *x = w->x;
 
-		for (int i = 0; i < n; i++)
+		x[i] = double_at(i, 1, &isnull);
+		w->xlabel[i] = value_at(i, 2);
+		w->conn[0].y[i] = double_at(i, 6, &w->conn[0].isnull[i]);
+		w->conn[1].y[i] = double_at(i, 7, &w->conn[1].isnull[i]);
+		if (i > (n - 1) / 2 && w->mid_id == 0)
+			w->mid_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i - 1], SPI_tuptable->tupdesc, 8, &isnull));
+		/* Rates belong to the interval that ends at this snapshot; a reset (stats_reset moved, or counters fell after a crash) shows as a gap. */
+		w->tps.isnull[i] = w->hit.isnull[i] = true;
+		if (i > 0 && !pnull && !n1 && !n2 && !n3 && x[i] > x[i - 1] && xc >= pxc && h >= phit && r >= prd &&
+			preset && reset && strcmp(preset, reset) == 0)
 		{
-			bool		n1,
-						n2,
-						n3;
-			double		xc = double_at(i, 3, &n1),
-						h = double_at(i, 4, &n2),
-						r = double_at(i, 5, &n3);
-			char	   *reset = value_at(i, 9);
-
-			x[i] = double_at(i, 1, &isnull);
-			xlabel[i] = value_at(i, 2);
-			conn[0].y[i] = double_at(i, 6, &conn[0].isnull[i]);
-			conn[1].y[i] = double_at(i, 7, &conn[1].isnull[i]);
-			if (i > (n - 1) / 2 && mid_id == 0)
-				mid_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i - 1], SPI_tuptable->tupdesc, 8, &isnull));
-			/* Rates belong to the interval that ends at this snapshot; a reset (stats_reset moved, or counters fell after a crash) shows as a gap. */
-			tps.isnull[i] = hit.isnull[i] = true;
-			if (i > 0 && !pnull && !n1 && !n2 && !n3 && x[i] > x[i - 1] && xc >= pxc && h >= phit && r >= prd &&
-				preset && reset && strcmp(preset, reset) == 0)
+			w->tps.y[i] = (xc - pxc) / (x[i] - x[i - 1]);
+			w->tps.isnull[i] = false;
+			if (h - phit + r - prd > 0)
 			{
-				tps.y[i] = (xc - pxc) / (x[i] - x[i - 1]);
-				tps.isnull[i] = false;
-				if (h - phit + r - prd > 0)
-				{
-					hit.y[i] = 100 * (h - phit) / (h - phit + r - prd);
-					hit.isnull[i] = false;
-				}
+				w->hit.y[i] = 100 * (h - phit) / (h - phit + r - prd);
+				w->hit.isnull[i] = false;
 			}
-			pxc = xc;
-			phit = h;
-			prd = r;
-			pnull = n1 || n2 || n3;
-			preset = reset;
 		}
+		pxc = xc;
+		phit = h;
+		prd = r;
+		pnull = n1 || n2 || n3;
+		preset = reset;
 	}
+}
 
-	/* The top statements' mean time per interval. */
+/* The top statements' mean time per interval. */
+static void
+read_statements(Window *w, int64 from_id, int64 to_id)
+{
+	int			n = w->n;
+	Series	   *stmt;
+	int			nstmt = 0;
+	bool		isnull;
+
+	/* Rows come grouped by statement and ordered by snapshot; snapshots are matched to x by time order. */
+	int64	   *snap_ids = palloc0(sizeof(int64) * Max(n, 1));
+	SPITupleTable *rows;
+	uint64		nrows;
+	char	   *prev = NULL;
+	double		pcalls = 0,
+				ptotal = 0;
+	int64		psnap = -1;
+
 	query("WITH top AS (SELECT queryid, query FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
 		  " SELECT t.queryid::text, s.snap_id, sum(s.calls)::float8, sum(s.total_exec_time),"
 		  "        'queryid ' || t.queryid || ': ' || left(regexp_replace(min(t.query), '\\s+', ' ', 'g'), 70)"
@@ -464,119 +496,156 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 		  "    AND s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
 		  "  GROUP BY t.queryid, s.snap_id ORDER BY t.queryid, s.snap_id", from_id, to_id);
 	stmt = palloc0(sizeof(Series) * CHART_STATEMENTS);
-	nstmt = 0;
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+
+	/* The window's snapshot ids, in order, to place each row. */
+	query("SELECT snap_id FROM dbopt.snapshots WHERE snap_id BETWEEN $1 AND $2 ORDER BY snap_id", from_id, to_id);
+	for (int i = 0; i < n && (uint64) i < SPI_processed; i++)
+		snap_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	for (uint64 r = 0; r < nrows; r++)
 	{
-		/* Rows come grouped by statement and ordered by snapshot; snapshots are matched to x by time order. */
-		int64	   *snap_ids = palloc0(sizeof(int64) * Max(n, 1));
-		SPITupleTable *rows = SPI_tuptable;
-		uint64		nrows = SPI_processed;
-		char	   *prev = NULL;
-		double		pcalls = 0,
-					ptotal = 0;
-		int64		psnap = -1;
+		char	   *qid = SPI_getvalue(rows->vals[r], rows->tupdesc, 1);
+		int64		snap = DatumGetInt64(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
+		double		calls = DatumGetFloat8(SPI_getbinval(rows->vals[r], rows->tupdesc, 3, &isnull));
+		double		total = DatumGetFloat8(SPI_getbinval(rows->vals[r], rows->tupdesc, 4, &isnull));
+		int			at = -1;
 
-		/* The window's snapshot ids, in order, to place each row. */
-		query("SELECT snap_id FROM dbopt.snapshots WHERE snap_id BETWEEN $1 AND $2 ORDER BY snap_id", from_id, to_id);
-		for (int i = 0; i < n && (uint64) i < SPI_processed; i++)
-			snap_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		for (uint64 r = 0; r < nrows; r++)
+		CHECK_FOR_INTERRUPTS();
+		if (prev == NULL || strcmp(prev, qid) != 0)
 		{
-			char	   *qid = SPI_getvalue(rows->vals[r], rows->tupdesc, 1);
-			int64		snap = DatumGetInt64(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
-			double		calls = DatumGetFloat8(SPI_getbinval(rows->vals[r], rows->tupdesc, 3, &isnull));
-			double		total = DatumGetFloat8(SPI_getbinval(rows->vals[r], rows->tupdesc, 4, &isnull));
-			int			at = -1;
-
-			CHECK_FOR_INTERRUPTS();
-			if (prev == NULL || strcmp(prev, qid) != 0)
-			{
-				if (nstmt == CHART_STATEMENTS)
-					break;
-				stmt[nstmt].name = SPI_getvalue(rows->vals[r], rows->tupdesc, 5);
-				stmt[nstmt].y = palloc0(sizeof(double) * Max(n, 1));
-				stmt[nstmt].isnull = palloc(sizeof(bool) * Max(n, 1));
-				memset(stmt[nstmt].isnull, true, sizeof(bool) * Max(n, 1));
-				nstmt++;
-				prev = qid;
-				psnap = -1;
-			}
-			for (int i = 0; i < n; i++)
-				if (snap_ids[i] == snap)
-					at = i;
-			/* Absent from the snapshot before: new in this interval, counted from zero. */
-			if (at > 0 && psnap != snap_ids[at - 1])
-				pcalls = ptotal = 0;
-			if (at > 0 && calls > pcalls && total >= ptotal)
-			{
-				stmt[nstmt - 1].y[at] = (total - ptotal) / (calls - pcalls);
-				stmt[nstmt - 1].isnull[at] = false;
-			}
-			pcalls = calls;
-			ptotal = total;
-			psnap = snap;
+			if (nstmt == CHART_STATEMENTS)
+				break;
+			stmt[nstmt].name = SPI_getvalue(rows->vals[r], rows->tupdesc, 5);
+			stmt[nstmt].y = palloc0(sizeof(double) * Max(n, 1));
+			stmt[nstmt].isnull = palloc(sizeof(bool) * Max(n, 1));
+			memset(stmt[nstmt].isnull, true, sizeof(bool) * Max(n, 1));
+			nstmt++;
+			prev = qid;
+			psnap = -1;
 		}
+		for (int i = 0; i < n; i++)
+			if (snap_ids[i] == snap)
+				at = i;
+		/* Absent from the snapshot before: new in this interval, counted from zero. */
+		if (at > 0 && psnap != snap_ids[at - 1])
+			pcalls = ptotal = 0;
+		if (at > 0 && calls > pcalls && total >= ptotal)
+		{
+			stmt[nstmt - 1].y[at] = (total - ptotal) / (calls - pcalls);
+			stmt[nstmt - 1].isnull[at] = false;
+		}
+		pcalls = calls;
+		ptotal = total;
+		psnap = snap;
 	}
+	w->stmt = stmt;
+	w->nstmt = nstmt;
+}
 
-	appendStringInfoString(&buf, "<h2>Charts</h2>\n");
-	append_chart(&buf, "Transactions per second", "this database, between snapshots", n, x, (const char *const *) xlabel, &tps, 1);
-	append_chart(&buf, "Cache hit ratio", "%, this database, between snapshots", n, x, (const char *const *) xlabel, &hit, 1);
-	append_chart(&buf, "Connections", "client backends, server-wide", n, x, (const char *const *) xlabel, conn, 2);
-	append_chart(&buf, "Mean time of the top statements", "ms per call, between snapshots", n, x, (const char *const *) xlabel, stmt, nstmt);
+static void
+append_charts(StringInfo buf, const Window *w)
+{
+	const char *const *xlabel = (const char *const *) w->xlabel;
 
-	/* Top statements. */
-	appendStringInfo(&buf, "<h2>Top statements by total time</h2>\n");
+	appendStringInfoString(buf, "<h2>Charts</h2>\n");
+	append_chart(buf, "Transactions per second", "this database, between snapshots", w->n, w->x, xlabel, &w->tps, 1);
+	append_chart(buf, "Cache hit ratio", "%, this database, between snapshots", w->n, w->x, xlabel, &w->hit, 1);
+	append_chart(buf, "Connections", "client backends, server-wide", w->n, w->x, xlabel, w->conn, 2);
+	append_chart(buf, "Mean time of the top statements", "ms per call, between snapshots", w->n, w->x, xlabel, w->stmt, w->nstmt);
+}
+
+static void
+append_top_statements(StringInfo buf, int64 from_id, int64 to_id)
+{
+	static const char *const h[] = {"queryid", "calls", "total ms", "mean ms", "rows", "hit %", "share %", "flags", "statement"};
+
+	appendStringInfo(buf, "<h2>Top statements by total time</h2>\n");
 	query("SELECT queryid, calls, round(total_ms::numeric, 1), round(mean_ms::numeric, 3), rows,"
 		  "       round((100 * hit_ratio)::numeric, 1), round(share_of_total_pct::numeric, 1),"
 		  "       array_to_string(flags, ' '), CASE WHEN length(query) > 600 THEN left(query, 600) || ' ...' ELSE query END"
 		  "  FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id);
+	append_result_table(buf, h, "No statement ran in this window, or pg_stat_statements was not available.");
+}
+
+/* Regressions: the second half of the window against the first. */
+static void
+append_regressions(StringInfo buf, int64 from_id, int64 to_id, const Window *w)
+{
+	static const char *const h[] = {"queryid", "baseline calls", "current calls", "baseline mean ms", "current mean ms",
+	"added ms per call", "added ms per s", "share %", "ratio", "p-value", "statement"};
+	int64		mid_id = w->mid_id;
+	int64		ids[3] = {from_id, mid_id, to_id};
+
+	appendStringInfoString(buf, "<h2>Regressions</h2>\n");
+	if (w->n < 3 || mid_id <= from_id || mid_id >= to_id)
 	{
-		static const char *const h[] = {"queryid", "calls", "total ms", "mean ms", "rows", "hit %", "share %", "flags", "statement"};
-
-		append_result_table(&buf, h, "No statement ran in this window, or pg_stat_statements was not available.");
+		appendStringInfoString(buf, "<p class=\"none\">A window of three snapshots or more is needed to compare its halves.</p>\n");
+		return;
 	}
+	appendStringInfo(buf, "<p>Snapshots " INT64_FORMAT " to " INT64_FORMAT " against " INT64_FORMAT " to " INT64_FORMAT
+					 ", with dbopt.detect_regressions() defaults: at least 20 calls in each, 1.5 times slower, p &lt;= 0.01 (Welch), "
+					 "at least 1 ms more per call and 1%% of the current half's time; the most time added per second first.</p>\n",
+					 mid_id, to_id, from_id, mid_id);
+	query_ids("SELECT queryid, baseline_calls, current_calls, round(baseline_mean_ms::numeric, 3),"
+			  "       round(current_mean_ms::numeric, 3), round(added_ms_per_call::numeric, 3),"
+			  "       round(added_ms_per_s::numeric, 3), round(current_share_pct::numeric, 1),"
+			  "       round(ratio::numeric, 2), p_value, query"
+			  "  FROM dbopt.detect_regressions($1, $2, $2, $3) LIMIT 20", 3, ids);
+	append_result_table(buf, h, "No statement got significantly slower.");
+}
 
-	/* Regressions: the second half of the window against the first. */
-	appendStringInfoString(&buf, "<h2>Regressions</h2>\n");
-	if (n >= 3 && mid_id > from_id && mid_id < to_id)
-	{
-		static const char *const h[] = {"queryid", "baseline calls", "current calls", "baseline mean ms", "current mean ms",
-		"added ms per call", "added ms per s", "share %", "ratio", "p-value", "statement"};
-		Oid			types[3] = {INT8OID, INT8OID, INT8OID};
-		Datum		values[3] = {Int64GetDatum(from_id), Int64GetDatum(mid_id), Int64GetDatum(to_id)};
+static void
+append_health(StringInfo buf, int64 from_id, int64 to_id)
+{
+	static const char *const h[] = {"severity", "check", "object", "value", "threshold", "detail"};
 
-		appendStringInfo(&buf, "<p>Snapshots " INT64_FORMAT " to " INT64_FORMAT " against " INT64_FORMAT " to " INT64_FORMAT
-						 ", with dbopt.detect_regressions() defaults: at least 20 calls in each, 1.5 times slower, p &lt;= 0.01 (Welch), "
-						 "at least 1 ms more per call and 1%% of the current half's time; the most time added per second first.</p>\n",
-						 mid_id, to_id, from_id, mid_id);
-		if (SPI_execute_with_args("SELECT queryid, baseline_calls, current_calls, round(baseline_mean_ms::numeric, 3),"
-								  "       round(current_mean_ms::numeric, 3), round(added_ms_per_call::numeric, 3),"
-								  "       round(added_ms_per_s::numeric, 3), round(current_share_pct::numeric, 1),"
-								  "       round(ratio::numeric, 2), p_value, query"
-								  "  FROM dbopt.detect_regressions($1, $2, $2, $3) LIMIT 20",
-								  3, types, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "report_html: could not run detect_regressions()");
-		append_result_table(&buf, h, "No statement got significantly slower.");
-	}
-	else
-		appendStringInfoString(&buf, "<p class=\"none\">A window of three snapshots or more is needed to compare its halves.</p>\n");
-
-	/* Health now. */
-	appendStringInfoString(&buf, "<h2>Health now</h2>\n");
+	appendStringInfoString(buf, "<h2>Health now</h2>\n");
 	query("SELECT severity, check_name, object_name, round(value::numeric, 2), round(threshold::numeric, 2), detail"
 		  "  FROM dbopt.health_check() WHERE severity <> 'ok'"
 		  " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, check_name",
 		  from_id, to_id);
-	{
-		static const char *const h[] = {"severity", "check", "object", "value", "threshold", "detail"};
+	append_result_table(buf, h, "Every health check is ok.");
+}
 
-		append_result_table(&buf, h, "Every health check is ok.");
-	}
+/* Clear errors for a bad window; true when pg_stat_statements did not keep its counters in it. */
+static bool
+window_untrusted(int64 from_id, int64 to_id)
+{
+	bool		isnull;
+
+	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+PG_FUNCTION_INFO_V1(dbopt_report_html);
+
+Datum
+dbopt_report_html(PG_FUNCTION_ARGS)
+{
+	Window		w = {0, NULL, NULL, {"transactions/s", NULL, NULL}, {"cache hit %", NULL, NULL},
+	{{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}}, NULL, 0, 0};
+	int64		from_id = PG_GETARG_INT64(0);
+	int64		to_id = PG_GETARG_INT64(1);
+	StringInfoData buf;
+	bool		untrusted;
+
+	initStringInfo(&buf);
+	SPI_connect();
+	untrusted = window_untrusted(from_id, to_id);
+	append_head(&buf, from_id, to_id);
+	append_summary(&buf, from_id, to_id, untrusted);
+	read_snapshots(&w, from_id, to_id);
+	read_statements(&w, from_id, to_id);
+	append_charts(&buf, &w);
+	append_top_statements(&buf, from_id, to_id);
+	append_regressions(&buf, from_id, to_id, &w);
+	append_health(&buf, from_id, to_id);
 
 	appendStringInfo(&buf, "<p class=\"none\">Made by dbopt.report_html(" INT64_FORMAT ", " INT64_FORMAT ") at ", from_id, to_id);
 	append_html(&buf, timestamptz_to_str(GetCurrentTimestamp()));
 	appendStringInfoString(&buf, ".</p>\n</body></html>\n");
 
 	SPI_finish();
-	result = cstring_to_text_with_len(buf.data, buf.len);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

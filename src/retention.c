@@ -1142,41 +1142,100 @@ removal_sql(const char *name, const char *where, const char *chooser, const char
 	return buf.data;
 }
 
-/* Remove (or count) one heap's old rows in batches; false when the policy must stop. */
-static bool
-run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking, Outcome *o)
+/* The statements of one heap's batches, rows that others' foreign keys reference left out (keep). */
+static void
+batch_sql(BatchSql *q, const Policy *p, const Target *t, const char *columns, const char *keep)
 {
 	const char *col = quote_identifier(p->time_column);
-	char	   *keep = unreferenced_filter(keys_for(blocking, p->relid, t->relid), t->name);
 	const char *archive = p->archive ? dbopt_qualified_relname(p->archive_relid) : NULL;
-	BatchSql	q;
-	BatchUnit	u;
-	int			x;
 
-	for (x = 0; x < 2; x++)
+	for (int x = 0; x < 2; x++)
 	{
 		const char *op = x ? ">" : ">=";
 		char	   *w = psprintf("%s %s $1 AND %s < $4%s", col, op, col, keep);
 
-		q.boundary[x] = psprintf("SELECT %s FROM ONLY %s WHERE %s %s $1 AND %s < $2 ORDER BY %s OFFSET $3 LIMIT 1",
-								 col, t->name, col, op, col, col);
-		q.range[x] = removal_sql(t->name, w, NULL, col, archive, columns);
-		q.range_count[x] = psprintf("SELECT count(*) FROM ONLY %s WHERE %s AND %s < $2", t->name, w, col);
+		q->boundary[x] = psprintf("SELECT %s FROM ONLY %s WHERE %s %s $1 AND %s < $2 ORDER BY %s OFFSET $3 LIMIT 1",
+								  col, t->name, col, op, col, col);
+		q->range[x] = removal_sql(t->name, w, NULL, col, archive, columns);
+		q->range_count[x] = psprintf("SELECT count(*) FROM ONLY %s WHERE %s AND %s < $2", t->name, w, col);
 	}
-	q.tie = removal_sql(t->name,
-						psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2%s LIMIT $3)) AND %s = $1",
-								 t->name, col, col, keep, col),
-						NULL, col, archive, columns);
-	q.tie_count = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1"
-						   " AND %s OPERATOR(pg_catalog.<) $2%s AND $3 IS NOT NULL AND $4 IS NOT NULL",
-						   t->name, col, col, keep);
-	q.blocks = removal_sql(t->name, NULL,
-						   psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s LIMIT $3",
-									t->name, col, keep),
-						   col, archive, columns);
-	q.blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s",
-							  t->name, col, keep);
+	q->tie = removal_sql(t->name,
+						 psprintf("ctid = ANY (ARRAY(SELECT ctid FROM ONLY %s WHERE %s = $1 AND %s < $2%s LIMIT $3)) AND %s = $1",
+								  t->name, col, col, keep, col),
+						 NULL, col, archive, columns);
+	q->tie_count = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s WHERE %s OPERATOR(pg_catalog.=) $1"
+							" AND %s OPERATOR(pg_catalog.<) $2%s AND $3 IS NOT NULL AND $4 IS NOT NULL",
+							t->name, col, col, keep);
+	q->blocks = removal_sql(t->name, NULL,
+							psprintf("SELECT ctid FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s LIMIT $3",
+									 t->name, col, keep),
+							col, archive, columns);
+	q->blocks_count = psprintf("SELECT count(*) FROM ONLY %s WHERE ctid >= $1 AND ctid < $4 AND %s < $2%s",
+							   t->name, col, keep);
+}
 
+/* Where the next batch starts; true when the heap is done. */
+static bool
+next_batch(BatchUnit *u, bool dry_run, int64 limit)
+{
+	switch (u->kind)
+	{
+		case BK_RANGE:
+			if (u->last)
+				return true;
+			u->lo = u->hi;
+			u->lo_exclusive = false;
+			u->skip = 0;
+			break;
+		case BK_TIE:
+			if (u->deleted == 0)
+				u->lo_exclusive = true; /* the rows left at lo stay (referenced, or changed under us) */
+			else if (dry_run)
+				u->skip += u->deleted;
+			break;
+		case BK_BLOCKS:
+			if (u->chosen < limit)
+			{
+				u->start = u->end;
+				u->range_left = -1;
+			}
+			break;
+	}
+	return false;
+}
+
+/*
+ * The rows the next batch may take: the batch size, within what
+ * max_rows_per_run leaves; false when that is reached (the policy stops).
+ */
+static bool
+batch_limit(const Policy *p, Outcome *o, int64 *limit)
+{
+	int64		left = p->max_rows - o->deleted;
+
+	*limit = p->batch_size;
+	if (p->max_rows <= 0)
+		return true;
+	if (left <= 0)
+	{
+		o->stopped = true;
+		add_detail(o, "max_rows_per_run (" INT64_FORMAT ") reached; the rest goes on the next run",
+				   p->max_rows);
+		return false;
+	}
+	*limit = Min(*limit, left);
+	return true;
+}
+
+/* Remove (or count) one heap's old rows in batches; false when the policy must stop. */
+static bool
+run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking, Outcome *o)
+{
+	BatchSql	q;
+	BatchUnit	u;
+
+	batch_sql(&q, p, t, columns,
+			  unreferenced_filter(keys_for(blocking, p->relid, t->relid), t->name));
 	memset(&u, 0, sizeof(u));
 	u.sql = &q;
 	u.dry_run = r->dry_run;
@@ -1189,24 +1248,13 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking,
 
 	for (;;)
 	{
-		int64		limit = p->batch_size;
+		int64		limit;
 		DboptUnitError err;
 		TimestampTz began;
 
 		CHECK_FOR_INTERRUPTS();
-		if (p->max_rows > 0)
-		{
-			int64		left = p->max_rows - o->deleted;
-
-			if (left <= 0)
-			{
-				o->stopped = true;
-				add_detail(o, "max_rows_per_run (" INT64_FORMAT ") reached; the rest goes on the next run",
-						   p->max_rows);
-				return false;
-			}
-			limit = Min(limit, left);
-		}
+		if (!batch_limit(p, o, &limit))
+			return false;
 		if (!t->indexed)
 		{
 			if (u.start >= t->nblocks)
@@ -1229,31 +1277,8 @@ run_target(Runner *r, Policy *p, Target *t, const char *columns, List *blocking,
 			o->longest_batch_ms = Max(o->longest_batch_ms,
 									  (double) (GetCurrentTimestamp() - began) / 1000.0);
 		}
-
-		/* Where the next batch starts. */
-		switch (u.kind)
-		{
-			case BK_RANGE:
-				if (u.last)
-					return true;
-				u.lo = u.hi;
-				u.lo_exclusive = false;
-				u.skip = 0;
-				break;
-			case BK_TIE:
-				if (u.deleted == 0)
-					u.lo_exclusive = true;	/* the rows left at lo stay (referenced, or changed under us) */
-				else if (r->dry_run)
-					u.skip += u.deleted;
-				break;
-			case BK_BLOCKS:
-				if (u.chosen < limit)
-				{
-					u.start = u.end;
-					u.range_left = -1;
-				}
-				break;
-		}
+		if (next_batch(&u, r->dry_run, limit))
+			return true;
 
 		if (u.deleted > 0 && !between_units(r))
 		{

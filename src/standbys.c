@@ -37,6 +37,7 @@
 #include "utils/tuplestore.h"
 
 #include "dbopt/compat.h"
+#include "dbopt/isolate.h"
 #include "dbopt/privs.h"
 #include "dbopt/standbys.h"
 #include "dbopt/util.h"
@@ -381,6 +382,85 @@ emit_rows(Sink *sink, const char *standby, TimestampTz epoch)
 	}
 }
 
+/* What read_standby_unit() reads, and what it found. */
+typedef struct StandbyRead
+{
+	Sink	   *sink;
+	const Standby *s;
+	const char *dblink_fn;
+	const char *local_sysid;
+	MemoryContext cxt;			/* the caller's, for problem */
+	char	   *problem;
+	TimestampTz epoch;
+} StandbyRead;
+
+static void
+read_standby_unit(void *arg)
+{
+	StandbyRead *rd = arg;
+	char	   *sql = psprintf("SELECT * FROM %s(%s, %s) " REMOTE_COLUMNS, rd->dblink_fn,
+							   "$1", "$2");
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(with_connect_timeout(rd->s->conninfo)),
+	CStringGetTextDatum(remote_sql)};
+	HeapTuple	header = NULL;
+
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not run dblink");
+	for (uint64 i = 0; i < SPI_processed && header == NULL; i++)
+	{
+		bool		isnull;
+
+		(void) SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			header = SPI_tuptable->vals[i];
+	}
+	if (header == NULL)
+		rd->problem = MemoryContextStrdup(rd->cxt, "the standby returned no statistics header");
+	else
+	{
+		bool		isnull;
+		Datum		e = SPI_getbinval(header, SPI_tuptable->tupdesc, 5, &isnull);
+		char	   *p = header_problem(header, SPI_tuptable->tupdesc, rd->local_sysid);
+
+		rd->epoch = isnull ? 0 : DatumGetTimestampTz(e);
+		if (p)
+			rd->problem = MemoryContextStrdup(rd->cxt, p);
+		else
+			emit_rows(rd->sink, rd->s->name, rd->epoch);
+	}
+	SPI_finish();
+}
+
+/* Why a standby could not be read, from the error, for its problem row. */
+static char *
+read_error_problem(const Standby *s, ErrorData *edata)
+{
+	char	   *problem = edata->detail
+		? psprintf("%s: %s", edata->message, edata->detail)
+		: pstrdup(edata->message);
+
+	/* libpq's messages end with a newline. */
+	while (problem[0] && problem[strlen(problem) - 1] == '\n')
+		problem[strlen(problem) - 1] = '\0';
+
+	/*
+	 * A connection failure names the host, port and user of a conninfo only
+	 * the extension owner may read: others get the fact, and the server log
+	 * the whole message.
+	 */
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION &&
+		!has_privs_of_role(GetUserId(), dbopt_extension_owner()))
+	{
+		ereport(LOG,
+				(errmsg("dbopt: standby \"%s\" could not be read: %s", s->name, problem)));
+		problem = psprintf("could not connect (%s); the server log has the details, which name the standby's address",
+						   unpack_sql_state(edata->sqlerrcode));
+	}
+	return problem;
+}
+
 /*
  * One standby, one query, in a subtransaction: whatever goes wrong (the
  * connection, authentication, the remote query) becomes its problem row.
@@ -388,86 +468,17 @@ emit_rows(Sink *sink, const char *standby, TimestampTz epoch)
 static void
 read_standby(Sink *sink, const char *dblink_fn, const Standby *s, const char *local_sysid)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *volatile problem = NULL;
-	volatile TimestampTz epoch = 0;
-	char	   *sql = psprintf("SELECT * FROM %s(%s, %s) " REMOTE_COLUMNS, dblink_fn,
-							   "$1", "$2");
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2] = {CStringGetTextDatum(with_connect_timeout(s->conninfo)),
-	CStringGetTextDatum(remote_sql)};
+	StandbyRead rd = {sink, s, dblink_fn, local_sysid, CurrentMemoryContext, NULL, 0};
+	ErrorData  *edata = dbopt_try_subxact(read_standby_unit, &rd);
+	char	   *problem = rd.problem;
+	TimestampTz epoch = rd.epoch;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	if (edata)
 	{
-		HeapTuple	header = NULL;
-
-		SPI_connect();
-		if (SPI_execute_with_args(sql, 2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not run dblink");
-		for (uint64 i = 0; i < SPI_processed && header == NULL; i++)
-		{
-			bool		isnull;
-
-			(void) SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-			if (isnull)
-				header = SPI_tuptable->vals[i];
-		}
-		if (header == NULL)
-			problem = MemoryContextStrdup(cxt, "the standby returned no statistics header");
-		else
-		{
-			bool		isnull;
-			Datum		e = SPI_getbinval(header, SPI_tuptable->tupdesc, 5, &isnull);
-			char	   *p = header_problem(header, SPI_tuptable->tupdesc, local_sysid);
-
-			epoch = isnull ? 0 : DatumGetTimestampTz(e);
-			if (p)
-				problem = MemoryContextStrdup(cxt, p);
-			else
-				emit_rows(sink, s->name, epoch);
-		}
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		if (must_rethrow(edata->sqlerrcode))
 			ReThrowError(edata);
-		problem = edata->detail
-			? psprintf("%s: %s", edata->message, edata->detail)
-			: pstrdup(edata->message);
-		/* libpq's messages end with a newline. */
-		while (problem[0] && problem[strlen(problem) - 1] == '\n')
-			problem[strlen(problem) - 1] = '\0';
-
-		/*
-		 * A connection failure names the host, port and user of a conninfo
-		 * only the extension owner may read: others get the fact, and the
-		 * server log the whole message.
-		 */
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION &&
-			!has_privs_of_role(GetUserId(), dbopt_extension_owner()))
-		{
-			ereport(LOG,
-					(errmsg("dbopt: standby \"%s\" could not be read: %s", s->name, problem)));
-			problem = psprintf("could not connect (%s); the server log has the details, which name the standby's address",
-							   unpack_sql_state(edata->sqlerrcode));
-		}
+		problem = read_error_problem(s, edata);
 	}
-	PG_END_TRY();
 
 	if (problem)
 		emit_problem(sink, s->name, epoch, problem);

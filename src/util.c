@@ -748,6 +748,23 @@ dbopt_steering_bool(FunctionCallInfo fcinfo, int argno, const char *name)
 	return PG_GETARG_BOOL(argno);
 }
 
+#ifndef DBOPT_HAVE_SOFT_INPUT
+typedef struct IntervalIn
+{
+	const char *text;
+	Interval   *out;
+} IntervalIn;
+
+static void
+interval_in_unit(void *arg)
+{
+	IntervalIn *in = arg;
+
+	*in->out = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(in->text),
+													  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+#endif
+
 bool
 dbopt_interval_in_safe(const char *text, Interval *out, char **problem)
 {
@@ -766,37 +783,15 @@ dbopt_interval_in_safe(const char *text, Interval *out, char **problem)
 	return true;
 #else
 	/* A subtransaction, so that rolling back the failed call is complete. */
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
+	IntervalIn	in = {text, out};
+	ErrorData  *edata = dbopt_try_subxact(interval_in_unit, &in);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		*out = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
-													  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			ReThrowError(edata);
-		*problem = edata->message;
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (edata == NULL)
+		return true;
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		ReThrowError(edata);
+	*problem = edata->message;
+	return false;
 #endif
 }
 

@@ -260,6 +260,99 @@ worker_sleep(long ms)
 
 /* ---------- launcher ---------- */
 
+/*
+ * The databases to start a scheduler in, with their names, allocated in
+ * loopcxt: those on the registry's list (want), or all that take
+ * connections when probing.  A listed database that takes no connections
+ * is said in the log once (closed_dbs, in TopMemoryContext).
+ */
+static void
+databases_to_schedule(bool probe, List *want, List **closed_dbs, MemoryContext loopcxt,
+					  List **dbs, List **names)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		/*
+		 * A listed database that takes no connections: its jobs cannot run,
+		 * and no row can say so there; the log says it, once.
+		 */
+		if (!db->datallowconn && !probe && list_member_oid(want, db->oid) &&
+			!list_member_oid(*closed_dbs, db->oid))
+		{
+			MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+			*closed_dbs = lappend_oid(*closed_dbs, db->oid);
+			MemoryContextSwitchTo(xcxt);
+			ereport(LOG,
+					(errmsg("dbopt: database \"%s\" does not accept connections; its dbopt jobs do not run until it does",
+							NameStr(db->datname))));
+		}
+		else if (db->datallowconn && list_member_oid(*closed_dbs, db->oid))
+		{
+			MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+			*closed_dbs = list_delete_oid(*closed_dbs, db->oid);
+			MemoryContextSwitchTo(xcxt);
+		}
+		/* Only databases on the list, but all of them when probing. */
+		if (db->datallowconn && !db->datistemplate &&
+			(probe || list_member_oid(want, db->oid)))
+		{
+			MemoryContext xcxt = MemoryContextSwitchTo(loopcxt);
+
+			*dbs = lappend_oid(*dbs, db->oid);
+			*names = lappend(*names, pstrdup(NameStr(db->datname)));
+			MemoryContextSwitchTo(xcxt);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(loopcxt);
+}
+
+/*
+ * A scheduler for each database that has none running.  When no slot is
+ * free, wait a little for one rather than leave a database out.  Each
+ * round starts one database further on, so none is always last.
+ */
+static void
+start_schedulers(List *dbs, List *names, int round)
+{
+	for (int i = 0; i < list_length(dbs); i++)
+	{
+		int			k = (i + round) % list_length(dbs);
+		Oid			dboid = list_nth_oid(dbs, k);
+		BackgroundWorkerHandle *h = NULL;
+		int			tries;
+
+		if (child_running(dboid))
+			continue;
+		for (tries = 0; tries < 40 && h == NULL; tries++)
+		{
+			h = start_child("dbopt_scheduler_main", "dbopt scheduler",
+							psprintf("dbopt scheduler for database \"%s\"", (char *) list_nth(names, k)),
+							ObjectIdGetDatum(dboid), NULL, 0, tries == 39);
+			if (h == NULL)
+			{
+				worker_sleep(25);
+				(void) child_running(-1);
+			}
+		}
+		if (h)
+			add_child(dboid, h, 0);
+	}
+}
+
 void
 dbopt_launcher_main(Datum arg)
 {
@@ -298,87 +391,12 @@ dbopt_launcher_main(Datum arg)
 			List	   *want = probe ? NIL : dbopt_registry_due();
 			List	   *dbs = NIL;
 			List	   *names = NIL;
-			Relation	rel;
-			SysScanDesc scan;
-			HeapTuple	tup;
 			MemoryContext old = MemoryContextSwitchTo(loopcxt);
-			int			i;
 
 			pgstat_report_activity(STATE_RUNNING, "dbopt launcher: starting schedulers");
-			StartTransactionCommand();
-			rel = table_open(DatabaseRelationId, AccessShareLock);
-			scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-			while (HeapTupleIsValid(tup = systable_getnext(scan)))
-			{
-				Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
-
-				/*
-				 * A listed database that takes no connections: its jobs cannot
-				 * run, and no row can say so there; the log says it, once.
-				 */
-				if (!db->datallowconn && !probe && list_member_oid(want, db->oid) &&
-					!list_member_oid(closed_dbs, db->oid))
-				{
-					MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
-
-					closed_dbs = lappend_oid(closed_dbs, db->oid);
-					MemoryContextSwitchTo(xcxt);
-					ereport(LOG,
-							(errmsg("dbopt: database \"%s\" does not accept connections; its dbopt jobs do not run until it does",
-									NameStr(db->datname))));
-				}
-				else if (db->datallowconn && list_member_oid(closed_dbs, db->oid))
-				{
-					MemoryContext xcxt = MemoryContextSwitchTo(TopMemoryContext);
-
-					closed_dbs = list_delete_oid(closed_dbs, db->oid);
-					MemoryContextSwitchTo(xcxt);
-				}
-				/* Only databases on the list, but all of them when probing. */
-				if (db->datallowconn && !db->datistemplate &&
-					(probe || list_member_oid(want, db->oid)))
-				{
-					MemoryContext xcxt = MemoryContextSwitchTo(loopcxt);
-
-					dbs = lappend_oid(dbs, db->oid);
-					names = lappend(names, pstrdup(NameStr(db->datname)));
-					MemoryContextSwitchTo(xcxt);
-				}
-			}
-			systable_endscan(scan);
-			table_close(rel, AccessShareLock);
-			CommitTransactionCommand();
-			MemoryContextSwitchTo(loopcxt);
+			databases_to_schedule(probe, want, &closed_dbs, loopcxt, &dbs, &names);
 			probe = false;
-
-			/*
-			 * When no slot is free, wait a little for one rather than leave
-			 * a database out.  Each round starts one database further on,
-			 * so none is always last.
-			 */
-			for (i = 0; i < list_length(dbs); i++)
-			{
-				int			k = (i + round) % list_length(dbs);
-				Oid			dboid = list_nth_oid(dbs, k);
-				BackgroundWorkerHandle *h = NULL;
-				int			tries;
-
-				if (child_running(dboid))
-					continue;
-				for (tries = 0; tries < 40 && h == NULL; tries++)
-				{
-					h = start_child("dbopt_scheduler_main", "dbopt scheduler",
-									psprintf("dbopt scheduler for database \"%s\"", (char *) list_nth(names, k)),
-									ObjectIdGetDatum(dboid), NULL, 0, tries == 39);
-					if (h == NULL)
-					{
-						worker_sleep(25);
-						(void) child_running(-1);
-					}
-				}
-				if (h)
-					add_child(dboid, h, 0);
-			}
+			start_schedulers(dbs, names, round);
 			round++;
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(loopcxt);

@@ -65,6 +65,14 @@ extern bool dbopt_run_unit(DboptUnitFn fn, void *arg, Oid as_role, int flags,
 						   int timeout_ms, DboptUnitError *err);
 
 /*
+ * Run fn(arg) in an internal subtransaction, with nothing else set: NULL
+ * when it succeeds, else its error, copied into the caller's memory
+ * context after the subtransaction is rolled back.  The caller decides
+ * which errors to raise again (ReThrowError) and which to report.
+ */
+extern ErrorData *dbopt_try_subxact(DboptUnitFn fn, void *arg);
+
+/*
  * In the current (sub)transaction, limit lock waits to dbopt.lock_timeout.
  * Returns the GUC nest level to pass to AtEOXact_GUC() when done.
  */
