@@ -402,12 +402,7 @@ dbopt_require_own_matview(Oid relid, const char *detail, const char *hint)
 						OidIsValid(relid) ? dbopt_qualified_relname(relid) : "NULL"),
 				 errdetail("%s", detail),
 				 errhint("%s", hint)));
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of materialized view %s", get_rel_name(relid)),
-				 errdetail("Only the owner of %s may refresh it.", dbopt_qualified_relname(relid)),
-				 errhint("Run it as the owner, or as a member of the owning role.")));
+	dbopt_require_owner(relid, "Only the owner of %s may refresh it.", dbopt_qualified_relname(relid));
 }
 
 /*

@@ -17,6 +17,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -119,15 +120,30 @@ dbopt_restore_identity(const DboptIdentity *id)
  * The server's own error for a caller who does not own the relation
  * (aclcheck_error, ACLCHECK_NOT_OWNER: SQLSTATE 42501, "must be owner of
  * table ..."), named with its schema and completed with what the caller
- * was about to do, since aclcheck_error() carries no detail or hint.
+ * was about to do (why_fmt, a printf format), since aclcheck_error()
+ * carries no detail or hint.  The detail is built only on failure.
  */
 void
-dbopt_require_owner(Oid relid, const char *why)
+dbopt_require_owner(Oid relid, const char *why_fmt,...)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData why;
 
 	if (dbopt_relation_ownercheck(relid, GetUserId()))
 		return;
+	initStringInfo(&why);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, why_fmt);
+		needed = appendStringInfoVA(&why, why_fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&why, needed);
+	}
 	PG_TRY();
 	{
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
@@ -140,7 +156,7 @@ dbopt_require_owner(Oid relid, const char *why)
 		MemoryContextSwitchTo(cxt);
 		e = CopyErrorData();
 		FlushErrorState();
-		e->detail = pstrdup(why);
+		e->detail = why.data;
 		e->hint = pstrdup("Run it as the owner, or as a member of the owning role.");
 		ReThrowError(e);
 	}

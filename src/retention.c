@@ -134,13 +134,8 @@ time_type(Oid typid)
 static void
 require_owner(Oid relid, const char *func, const char *what)
 {
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(relid)),
-				 errdetail("%s() deletes rows of %s %s, which only its owner may do.",
-						   func, what, dbopt_qualified_relname(relid)),
-				 errhint("Run it as the owner of the table, or as a member of the owning role.")));
+	dbopt_require_owner(relid, "%s() deletes rows of %s %s, which only its owner may do.",
+						func, what, dbopt_qualified_relname(relid));
 }
 
 static void

@@ -674,12 +674,7 @@ dbopt_require_own_table(Oid relid, const char *what)
 				 errmsg("%s is not a table", dbopt_qualified_relname(relid)),
 				 errdetail("%s works on tables and partitioned tables.", what),
 				 errhint("Name the table the view or other object reads.")));
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", dbopt_qualified_relname(relid)),
-				 errdetail("%s changes the table.", what),
-				 errhint("Ask the table's owner, or a role that is a member of it, to run it.")));
+	dbopt_require_owner(relid, "%s changes the table.", what);
 }
 
 void

@@ -54,9 +54,9 @@ extern Oid	dbopt_relation_owner(Oid relid);
 
 /*
  * The one ownership check: an error unless the caller owns relid (or is a
- * member of its owner); why is the error's detail, a sentence.
+ * member of its owner); why_fmt formats the error's detail, a sentence.
  */
-extern void dbopt_require_owner(Oid relid, const char *why);
+extern void dbopt_require_owner(Oid relid, const char *why_fmt,...) pg_attribute_printf(2, 3);
 
 /* Become role, restricted, with the pinned search_path. */
 extern void dbopt_become(Oid role, DboptIdentity *id);
