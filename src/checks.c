@@ -68,7 +68,11 @@ static const DboptCheck registry[] = {
 	{"invalid", "analyze_index_usage",
 		"Index marked invalid and not being built right now."},
 	{"bloated", "analyze_index_usage",
-		"Estimated bloat above dbopt.index_bloat_threshold."},
+		"Estimated bloat above dbopt.index_bloat_threshold.",
+		.threshold = {"dbopt.index_bloat_threshold",
+			"Estimated bloat, in percent of an index's size, above which analyze_index_usage() reports it as bloated.",
+			0, true, 30, 100,
+			"The estimate is statistical; indexes under 1 MB are never reported."}},
 	{"fk_without_index", "find_unindexed_foreign_keys",
 		"Foreign key whose columns lead no valid index on the referencing table."},
 	{"fk_orphan_rows", "check_data_integrity",
@@ -389,6 +393,17 @@ dbopt_check_threshold(const DboptCheck *c)
 	return dbopt_setting_value(&c->threshold) * (c->scale != 0 ? c->scale : 1.0);
 }
 
+/* The threshold of a check by name, for the reports whose checks are C code. */
+double
+dbopt_check_threshold_of(const char *check_name, const char *report)
+{
+	for (int i = 0; i < lengthof(registry); i++)
+		if (strcmp(registry[i].name, check_name) == 0 && strcmp(registry[i].report, report) == 0)
+			return dbopt_check_threshold(&registry[i]);
+	elog(ERROR, "no check %s of %s in the registry", check_name, report);
+	return 0.0;					/* keep the compiler quiet */
+}
+
 static void
 replace_token(StringInfo buf, const char *sql, const char *token, const char *with)
 {
@@ -427,13 +442,16 @@ dbopt_define_check_settings(void)
 	for (int i = 0; i < lengthof(registry); i++)
 	{
 		const DboptSetting *s[2] = {&registry[i].threshold, &registry[i].second};
-		char	   *long_desc = psprintf("Documented with dbopt.%s() in README.md.", registry[i].report);
+		char	   *documented = psprintf("Documented with dbopt.%s() in README.md.", registry[i].report);
 
 		for (int k = 0; k < 2; k++)
 		{
+			const char *long_desc;
+
 			/* Thresholds only change what a report says, so anyone may set them. */
 			if (s[k]->name == NULL || s[k]->description == NULL)
 				continue;
+			long_desc = s[k]->long_description ? s[k]->long_description : documented;
 			if (s[k]->real)
 			{
 				setting_real[i][k] = s[k]->boot;

@@ -23,7 +23,6 @@
 #include "dbopt/dbopt.h"
 
 int			dbopt_lock_timeout_ms = 5000;
-double		dbopt_index_bloat_threshold = 30.0;
 int			dbopt_check_timeout_ms = 0;
 int			dbopt_retention_batch_delay_ms = 0;
 char	   *dbopt_timezone = NULL;
@@ -78,15 +77,6 @@ dbopt_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
-
-	DefineCustomRealVariable("dbopt.index_bloat_threshold",
-							 "Estimated bloat, in percent of an index's size, above which analyze_index_usage() reports it as bloated.",
-							 "The estimate is statistical; indexes under 1 MB are never reported.",
-							 &dbopt_index_bloat_threshold,
-							 30.0, 0.0, 100.0,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("dbopt.check_timeout",
 							"Longest time one integrity check may run before it is stopped and reported as check_failed.",

@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "dbopt/checks.h"
 #include "dbopt/compat.h"
 #include "dbopt/dbopt.h"
 #include "dbopt/findings.h"
@@ -1035,6 +1036,7 @@ classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 	int			nbuilding = -1;
 	Oid		   *building = NULL;
 	HTAB	   *byoid = NULL;
+	double		bloat_threshold = dbopt_check_threshold_of("bloated", "analyze_index_usage");
 
 	find_duplicates_and_redundant(arr, n);
 	mark_fk_covers(arr, n, fks, nfks);
@@ -1065,7 +1067,7 @@ classify(IdxEntry *arr, int n, int64 min_age, FkRef *fks, int nfks)
 				 !e->is_unique && !e->backs_constraint && !e->attached)
 			e->idle_long = true;
 		if (e->bloat >= 0 && e->size >= BLOAT_MIN_BYTES &&
-			e->bloat * 100.0 / e->size > dbopt_index_bloat_threshold)
+			e->bloat * 100.0 / e->size > bloat_threshold)
 			e->code[CODE_BLOATED] = true;
 	}
 

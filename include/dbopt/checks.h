@@ -24,6 +24,7 @@ typedef struct DboptSetting
 	bool		real;			/* a real setting, else an integer one */
 	double		boot;
 	double		max;
+	const char *long_description;	/* NULL: "Documented with dbopt.<report>()" */
 } DboptSetting;
 
 typedef struct DboptCheck
@@ -52,6 +53,7 @@ extern const char *dbopt_check_closest(const char *check_name);
 
 /* Setting values, in the settings' own units. */
 extern double dbopt_setting_value(const DboptSetting *s);
+extern double dbopt_check_threshold_of(const char *check_name, const char *report);
 extern double dbopt_check_threshold(const DboptCheck *c);	/* scaled */
 
 /* The query with its tokens (@pgss@, @checkpoint_counts@) filled in. */

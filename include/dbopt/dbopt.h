@@ -19,7 +19,6 @@ extern bool dbopt_preloaded;
 
 /* GUC variables (guc.c). */
 extern int	dbopt_lock_timeout_ms;
-extern double dbopt_index_bloat_threshold;
 extern int	dbopt_check_timeout_ms;
 extern int	dbopt_retention_batch_delay_ms;
 extern char *dbopt_timezone;
