@@ -409,6 +409,113 @@ colref_names(List *cols)
 	return out.data;
 }
 
+/*
+ * The sequence's last value, read as the caller or, for a member of
+ * pg_read_all_stats (pg_monitor), as its owner: how near a sequence is to
+ * its limit is a monitoring figure, like the row counts that role shows.
+ * False when it is not read (no rights, noted; failed, reported) or NULL.
+ */
+static bool
+read_last_value(IntegrityRun *run, Oid seqid, const char *object, int64 *last)
+{
+	SeqUnit		u;
+	DboptUnitError err;
+	Oid			as_role;
+
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK)
+		as_role = InvalidOid;
+	else if (has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		as_role = dbopt_unit_owner(seqid);
+	else
+	{
+		dbopt_integrity_note_skipped(run, "sequence_exhaustion", object);
+		return false;
+	}
+	u.seqid = seqid;
+	if (!dbopt_run_unit(seq_unit, &u, as_role, 0, dbopt_check_timeout_ms, &err))
+	{
+		dbopt_integrity_add_check_failed(run, "sequence_exhaustion", object, &err);
+		return false;
+	}
+	*last = u.last;
+	return !u.isnull;
+}
+
+/*
+ * The nearest limit among the sequence's own and the types of the columns
+ * in narrow (the fed ones first, nfed of them): sets *limit and *limit_by,
+ * and *colnames to the fed columns.  True when a column sets the limit.
+ */
+static bool
+narrowest_limit(List *narrow, int nfed, bool ascending, int64 *limit, const char **limit_by,
+				char **colnames)
+{
+	ListCell   *lc;
+	bool		judged_by_column = false;
+
+	*limit_by = "its own limit";
+	*colnames = NULL;
+	foreach(lc, narrow)
+	{
+		ColRef	   *c = lfirst(lc);
+		int64		tl;
+		Oid			coltype = get_atttype(c->relid, c->attnum);
+		char	   *colname = psprintf("%s.%s", dbopt_qualified_relname(c->relid),
+									   quote_identifier(get_attname(c->relid, c->attnum, false)));
+
+		if (foreach_current_index(lc) < nfed)
+			*colnames = *colnames ? psprintf("%s, %s", *colnames, colname) : colname;
+		if (type_limit(coltype, ascending, &tl) &&
+			(ascending ? tl <= *limit : tl >= *limit))
+		{
+			*limit = tl;
+			*limit_by = psprintf("the %s column %s", format_type_be(coltype), colname);
+			judged_by_column = true;
+		}
+	}
+	return judged_by_column;
+}
+
+/*
+ * What to do about a sequence near its limit: widen the columns below
+ * bigint (the fed ones and those foreign keys copy them into) and the
+ * sequence, or only the sequence when no column limits it.  *fix is the
+ * script when it can run as it is.
+ */
+static char *
+widen_remediation(List *narrow, List *referencing, Oid seqid, Oid seqtype,
+				  bool judged_by_column, char **fix)
+{
+	List	   *widen = NIL;
+	ListCell   *lc;
+	char	   *refs_text = "";
+	char	   *blockers;
+	char	   *script;
+
+	*fix = NULL;
+	foreach(lc, narrow)
+		if (is_narrow_int(get_atttype(((ColRef *) lfirst(lc))->relid,
+									  ((ColRef *) lfirst(lc))->attnum)))
+			widen = lappend(widen, lfirst(lc));
+	if (referencing != NIL)
+		refs_text = psprintf(" Foreign keys copy its values into %s, which must become bigint too.",
+							 colref_names(referencing));
+	if (!judged_by_column)
+	{
+		if (seqtype != INT8OID)
+			*fix = psprintf("ALTER SEQUENCE %s AS bigint;", dbopt_qualified_relname(seqid));
+		return "Widen the sequence (or raise its MAXVALUE) before it runs out; nextval() fails once it is exhausted.";
+	}
+	blockers = alter_type_blockers(widen);
+	script = widen_script(widen, seqid, seqtype != INT8OID);
+	if (blockers != NULL)
+		return psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s ALTER COLUMN TYPE fails while these depend on the columns: %s. Save their definitions, drop them, run %s and re-create them, in one transaction. Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
+						refs_text, blockers, script);
+	*fix = script;
+	return psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
+					refs_text);
+}
+
 static void
 check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 {
@@ -422,17 +529,14 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	List	   *narrow = NIL;	/* fed or referencing columns below bigint */
 	List	   *referencing = NIL;
 	ListCell   *lc;
-	SeqUnit		u;
-	DboptUnitError err;
+	int64		last;
 	char	   *object = dbopt_qualified_relname(seqid);
 	double		used;
-	char	   *colnames = NULL;
-	char	   *fix = NULL;
+	char	   *colnames;
+	char	   *fix;
 	char	   *remediation;
-	char	   *refs_text = "";
-	bool		judged_by_column = false;
+	bool		judged_by_column;
 	Oid			seqtype;
-	Oid			as_role;
 
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -452,28 +556,7 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 		if (!feeds)
 			return;
 	}
-
-	/*
-	 * How near a sequence is to its limit is a monitoring figure, like the
-	 * row counts pg_read_all_stats shows: its members (pg_monitor) get it,
-	 * read as the sequence's owner.
-	 */
-	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK)
-		as_role = InvalidOid;
-	else if (has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
-		as_role = dbopt_unit_owner(seqid);
-	else
-	{
-		dbopt_integrity_note_skipped(run, "sequence_exhaustion", object);
-		return;
-	}
-	u.seqid = seqid;
-	if (!dbopt_run_unit(seq_unit, &u, as_role, 0, dbopt_check_timeout_ms, &err))
-	{
-		dbopt_integrity_add_check_failed(run, "sequence_exhaustion", object, &err);
-		return;
-	}
-	if (u.isnull)
+	if (!read_last_value(run, seqid, object, &last))
 		return;
 
 	/*
@@ -483,7 +566,7 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	{
 		int64		floor = ascending ? Min(seqlimit, PG_INT16_MAX) : Max(seqlimit, PG_INT16_MIN);
 
-		if (floor != 0 && (double) u.last / (double) floor < 0.75)
+		if (floor != 0 && (double) last / (double) floor < 0.75)
 			return;
 	}
 	if (cols == NIL)
@@ -504,72 +587,23 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 		referencing = lappend(referencing, lfirst(lc));
 
 	limit = seqlimit;
-	limit_by = "its own limit";
-	foreach(lc, narrow)
-	{
-		ColRef	   *c = lfirst(lc);
-		int64		tl;
-		Oid			coltype = get_atttype(c->relid, c->attnum);
-		char	   *colname = psprintf("%s.%s", dbopt_qualified_relname(c->relid),
-									   quote_identifier(get_attname(c->relid, c->attnum, false)));
-
-		if (foreach_current_index(lc) < list_length(cols))
-			colnames = colnames ? psprintf("%s, %s", colnames, colname) : colname;
-		if (type_limit(coltype, ascending, &tl) &&
-			(ascending ? tl <= limit : tl >= limit))
-		{
-			limit = tl;
-			limit_by = psprintf("the %s column %s", format_type_be(coltype), colname);
-			judged_by_column = true;
-		}
-	}
-
+	judged_by_column = narrowest_limit(narrow, list_length(cols), ascending, &limit, &limit_by,
+									   &colnames);
 	if (limit == 0)
 		return;
-	used = (double) u.last / (double) limit;
+	used = (double) last / (double) limit;
 	if (used < 0.75)
 		return;
 
 	/* Only the columns narrower than bigint need widening. */
-	{
-		List	   *widen = NIL;
-
-		foreach(lc, narrow)
-			if (is_narrow_int(get_atttype(((ColRef *) lfirst(lc))->relid,
-										  ((ColRef *) lfirst(lc))->attnum)))
-				widen = lappend(widen, lfirst(lc));
-		if (referencing != NIL)
-			refs_text = psprintf(" Foreign keys copy its values into %s, which must become bigint too.",
-								 colref_names(referencing));
-		if (judged_by_column)
-		{
-			char	   *blockers = alter_type_blockers(widen);
-			char	   *script = widen_script(widen, seqid, seqtype != INT8OID);
-
-			if (blockers != NULL)
-				remediation = psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s ALTER COLUMN TYPE fails while these depend on the columns: %s. Save their definitions, drop them, run %s and re-create them, in one transaction. Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
-									   refs_text, blockers, script);
-			else
-			{
-				fix = script;
-				remediation = psprintf("Widen the columns (and the sequence) to bigint before it runs out.%s Each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock: plan a window, or migrate through new columns.",
-									   refs_text);
-			}
-		}
-		else
-		{
-			if (seqtype != INT8OID)
-				fix = psprintf("ALTER SEQUENCE %s AS bigint;", object);
-			remediation = "Widen the sequence (or raise its MAXVALUE) before it runs out; nextval() fails once it is exhausted.";
-		}
-	}
+	remediation = widen_remediation(narrow, referencing, seqid, seqtype, judged_by_column, &fix);
 	dbopt_integrity_add_pending(run, used >= 0.90 ? DBOPT_CRITICAL : DBOPT_WARNING,
-				"sequence_exhaustion", object,
-				psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
-						 object, (long long) u.last, used * 100.0, limit_by,
-						 (long long) limit,
-						 colnames ? "; it feeds " : "", colnames ? colnames : ""),
-				remediation, fix, false, 0, NULL);
+								"sequence_exhaustion", object,
+								psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
+										 object, (long long) last, used * 100.0, limit_by,
+										 (long long) limit,
+										 colnames ? "; it feeds " : "", colnames ? colnames : ""),
+								remediation, fix, false, 0, NULL);
 }
 
 /*

@@ -388,6 +388,97 @@ default_rows_in_range(const PartOp *op, const Part *def, int64 *n)
 }
 
 /*
+ * The point the table must cover premake steps past: now for a time key;
+ * for an integer key the highest key, or (empty) the lowest bound, or zero.
+ */
+static bool
+plan_now(Tree *t, Bound *cur, char **problem)
+{
+	KeyInfo    *k = &t->key;
+	int64		max;
+	int			i;
+
+	cur->kind = 0;
+	if (k->is_time)
+	{
+		cur->value = dbopt_part_now_in_key(k);
+		return true;
+	}
+	if (!dbopt_part_highest_key(t, &max))
+	{
+		/* Empty: start at the lowest bound, or at zero. */
+		max = 0;
+		for (i = 0; i < t->nparts; i++)
+			if (t->parts[i].is_range && t->parts[i].lo.kind == 0)
+			{
+				max = dbopt_part_int_value(k, t->parts[i].lo.value);
+				break;
+			}
+	}
+	if (!dbopt_part_int_datum(k, max, &cur->value))
+	{
+		*problem = pstrdup("highest key is out of range");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Where planning starts: the oldest partition with backfill; else the end
+ * of the partition holding cur, else of the newest one below it, else the
+ * start of cur's slot.
+ */
+static Bound
+plan_start(const Tree *t, const Step *step, const Bound *cur, bool backfill)
+{
+	const KeyInfo *k = &t->key;
+	Bound		pos = {0, 0};
+	int			below = -1;
+	int			i;
+
+	if (backfill && t->nparts > 0 && t->parts[0].is_range)
+		return t->parts[0].lo.kind == 0 ? t->parts[0].lo : t->parts[0].hi;
+	for (i = 0; i < t->nparts; i++)
+	{
+		const Part *p = &t->parts[i];
+
+		if (!p->is_range)
+			continue;
+		if (dbopt_part_bound_cmp(k, &p->lo, cur) <= 0 && dbopt_part_bound_cmp(k, cur, &p->hi) < 0)
+			return p->hi;
+		if (dbopt_part_bound_cmp(k, &p->hi, cur) <= 0)
+			below = i;
+	}
+	if (below >= 0)
+		return t->parts[below].hi;
+	pos.value = key_anchor(k, cur->value, step);
+	return pos;
+}
+
+/* A planned partition [lo, hi), named beside its neighbours. */
+static PartOp *
+planned_create(KeyInfo *k, const Step *step, const NamePattern *pattern, const Bound *lo,
+			   const Bound *hi, List *taken)
+{
+	PartOp	   *op = palloc0(sizeof(PartOp));
+	Oid			nsp = get_rel_namespace(k->parent);
+
+	op->action = PA_CREATE;
+	op->parent = k->parent;
+	op->key = k;
+	op->lo = *lo;
+	op->hi = *hi;
+	op->lo_text = dbopt_part_bound_text(k, lo);
+	op->hi_text = dbopt_part_bound_text(k, hi);
+	op->relname = new_partition_name(k, step, pattern, nsp, get_rel_name(k->parent), lo, taken);
+	op->name = psprintf("%s.%s", quote_identifier(get_namespace_name(nsp)),
+						quote_identifier(op->relname));
+	op->rows = -1;
+	op->bytes = -1;
+	return op;
+}
+
+/*
  * Plan the partitions that make the table cover up to premake steps past
  * now (time keys) or past the highest key (integer keys).
  *
@@ -405,14 +496,12 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 			char **problem)
 {
 	KeyInfo    *k = &t->key;
-	Bound		cur = {0, 0};
+	Bound		cur;
 	Bound		target;
 	Bound		pos;
 	List	   *ops = NIL;
 	List	   *taken = NIL;
 	int			i;
-	char	   *parent_name = get_rel_name(k->parent);
-	Oid			nsp = get_rel_namespace(k->parent);
 	NamePattern pattern;
 	int			skipped = 0;
 
@@ -420,68 +509,15 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 	*problem = dbopt_part_min_interval_problem(step);
 	if (*problem != NULL)
 		return NIL;
-	if (k->is_time)
-		cur.value = dbopt_part_now_in_key(k);
-	else
-	{
-		int64		max;
-
-		if (!dbopt_part_highest_key(t, &max))
-		{
-			/* Empty: start at the lowest bound, or at zero. */
-			max = 0;
-			for (i = 0; i < t->nparts; i++)
-				if (t->parts[i].is_range && t->parts[i].lo.kind == 0)
-				{
-					max = dbopt_part_int_value(k, t->parts[i].lo.value);
-					break;
-				}
-		}
-		if (!dbopt_part_int_datum(k, max, &cur.value))
-		{
-			*problem = pstrdup("highest key is out of range");
-			return NIL;
-		}
-	}
+	if (!plan_now(t, &cur, problem))
+		return NIL;
 	target.kind = 0;
 	if (!dbopt_part_key_shift(k, cur.value, step, 1, premake, &target.value))
 	{
 		target.kind = 1;		/* premake reaches past the type's range */
 	}
 
-	pos.kind = 0;
-	pos.value = (Datum) 0;
-	if (backfill && t->nparts > 0 && t->parts[0].is_range)
-		pos = t->parts[0].lo.kind == 0 ? t->parts[0].lo : t->parts[0].hi;
-	else
-	{
-		/* The partition holding cur, else the newest one below it. */
-		int			below = -1;
-		bool		found = false;
-
-		for (i = 0; i < t->nparts; i++)
-		{
-			Part	   *p = &t->parts[i];
-
-			if (!p->is_range)
-				continue;
-			if (dbopt_part_bound_cmp(k, &p->lo, &cur) <= 0 && dbopt_part_bound_cmp(k, &cur, &p->hi) < 0)
-			{
-				pos = p->hi;
-				found = true;
-				break;
-			}
-			if (dbopt_part_bound_cmp(k, &p->hi, &cur) <= 0)
-				below = i;
-		}
-		if (!found)
-		{
-			if (below >= 0)
-				pos = t->parts[below].hi;
-			else
-				pos.value = key_anchor(k, cur.value, step);
-		}
-	}
+	pos = plan_start(t, step, &cur, backfill);
 	infer_name_pattern(t, &pattern);
 
 	i = 0;
@@ -530,20 +566,8 @@ plan_future(Tree *t, const Step *step, int premake, bool backfill, const Bound *
 			continue;
 		}
 
-		op = palloc0(sizeof(PartOp));
-		op->action = PA_CREATE;
-		op->parent = k->parent;
-		op->key = k;
-		op->lo = pos;
-		op->hi = next;
-		op->lo_text = dbopt_part_bound_text(k, &pos);
-		op->hi_text = dbopt_part_bound_text(k, &next);
-		op->relname = new_partition_name(k, step, &pattern, nsp, parent_name, &pos, taken);
+		op = planned_create(k, step, &pattern, &pos, &next, taken);
 		taken = lappend(taken, op->relname);
-		op->name = psprintf("%s.%s", quote_identifier(get_namespace_name(nsp)),
-							quote_identifier(op->relname));
-		op->rows = -1;
-		op->bytes = -1;
 		ops = lappend(ops, op);
 		if (list_length(ops) >= PART_CREATE_LIMIT)
 		{

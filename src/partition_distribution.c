@@ -95,23 +95,22 @@ int64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/*
+ * Rows and bytes of each partition (counted when exact), their total, the
+ * median size of the non-default ones (0 with fewer than three), the
+ * newest range partition, and the sub-partitioned children.
+ */
 static void
-distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryContext itemcxt)
+measure_partitions(Tree *t, bool exact, DistRow *rows, int n, int64 *total_rows,
+				   int64 *median, int *newest, List **subs)
 {
-	int			n = t->nparts + (t->def ? 1 : 0);
-	DistRow    *rows = palloc0(sizeof(DistRow) * Max(n, 1));
 	int64	   *sizes = palloc(sizeof(int64) * Max(n, 1));
 	int			nsizes = 0;
-	int64		median = 0;
-	int64		total_rows = 0;
-	int			newest = -1;
 	int			i;
-	bool		is_range = t->key.supported;
-	Bound		cutoff = {0, 0};
-	bool		have_cutoff = false;
-	List	   *subs = NIL;
-	ListCell   *lc;
 
+	*total_rows = 0;
+	*median = 0;
+	*newest = -1;
 	for (i = 0; i < n; i++)
 	{
 		DistRow    *r = &rows[i];
@@ -125,8 +124,8 @@ distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryC
 			bool		isnull;
 
 			if (dbopt_part_isolated_int8(psprintf("SELECT count(*) FROM %s",
-									   dbopt_qualified_relname(r->part->relid)),
-							  dbopt_check_timeout_ms, &cnt, &isnull) == NULL)
+												  dbopt_qualified_relname(r->part->relid)),
+										 dbopt_check_timeout_ms, &cnt, &isnull) == NULL)
 			{
 				r->rows = cnt;
 				r->counted = true;
@@ -135,19 +134,124 @@ distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryC
 				r->flags = lappend(r->flags, "not_counted");
 		}
 		if (r->rows > 0)
-			total_rows += r->rows;
+			*total_rows += r->rows;
 		if (!r->part->is_default && r->bytes >= 0)
 			sizes[nsizes++] = r->bytes;
 		if (r->part->is_range)
-			newest = i;
+			*newest = i;
 		if (r->part->relkind == RELKIND_PARTITIONED_TABLE)
-			subs = lappend_oid(subs, r->part->relid);
+			*subs = lappend_oid(*subs, r->part->relid);
 	}
 	if (nsizes >= 3)
 	{
 		qsort(sizes, nsizes, sizeof(int64), int64_cmp);
-		median = nsizes % 2 ? sizes[nsizes / 2] : (sizes[nsizes / 2 - 1] + sizes[nsizes / 2]) / 2;
+		*median = nsizes % 2 ? sizes[nsizes / 2] : (sizes[nsizes / 2 - 1] + sizes[nsizes / 2]) / 2;
 	}
+}
+
+/* Whether the default partition holds any row (counted, or looked for). */
+static bool
+default_has_rows(const DistRow *r)
+{
+	int64		any = r->rows;
+	bool		isnull;
+
+	if (!r->counted &&
+		dbopt_part_isolated_int8(psprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) s",
+										  dbopt_qualified_relname(r->part->relid)),
+								 dbopt_check_timeout_ms, &any, &isnull) != NULL)
+		any = 0;
+	return any > 0;
+}
+
+/*
+ * Whether a time-keyed table lacks the partition one step from now; the
+ * step is the registered interval, else the newest partition's width.
+ */
+static bool
+missing_future(const Tree *t, const Config *cfg, const Part *newest)
+{
+	Step		step;
+	Bound		ahead;
+	bool		covered = false;
+	int			j;
+
+	step.n = 0;
+	if (cfg)
+		step = dbopt_part_parse_step(&t->key, "partition_interval", cfg->interval, t->key.typid == DATEOID);
+	else if (newest->lo.kind == 0 && newest->hi.kind == 0)
+		step.iv = bound_width(&t->key, &newest->lo, &newest->hi);
+	else
+		step.iv = NULL;
+	ahead.kind = 0;
+	if (newest->hi.kind > 0)
+		covered = true;
+	else if (step.iv != NULL &&
+			 dbopt_part_key_shift(&t->key, dbopt_part_now_in_key(&t->key), &step, 1, 1, &ahead.value))
+	{
+		for (j = 0; j < t->nparts && !covered; j++)
+			covered = t->parts[j].is_range &&
+				dbopt_part_bound_cmp(&t->key, &t->parts[j].lo, &ahead) <= 0 &&
+				dbopt_part_bound_cmp(&t->key, &ahead, &t->parts[j].hi) < 0;
+	}
+	return !covered;
+}
+
+/* One row of analyze_partition_distribution(). */
+static void
+put_distribution_row(ReturnSetInfo *rsinfo, const Tree *t, const DistRow *r, int64 total_rows)
+{
+	const Part *p = r->part;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+	ArrayBuildState *astate = NULL;
+	ListCell   *lc;
+
+	values[0] = ObjectIdGetDatum(t->key.parent);
+	values[1] = CStringGetTextDatum(dbopt_qualified_relname(p->relid));
+	if (p->is_range && t->key.attnum != 0)
+	{
+		values[2] = CStringGetTextDatum(dbopt_part_bound_text(&t->key, &p->lo));
+		values[3] = CStringGetTextDatum(dbopt_part_bound_text(&t->key, &p->hi));
+	}
+	else
+		nulls[2] = nulls[3] = true;
+	values[4] = BoolGetDatum(p->is_default);
+	values[5] = Int64GetDatum(r->rows);
+	nulls[5] = r->rows < 0;
+	values[6] = Int64GetDatum(r->bytes);
+	nulls[6] = r->bytes < 0;
+	if (r->rows >= 0 && total_rows > 0)
+		values[7] = DirectFunctionCall2(numeric_round,
+										DirectFunctionCall1(float8_numeric,
+															Float8GetDatum(100.0 * r->rows / total_rows)),
+										Int32GetDatum(2));
+	else
+		values[7] = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	foreach(lc, r->flags)
+		astate = accumArrayResult(astate, CStringGetTextDatum(lfirst(lc)), false, TEXTOID,
+								  CurrentMemoryContext);
+	values[8] = astate ? makeArrayResult(astate, CurrentMemoryContext) :
+		PointerGetDatum(construct_empty_array(TEXTOID));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static void
+distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryContext itemcxt)
+{
+	int			n = t->nparts + (t->def ? 1 : 0);
+	DistRow    *rows = palloc0(sizeof(DistRow) * Max(n, 1));
+	int64		median;
+	int64		total_rows;
+	int			newest;
+	int			i;
+	bool		is_range = t->key.supported;
+	Bound		cutoff = {0, 0};
+	bool		have_cutoff = false;
+	List	   *subs = NIL;
+	ListCell   *lc;
+
+	measure_partitions(t, exact, rows, n, &total_rows, &median, &newest, &subs);
 	if (is_range && cfg && cfg->retention)
 	{
 		Step		keep = dbopt_part_parse_step(&t->key, "retention", cfg->retention, false);
@@ -159,89 +263,22 @@ distribution_of(Tree *t, Config *cfg, bool exact, ReturnSetInfo *rsinfo, MemoryC
 	{
 		DistRow    *r = &rows[i];
 		Part	   *p = r->part;
-		Datum		values[9];
-		bool		nulls[9] = {0};
-		ArrayBuildState *astate = NULL;
 
 		if (r->rows == 0 || (!r->counted && r->bytes == 0))
 			r->flags = lappend(r->flags, "empty");
 		if (median > 0 && r->bytes > 3 * median)
 			r->flags = lappend(r->flags, "oversized");
-		if (p->is_default)
-		{
-			int64		any = r->rows;
-			bool		isnull;
-
-			if (!r->counted &&
-				dbopt_part_isolated_int8(psprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) s",
-									   dbopt_qualified_relname(p->relid)),
-							  dbopt_check_timeout_ms, &any, &isnull) != NULL)
-				any = 0;
-			if (any > 0)
-				r->flags = lappend(r->flags, "default_has_rows");
-		}
+		if (p->is_default && default_has_rows(r))
+			r->flags = lappend(r->flags, "default_has_rows");
 		if (is_range && p->is_range && i > 0 && rows[i - 1].part->is_range &&
 			dbopt_part_bound_cmp(&t->key, &rows[i - 1].part->hi, &p->lo) < 0)
 			r->flags = lappend(r->flags, "gap_before");
-		if (i == newest && t->key.is_time)
-		{
-			Step		step;
-			Bound		ahead;
-			bool		covered = false;
-			int			j;
-
-			step.n = 0;
-			if (cfg)
-				step = dbopt_part_parse_step(&t->key, "partition_interval", cfg->interval, t->key.typid == DATEOID);
-			else if (p->lo.kind == 0 && p->hi.kind == 0)
-				step.iv = bound_width(&t->key, &p->lo, &p->hi);
-			else
-				step.iv = NULL;
-			ahead.kind = 0;
-			if (p->hi.kind > 0)
-				covered = true;
-			else if (step.iv != NULL &&
-					 dbopt_part_key_shift(&t->key, dbopt_part_now_in_key(&t->key), &step, 1, 1, &ahead.value))
-			{
-				for (j = 0; j < t->nparts && !covered; j++)
-					covered = t->parts[j].is_range &&
-						dbopt_part_bound_cmp(&t->key, &t->parts[j].lo, &ahead) <= 0 &&
-						dbopt_part_bound_cmp(&t->key, &ahead, &t->parts[j].hi) < 0;
-			}
-			if (!covered)
-				r->flags = lappend(r->flags, "missing_future");
-		}
+		if (i == newest && t->key.is_time && missing_future(t, cfg, p))
+			r->flags = lappend(r->flags, "missing_future");
 		if (have_cutoff && p->is_range &&
 			dbopt_part_bound_cmp(&t->key, &p->lo, &cutoff) < 0 && dbopt_part_bound_cmp(&t->key, &cutoff, &p->hi) < 0)
 			r->flags = lappend(r->flags, "straddles_retention");
-
-		values[0] = ObjectIdGetDatum(t->key.parent);
-		values[1] = CStringGetTextDatum(dbopt_qualified_relname(p->relid));
-		if (p->is_range && t->key.attnum != 0)
-		{
-			values[2] = CStringGetTextDatum(dbopt_part_bound_text(&t->key, &p->lo));
-			values[3] = CStringGetTextDatum(dbopt_part_bound_text(&t->key, &p->hi));
-		}
-		else
-			nulls[2] = nulls[3] = true;
-		values[4] = BoolGetDatum(p->is_default);
-		values[5] = Int64GetDatum(r->rows);
-		nulls[5] = r->rows < 0;
-		values[6] = Int64GetDatum(r->bytes);
-		nulls[6] = r->bytes < 0;
-		if (r->rows >= 0 && total_rows > 0)
-			values[7] = DirectFunctionCall2(numeric_round,
-											DirectFunctionCall1(float8_numeric,
-																Float8GetDatum(100.0 * r->rows / total_rows)),
-											Int32GetDatum(2));
-		else
-			values[7] = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-		foreach(lc, r->flags)
-			astate = accumArrayResult(astate, CStringGetTextDatum(lfirst(lc)), false, TEXTOID,
-									  CurrentMemoryContext);
-		values[8] = astate ? makeArrayResult(astate, CurrentMemoryContext) :
-			PointerGetDatum(construct_empty_array(TEXTOID));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		put_distribution_row(rsinfo, t, r, total_rows);
 	}
 
 	/* Sub-partitioned children: their own partitions follow, one level at a time. */

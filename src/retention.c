@@ -18,8 +18,8 @@
  * statement and fails unless the archive took every row it deleted.
  *
  * A table range-partitioned on the time column loses whole partitions
- * first (partition_drops.c); in archive mode they are emptied into the archive
- * before they go.
+ * first (partition_drops.c); in archive mode they are emptied into the
+ * archive before they go.
  *
  *-------------------------------------------------------------------------
  */
