@@ -430,15 +430,15 @@ dbopt_unique_duplicate_keys(Oid indexrelid)
 	return count;
 }
 
-static void
-check_invalid_unique(IntegrityRun *run, Oid relid)
+/* The indexes of relid, from pg_index, that keep accepts. */
+static List *
+table_indexes(Oid relid, bool (*keep) (Form_pg_index idx))
 {
 	Relation	rel = table_open(IndexRelationId, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	List	   *bad = NIL;
-	ListCell   *lc;
+	List	   *result = NIL;
 
 	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(relid));
@@ -447,13 +447,26 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 	{
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
 
-		if (idx->indisunique && !idx->indisvalid)
-			bad = lappend_oid(bad, idx->indexrelid);
+		if (keep(idx))
+			result = lappend_oid(result, idx->indexrelid);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return result;
+}
 
-	foreach(lc, bad)
+static bool
+is_invalid_unique(Form_pg_index idx)
+{
+	return idx->indisunique && !idx->indisvalid;
+}
+
+static void
+check_invalid_unique(IntegrityRun *run, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, table_indexes(relid, is_invalid_unique))
 	{
 		Oid			indexrelid = lfirst_oid(lc);
 		char	   *object = dbopt_qualified_relname(indexrelid);
@@ -803,37 +816,27 @@ is_corruption(int sqlerrcode)
 	return sqlerrcode == ERRCODE_INDEX_CORRUPTED || sqlerrcode == ERRCODE_DATA_CORRUPTED;
 }
 
+/* An index bt_index_check() can check. */
+static bool
+is_checkable_btree(Form_pg_index idx)
+{
+	return idx->indisvalid && idx->indisready &&
+		dbopt_relation_am(idx->indexrelid) == BTREE_AM_OID;
+}
+
 static void
 check_amcheck(IntegrityRun *run, Oid relid)
 {
 	const char *nsp = quote_identifier(get_namespace_name(run->amcheck_nsp));
 	char	   *relname = dbopt_qualified_relname(relid);
-	List	   *indexes = NIL;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	List	   *indexes;
 	ListCell   *lc;
 	AmcheckUnit u;
 	DboptUnitError err;
 
 	if (!can_read(run, relid, "heap_corruption", relname))
 		return;
-
-	rel = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
-
-		if (idx->indisvalid && idx->indisready &&
-			dbopt_relation_am(idx->indexrelid) == BTREE_AM_OID)
-			indexes = lappend_oid(indexes, idx->indexrelid);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	indexes = table_indexes(relid, is_checkable_btree);
 
 	if (run->amcheck_heap)
 	{

@@ -98,6 +98,26 @@ seq_unit(void *arg)
 }
 
 /*
+ * Scan pg_depend for the rows whose dependent object (or, with referenced,
+ * whose referenced object) is classid/objid, and objsubid when it is >= 0.
+ */
+static SysScanDesc
+depend_scan(Relation dep, bool referenced, Oid classid, Oid objid, int32 objsubid)
+{
+	ScanKeyData *key = palloc(sizeof(ScanKeyData) * 3);
+
+	ScanKeyInit(&key[0], referenced ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], referenced ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	if (objsubid >= 0)
+		ScanKeyInit(&key[2], referenced ? Anum_pg_depend_refobjsubid : Anum_pg_depend_objsubid,
+					BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(objsubid));
+	return systable_beginscan(dep, referenced ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, objsubid >= 0 ? 3 : 2, key);
+}
+
+/*
  * Columns fed by a sequence: the owning column of a serial or identity, and
  * columns whose DEFAULT calls nextval() on it.
  */
@@ -105,16 +125,11 @@ static List *
 sequence_columns(Oid seqid)
 {
 	Relation	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	List	   *cols = NIL;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(seqid));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	scan = depend_scan(rel, false, RelationRelationId, seqid, -1);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -130,11 +145,7 @@ sequence_columns(Oid seqid)
 	}
 	systable_endscan(scan);
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(seqid));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	scan = depend_scan(rel, true, RelationRelationId, seqid, -1);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -250,17 +261,11 @@ static Oid
 rule_relation(Oid ruleoid)
 {
 	Relation	rel = table_open(RewriteRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	HeapTuple	tup = get_catalog_object_by_oid(rel, Anum_pg_rewrite_oid, ruleoid);
 	Oid			result = InvalidOid;
 
-	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ruleoid));
-	scan = systable_beginscan(rel, RewriteOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (HeapTupleIsValid(tup))
 		result = ((Form_pg_rewrite) GETSTRUCT(tup))->ev_class;
-	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return result;
 }
@@ -292,19 +297,12 @@ alter_type_blockers(List *cols)
 		{
 			Oid			r = lfirst_oid(lc2);
 			AttrNumber	att = get_attnum(r, attname);
-			ScanKeyData key[3];
 			SysScanDesc scan;
 			HeapTuple	tup;
 
 			if (att == InvalidAttrNumber)
 				continue;
-			ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-			ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(r));
-			ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
-						F_INT4EQ, Int32GetDatum(att));
-			scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 3, key);
+			scan = depend_scan(rel, true, RelationRelationId, r, att);
 			while (HeapTupleIsValid(tup = systable_getnext(scan)))
 			{
 				Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -620,18 +618,14 @@ sequences_of_tables(const OidSet *tables)
 
 	for (int i = 0; i < tables->n; i++)
 	{
-		ScanKeyData key[2];
+		ScanKeyData key;
 		SysScanDesc scan;
 		HeapTuple	tup;
 		List	   *defaults = NIL;
 		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(tables->oids[i]));
-		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+		scan = depend_scan(dep, true, RelationRelationId, tables->oids[i], -1);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
@@ -642,20 +636,16 @@ sequences_of_tables(const OidSet *tables)
 		}
 		systable_endscan(scan);
 
-		ScanKeyInit(&key[0], Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
+		ScanKeyInit(&key, Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(tables->oids[i]));
-		scan = systable_beginscan(adrel, AttrDefaultIndexId, true, NULL, 1, key);
+		scan = systable_beginscan(adrel, AttrDefaultIndexId, true, NULL, 1, &key);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 			defaults = lappend_oid(defaults, ((Form_pg_attrdef) GETSTRUCT(tup))->oid);
 		systable_endscan(scan);
 
 		foreach(lc, defaults)
 		{
-			ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(AttrDefaultRelationId));
-			ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-						F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
-			scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+			scan = depend_scan(dep, false, AttrDefaultRelationId, lfirst_oid(lc), -1);
 			while (HeapTupleIsValid(tup = systable_getnext(scan)))
 			{
 				Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
