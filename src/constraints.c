@@ -756,13 +756,10 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 	if (OidIsValid(target))
 	{
 		dbopt_integrity_check_target_kind(target);
-		if (!dbopt_relation_ownercheck(target, GetUserId()))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("must be owner of table %s", get_rel_name(target)),
-					 errdetail("validate_constraints() changes constraints, which only the table owner may do."),
-					 errhint("Run it as the owner of %s, or as a member of the owning role.",
-							 dbopt_qualified_relname(target))));
+		dbopt_require_table_owner(target,
+								  "validate_constraints() changes constraints, which only the table owner may do.",
+								  psprintf("Run it as the owner of %s, or as a member of the owning role.",
+										   dbopt_qualified_relname(target)));
 	}
 
 	dbopt_init_materialized_srf(fcinfo);

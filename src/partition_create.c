@@ -5,7 +5,7 @@
  *	  follow the existing partitions'), create_future_partitions(), and
  *	  moving rows out of the default partition when asked.
  *
- * The plan of one registered table (dbopt_part_plan_maintenance()) is made once and
+ * The plan of one registered table (plan_maintenance()) is made once and
  * serves the dry run and the real run alike, here and in
  * run_partition_maintenance() (partition_drops.c).
  *
@@ -291,21 +291,10 @@ static char *
 movable_columns(Oid parent)
 {
 	Relation	rel = relation_open(parent, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-	int			i;
+	char	   *cols = dbopt_column_names(RelationGetDescr(rel), true);
 
-	initStringInfo(&buf);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->attgenerated)
-			continue;
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
-	}
 	relation_close(rel, NoLock);
-	return buf.data;
+	return cols;
 }
 
 static char *
@@ -705,8 +694,8 @@ dbopt_part_run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_r
  * cutoff), then the retention step over the table as it will be after
  * them.  Only carrying it out differs between the two.
  */
-void
-dbopt_part_plan_maintenance(const Config *c, Tree *t, MaintPlan *mp)
+static void
+plan_maintenance(const Config *c, Tree *t, MaintPlan *mp)
 {
 	Step		step;
 
@@ -731,6 +720,26 @@ dbopt_part_plan_maintenance(const Config *c, Tree *t, MaintPlan *mp)
 							  mp->has_cutoff ? &mp->cutoff : NULL, &mp->note);
 }
 
+/*
+ * Load and plan one registered table, for create_future_partitions() and
+ * run_partition_maintenance(); NULL, or why it cannot be planned now
+ * (*foreign: because another tool manages it).
+ */
+char *
+dbopt_part_plan_registered(const Config *c, Tree *t, MaintPlan *mp, bool *foreign)
+{
+	char	   *problem = dbopt_part_load_registered(c, t, foreign);
+
+	if (problem == NULL && !t->key.supported)
+		problem = t->key.unsupported;
+	if (problem == NULL)
+	{
+		plan_maintenance(c, t, mp);
+		problem = mp->problem;
+	}
+	return problem;
+}
+
 /* Registered parents to work on: one (which must be registered) or all. */
 static List *
 target_configs(Oid parent, const char *func)
@@ -750,79 +759,72 @@ target_configs(Oid parent, const char *func)
 
 PG_FUNCTION_INFO_V1(dbopt_create_future_partitions);
 
+/* What create_future_partitions() carries from one table to the next. */
+typedef struct CreateRun
+{
+	Oid			only;
+	bool		move_default_rows;
+	bool		dry_run;
+	ReturnSetInfo *rsinfo;
+	OpCounts   *counts;
+} CreateRun;
+
+static void
+create_for_parent(Config *c, void *arg)
+{
+	CreateRun  *run = arg;
+	char	   *problem;
+	Tree		t;
+	MaintPlan	mp;
+	bool		foreign;
+
+	problem = dbopt_part_plan_registered(c, &t, &mp, &foreign);
+	if (problem != NULL)
+	{
+		if (OidIsValid(run->only))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot create partitions for %s", dbopt_qualified_relname(c->parent)),
+					 errdetail("%s.", problem),
+					 errhint("Retry later, or fix the registration with dbopt.manage_partitions().")));
+		ereport(WARNING,
+				(errmsg("create_future_partitions: skipped %s", dbopt_qualified_relname(c->parent)),
+				 errdetail("%s.", problem)));
+		run->counts->skipped++;
+	}
+	else
+	{
+		dbopt_part_run_create_ops(&t, mp.creates, run->move_default_rows, run->dry_run,
+								  run->rsinfo, run->counts);
+		if (mp.note)
+			ereport(WARNING,
+					(errmsg("create_future_partitions: %s", dbopt_qualified_relname(c->parent)),
+					 errdetail("%s.", mp.note)));
+	}
+}
+
 Datum
 dbopt_create_future_partitions(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-	bool		move_default_rows = dbopt_steering_bool(fcinfo, 1, "move_default_rows");
-	bool		dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
+	CreateRun	run;
 	List	   *configs;
-	ListCell   *lc;
-	OpCounts *counts;
-	MemoryContext itemcxt;
-	MemoryContext old;
 
-	if (OidIsValid(only))
+	run.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	run.only = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	run.move_default_rows = dbopt_steering_bool(fcinfo, 1, "move_default_rows");
+	run.dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
+	if (OidIsValid(run.only))
 	{
-		dbopt_part_check_parent(only);
-		dbopt_part_check_owner(only, "create_future_partitions");
+		dbopt_part_check_parent(run.only);
+		dbopt_part_check_owner(run.only, "create_future_partitions");
 	}
-	configs = target_configs(only, "create_future_partitions");
+	configs = target_configs(run.only, "create_future_partitions");
 	dbopt_init_materialized_srf(fcinfo);
-	counts = palloc0(sizeof(OpCounts));
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(itemcxt);
-	foreach(lc, configs)
-	{
-		Config	   *c = lfirst(lc);
-		char	   *problem = dbopt_part_registered_problem(c->parent);
-		Tree		t;
-		MaintPlan	mp;
-		int			nest = dbopt_push_lock_timeout();
-
-		CHECK_FOR_INTERRUPTS();
-		if (problem == NULL && !c->force)
-			problem = dbopt_part_foreign_manager(c->parent);
-		if (problem == NULL)
-			problem = dbopt_part_load_tree_isolated(c->parent, &t);
-		if (problem == NULL && !t.key.supported)
-			problem = t.key.unsupported;
-		if (problem == NULL)
-		{
-			dbopt_part_plan_maintenance(c, &t, &mp);
-			problem = mp.problem;
-		}
-		if (problem != NULL)
-		{
-			if (OidIsValid(only))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("cannot create partitions for %s", dbopt_qualified_relname(c->parent)),
-						 errdetail("%s.", problem),
-						 errhint("Retry later, or fix the registration with dbopt.manage_partitions().")));
-			ereport(WARNING,
-					(errmsg("create_future_partitions: skipped %s", dbopt_qualified_relname(c->parent)),
-					 errdetail("%s.", problem)));
-			counts->skipped++;
-		}
-		else
-		{
-			dbopt_part_run_create_ops(&t, mp.creates, move_default_rows, dry_run, rsinfo, counts);
-			if (mp.note)
-				ereport(WARNING,
-						(errmsg("create_future_partitions: %s", dbopt_qualified_relname(c->parent)),
-						 errdetail("%s.", mp.note)));
-		}
-		AtEOXact_GUC(true, nest);
-		MemoryContextReset(itemcxt);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(itemcxt);
+	run.counts = palloc0(sizeof(OpCounts));
+	dbopt_part_each_config(configs, create_for_parent, &run);
 	ereport(NOTICE,
 			(errmsg("create_future_partitions%s: %d partition(s) %s, %d skipped",
-					dry_run ? " dry run" : "", counts->done,
-					dry_run ? "would be created" : "created", counts->skipped)));
+					run.dry_run ? " dry run" : "", run.counts->done,
+					run.dry_run ? "would be created" : "created", run.counts->skipped)));
 	return (Datum) 0;
 }

@@ -494,73 +494,67 @@ dbopt_drop_partitions_below(Oid parent, const char *column, TimestampTz cutoff,
 PG_FUNCTION_INFO_V1(dbopt_drop_old_partitions_months);
 
 /* drop_old_partitions(retention_months, dry_run): every registered parent. */
+/* What drop_old_partitions(retention_months) carries from one table to the next. */
+typedef struct DropRun
+{
+	Step		step;
+	bool		dry_run;
+	ReturnSetInfo *rsinfo;
+	OpCounts   *counts;
+} DropRun;
+
+static void
+drop_for_parent(Config *c, void *arg)
+{
+	DropRun    *run = arg;
+	char	   *problem;
+	Tree		t;
+	Bound		cutoff;
+	bool		foreign;
+
+	problem = dbopt_part_load_registered(c, &t, &foreign);
+	if (problem == NULL && !t.key.is_time)
+		problem = pstrdup("integer partition key: retention_months applies to time keys; use drop_old_partitions(parent, older_than)");
+	if (problem == NULL && !dbopt_part_retention_cutoff(&t, &run->step, &cutoff))
+		problem = pstrdup("the cutoff is out of range for the key type");
+	if (problem != NULL)
+	{
+		put_parent_skip(run->rsinfo, c->parent, problem);
+		run->counts->skipped++;
+	}
+	else
+		run_retention_ops(plan_retention(&t, &cutoff,
+										 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
+						  run->dry_run, run->rsinfo, run->counts, NULL, NULL, NULL);
+}
+
 Datum
 dbopt_drop_old_partitions_months(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			months;
-	bool		dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
-	List	   *configs;
-	ListCell   *lc;
+	DropRun		run;
 	Interval	iv = {0};
-	Step		step;
-	OpCounts *counts;
-	MemoryContext itemcxt;
-	MemoryContext old;
+	List	   *configs;
 
+	run.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	run.dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	if (PG_ARGISNULL(0) || PG_GETARG_INT32(0) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("retention_months must be at least 1"),
 				 errdetail("Partitions whose whole range is older than this many months are dropped or detached."),
 				 errhint("For example: SELECT * FROM dbopt.drop_old_partitions(24, dry_run => true);")));
-	months = PG_GETARG_INT32(0);
-	iv.month = months;
-	step.iv = &iv;
-	step.n = 0;
+	iv.month = PG_GETARG_INT32(0);
+	run.step.iv = &iv;
+	run.step.n = 0;
 
 	dbopt_init_materialized_srf(fcinfo);
-	counts = palloc0(sizeof(OpCounts));
+	run.counts = palloc0(sizeof(OpCounts));
 	configs = dbopt_part_load_configs(InvalidOid);
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(itemcxt);
-	foreach(lc, configs)
-	{
-		Config	   *c = lfirst(lc);
-		char	   *problem = dbopt_part_registered_problem(c->parent);
-		Tree		t;
-		Bound		cutoff;
-		int			nest;
-
-		CHECK_FOR_INTERRUPTS();
-		nest = dbopt_push_lock_timeout();
-		if (problem == NULL && !c->force)
-			problem = dbopt_part_foreign_manager(c->parent);
-		if (problem == NULL)
-			problem = dbopt_part_load_tree_isolated(c->parent, &t);
-		if (problem == NULL && !t.key.is_time)
-			problem = pstrdup("integer partition key: retention_months applies to time keys; use drop_old_partitions(parent, older_than)");
-		if (problem == NULL && !dbopt_part_retention_cutoff(&t, &step, &cutoff))
-			problem = pstrdup("the cutoff is out of range for the key type");
-		if (problem != NULL)
-		{
-			put_parent_skip(rsinfo, c->parent, problem);
-			counts->skipped++;
-		}
-		else
-			run_retention_ops(plan_retention(&t, &cutoff,
-											 strcmp(c->mode, "drop") == 0 ? PA_DROP : PA_DETACH, NIL),
-							  dry_run, rsinfo, counts, NULL, NULL, NULL);
-		AtEOXact_GUC(true, nest);
-		MemoryContextReset(itemcxt);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(itemcxt);
+	dbopt_part_each_config(configs, drop_for_parent, &run);
 	ereport(NOTICE,
 			(errmsg("drop_old_partitions%s: %d registered table(s), %d partition(s) %s, %d kept by rule, %d skipped",
-					dry_run ? " dry run" : "", list_length(configs), counts->done,
-					dry_run ? "would go" : "removed", counts->kept, counts->skipped)));
+					run.dry_run ? " dry run" : "", list_length(configs), run.counts->done,
+					run.dry_run ? "would go" : "removed", run.counts->kept, run.counts->skipped)));
 	return (Datum) 0;
 }
 
@@ -614,107 +608,100 @@ plan_removes(const MaintPlan *mp, const Tree *t)
 
 PG_FUNCTION_INFO_V1(dbopt_run_partition_maintenance);
 
+/* What run_partition_maintenance() carries from one table to the next. */
+typedef struct MaintRun
+{
+	bool		dry_run;
+	ReturnSetInfo *rsinfo;
+} MaintRun;
+
+/* Creates, then drops or detaches, by one plan; what happened goes into detail. */
+static void
+maintain_planned(Tree *t, MaintPlan *mp, bool dry_run, OpCounts *cc, OpCounts *rc,
+				 StringInfo detail)
+{
+	List	   *removes;
+
+	dbopt_part_run_create_ops(t, mp->creates, false, dry_run, NULL, cc);
+	if (mp->note)
+		appendStringInfo(detail, "%s; ", mp->note);
+	if (cc->first_problem)
+		appendStringInfo(detail, "%s; ", cc->first_problem);
+	removes = plan_removes(mp, t);
+	if (removes != NIL)
+		run_retention_ops(removes, dry_run, NULL, rc, NULL, NULL, NULL);
+	if (rc->first_problem)
+		appendStringInfo(detail, "%s; ", rc->first_problem);
+	if (dry_run && (mp->creates != NIL || rc->done > 0))
+		appendStringInfoString(detail, "the real run takes each lock under dbopt.lock_timeout and skips what it cannot lock; ");
+}
+
+static void
+maintain_parent(Config *c, void *arg)
+{
+	MaintRun   *run = arg;
+	bool		dry_run = run->dry_run;
+	char	   *problem;
+	OpCounts   *cc = palloc0(sizeof(OpCounts));
+	OpCounts   *rc = palloc0(sizeof(OpCounts));
+	Tree		t;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+	const char *status;
+	StringInfoData detail;
+	MaintPlan	mp;
+	bool		foreign;
+
+	initStringInfo(&detail);
+	problem = dbopt_part_plan_registered(c, &t, &mp, &foreign);
+	if (problem == NULL)
+		maintain_planned(&t, &mp, dry_run, cc, rc, &detail);
+	if (problem != NULL)
+	{
+		/* Another role's table is not ours to touch: skipped, not failed. */
+		status = foreign || (get_rel_relkind(c->parent) != '\0' &&
+							 !dbopt_relation_ownercheck(c->parent, GetUserId())) ? "skipped" : "error";
+		appendStringInfoString(&detail, problem);
+	}
+	else if (dry_run)
+		status = "dry_run";
+	else
+		status = (cc->skipped + rc->skipped) > 0 ? "partial" : "ok";
+	if (!dry_run && problem == NULL)
+	{
+		Oid			argtypes[1] = {OIDOID};
+		Datum		args[1] = {ObjectIdGetDatum(c->parent)};
+		DboptIdentity saved;
+
+		dbopt_elevate(&saved);
+		SPI_connect();
+		SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = pg_catalog.now()"
+							  " WHERE parent = $1::regclass", 1, argtypes, args, NULL, false, 0);
+		SPI_finish();
+		dbopt_restore_identity(&saved);
+	}
+
+	values[0] = ObjectIdGetDatum(c->parent);
+	values[1] = Int32GetDatum(cc->done);
+	values[2] = Int32GetDatum(strcmp(c->mode, "drop") == 0 ? rc->done : 0);
+	values[3] = Int32GetDatum(strcmp(c->mode, "detach") == 0 ? rc->done : 0);
+	values[4] = Int32GetDatum(cc->skipped + rc->skipped);
+	values[5] = CStringGetTextDatum(status);
+	if (detail.len >= 2 && detail.data[detail.len - 2] == ';')
+		detail.data[detail.len - 2] = '\0';
+	values[6] = CStringGetTextDatum(detail.data);
+	nulls[6] = detail.data[0] == '\0';
+	tuplestore_putvalues(run->rsinfo->setResult, run->rsinfo->setDesc, values, nulls);
+}
+
 Datum
 dbopt_run_partition_maintenance(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		dry_run = dbopt_steering_bool(fcinfo, 0, "dry_run");
-	List	   *configs;
-	ListCell   *lc;
-	MemoryContext itemcxt;
-	MemoryContext old;
+	MaintRun	run;
 
+	run.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	run.dry_run = dbopt_steering_bool(fcinfo, 0, "dry_run");
 	dbopt_init_materialized_srf(fcinfo);
-	configs = dbopt_part_load_configs(InvalidOid);
-	itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(itemcxt);
-	foreach(lc, configs)
-	{
-		Config	   *c = lfirst(lc);
-		char	   *problem = dbopt_part_registered_problem(c->parent);
-		OpCounts *cc = palloc0(sizeof(OpCounts));
-		OpCounts *rc = palloc0(sizeof(OpCounts));
-		int			nest = dbopt_push_lock_timeout();
-		Tree		t;
-		Datum		values[7];
-		bool		nulls[7] = {0};
-		const char *status;
-		StringInfoData detail;
-		MaintPlan	mp;
-		bool		foreign = false;
-
-		CHECK_FOR_INTERRUPTS();
-		initStringInfo(&detail);
-
-		if (problem == NULL && !c->force)
-			foreign = (problem = dbopt_part_foreign_manager(c->parent)) != NULL;
-		if (problem == NULL)
-			problem = dbopt_part_load_tree_isolated(c->parent, &t);
-		if (problem == NULL && !t.key.supported)
-			problem = t.key.unsupported;
-		if (problem == NULL)
-		{
-			dbopt_part_plan_maintenance(c, &t, &mp);
-			problem = mp.problem;
-		}
-		if (problem == NULL)
-		{
-			List	   *removes;
-
-			dbopt_part_run_create_ops(&t, mp.creates, false, dry_run, NULL, cc);
-			if (mp.note)
-				appendStringInfo(&detail, "%s; ", mp.note);
-			if (cc->first_problem)
-				appendStringInfo(&detail, "%s; ", cc->first_problem);
-			removes = plan_removes(&mp, &t);
-			if (removes != NIL)
-				run_retention_ops(removes, dry_run, NULL, rc, NULL, NULL, NULL);
-			if (rc->first_problem)
-				appendStringInfo(&detail, "%s; ", rc->first_problem);
-			if (dry_run && (mp.creates != NIL || rc->done > 0))
-				appendStringInfoString(&detail, "the real run takes each lock under dbopt.lock_timeout and skips what it cannot lock; ");
-		}
-		if (problem != NULL)
-		{
-			/* Another role's table is not ours to touch: skipped, not failed. */
-			status = foreign || (get_rel_relkind(c->parent) != '\0' &&
-								 !dbopt_relation_ownercheck(c->parent, GetUserId())) ? "skipped" : "error";
-			appendStringInfoString(&detail, problem);
-		}
-		else if (dry_run)
-			status = "dry_run";
-		else
-			status = (cc->skipped + rc->skipped) > 0 ? "partial" : "ok";
-		if (!dry_run && problem == NULL)
-		{
-			Oid			argtypes[1] = {OIDOID};
-			Datum		args[1] = {ObjectIdGetDatum(c->parent)};
-			DboptIdentity saved;
-
-			dbopt_elevate(&saved);
-			SPI_connect();
-			SPI_execute_with_args("UPDATE dbopt.partition_config SET last_maintenance_at = pg_catalog.now()"
-								  " WHERE parent = $1::regclass", 1, argtypes, args, NULL, false, 0);
-			SPI_finish();
-			dbopt_restore_identity(&saved);
-		}
-		AtEOXact_GUC(true, nest);
-
-		values[0] = ObjectIdGetDatum(c->parent);
-		values[1] = Int32GetDatum(cc->done);
-		values[2] = Int32GetDatum(strcmp(c->mode, "drop") == 0 ? rc->done : 0);
-		values[3] = Int32GetDatum(strcmp(c->mode, "detach") == 0 ? rc->done : 0);
-		values[4] = Int32GetDatum(cc->skipped + rc->skipped);
-		values[5] = CStringGetTextDatum(status);
-		if (detail.len >= 2 && detail.data[detail.len - 2] == ';')
-			detail.data[detail.len - 2] = '\0';
-		values[6] = CStringGetTextDatum(detail.data);
-		nulls[6] = detail.data[0] == '\0';
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		MemoryContextReset(itemcxt);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(itemcxt);
+	dbopt_part_each_config(dbopt_part_load_configs(InvalidOid), maintain_parent, &run);
 	return (Datum) 0;
 }

@@ -397,8 +397,8 @@ extension_table(Oid ext, Oid nsp, const char *relname)
  * with more rights than theirs.  A catalog that is missing, replaced or
  * unreadable means "maybe", which also keeps dbopt away.
  */
-char *
-dbopt_part_foreign_manager(Oid parent)
+static char *
+foreign_manager(Oid parent)
 {
 	static const char *const names[2] = {"pg_partman", "timescaledb"};
 	int			i;
@@ -434,7 +434,7 @@ dbopt_part_check_foreign_manager(Oid parent, bool force, const char *func)
 {
 	char	   *who;
 
-	if (force || (who = dbopt_part_foreign_manager(parent)) == NULL)
+	if (force || (who = foreign_manager(parent)) == NULL)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -461,13 +461,8 @@ dbopt_part_check_parent(Oid parent)
 void
 dbopt_part_check_owner(Oid parent, const char *func)
 {
-	if (!dbopt_relation_ownercheck(parent, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(parent)),
-				 errdetail("%s() changes the partitions of %s, which only its owner may do.",
-						   func, dbopt_qualified_relname(parent)),
-				 errhint("Run it as the owner of the table, or as a member of the owning role.")));
+	dbopt_require_table_owner(parent, psprintf("%s() changes the partitions of %s, which only its owner may do.",
+											   func, dbopt_qualified_relname(parent)), NULL);
 }
 
 void
@@ -674,6 +669,7 @@ dbopt_part_load_configs(Oid only)
 	Datum		values[1] = {ObjectIdGetDatum(only)};
 	uint64		i;
 	DboptIdentity saved;
+	MemoryContext old;
 
 	dbopt_elevate(&saved);
 	SPI_connect();
@@ -685,11 +681,12 @@ dbopt_part_load_configs(Oid only)
 							  " WHERE $1 = 0 OR parent = $1::regclass ORDER BY parent::oid",
 							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read dbopt.partition_config");
+	/* The rows are built in the caller's context, to outlive SPI's. */
+	old = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext old = MemoryContextSwitchTo(cxt);
 		Config	   *c = palloc0(sizeof(Config));
 		bool		isnull;
 
@@ -701,16 +698,16 @@ dbopt_part_load_configs(Oid only)
 		c->backfill = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 		c->force = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		result = lappend(result, c);
-		MemoryContextSwitchTo(old);
 	}
+	MemoryContextSwitchTo(old);
 	SPI_finish();
 	dbopt_restore_identity(&saved);
 	return result;
 }
 
 /* Why a registered parent cannot be processed right now, or NULL. */
-char *
-dbopt_part_registered_problem(Oid parent)
+static char *
+registered_parent_problem(Oid parent)
 {
 	if (get_rel_relkind(parent) == '\0')
 		return psprintf("table with OID %u no longer exists; remove it with dbopt.unmanage_partitions(%u)",
@@ -720,6 +717,24 @@ dbopt_part_registered_problem(Oid parent)
 	if (!dbopt_relation_ownercheck(parent, GetUserId()))
 		return pstrdup("not the owner of the table");
 	return NULL;
+}
+
+/*
+ * A registered parent's tree, for a run over the registry; NULL, or why it
+ * cannot be worked on now: gone, not the caller's, another tool's (then
+ * *foreign is set), or its lock is busy.
+ */
+char *
+dbopt_part_load_registered(const Config *c, Tree *t, bool *foreign)
+{
+	char	   *problem = registered_parent_problem(c->parent);
+
+	*foreign = false;
+	if (problem == NULL && !c->force)
+		*foreign = (problem = foreign_manager(c->parent)) != NULL;
+	if (problem == NULL)
+		problem = dbopt_part_load_tree_isolated(c->parent, t);
+	return problem;
 }
 
 void
@@ -866,6 +881,33 @@ dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
 }
 
 /* ---------- runs: counts and limits ---------- */
+
+/*
+ * fn for each registered parent in configs, in turn: each under
+ * dbopt.lock_timeout, in a memory context of its own that is reset after
+ * it.
+ */
+void
+dbopt_part_each_config(List *configs, DboptPartConfigFn fn, void *arg)
+{
+	MemoryContext itemcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt partition parent",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(itemcxt);
+	ListCell   *lc;
+
+	foreach(lc, configs)
+	{
+		int			nest;
+
+		CHECK_FOR_INTERRUPTS();
+		nest = dbopt_push_lock_timeout();
+		fn(lfirst(lc), arg);
+		AtEOXact_GUC(true, nest);
+		MemoryContextReset(itemcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(itemcxt);
+}
 
 /*
  * The blast-radius limit: one call creates, drops or detaches at most

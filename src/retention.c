@@ -134,13 +134,8 @@ time_type(Oid typid)
 static void
 require_owner(Oid relid, const char *func, const char *what)
 {
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(relid)),
-				 errdetail("%s() deletes rows of %s %s, which only its owner may do.",
-						   func, what, dbopt_qualified_relname(relid)),
-				 errhint("Run it as the owner of the table, or as a member of the owning role.")));
+	dbopt_require_table_owner(relid, psprintf("%s() deletes rows of %s %s, which only its owner may do.",
+											  func, what, dbopt_qualified_relname(relid)), NULL);
 }
 
 static void
@@ -228,21 +223,10 @@ static char *
 column_list(Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-	int			i;
+	char	   *cols = dbopt_column_names(RelationGetDescr(rel), false);
 
-	initStringInfo(&buf);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
-	}
 	relation_close(rel, AccessShareLock);
-	return buf.data;
+	return cols;
 }
 
 static int

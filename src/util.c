@@ -683,6 +683,36 @@ dbopt_require_own_table(Oid relid, const char *what)
 }
 
 void
+dbopt_require_table_owner(Oid relid, const char *detail, const char *hint)
+{
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid)),
+				 errdetail("%s", detail),
+				 errhint("%s", hint ? hint :
+						 "Run it as the owner of the table, or as a member of the owning role.")));
+}
+
+char *
+dbopt_column_names(TupleDesc desc, bool skip_generated)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || (skip_generated && att->attgenerated))
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
+	}
+	return buf.data;
+}
+
+void
 dbopt_run_ddl(const char *sql)
 {
 	DboptIdentity saved;

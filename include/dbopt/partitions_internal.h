@@ -145,7 +145,6 @@ extern char *dbopt_part_isolated_int8(const char *sql, int timeout_ms, int64 *n,
 extern bool dbopt_part_highest_key(const Tree *t, int64 *max);
 
 /* partitions.c: other managers, and the checks of the arguments */
-extern char *dbopt_part_foreign_manager(Oid parent);
 extern void dbopt_part_check_foreign_manager(Oid parent, bool force, const char *func);
 extern void dbopt_part_check_parent(Oid parent);
 extern void dbopt_part_check_owner(Oid parent, const char *func);
@@ -166,13 +165,15 @@ extern bool dbopt_part_retention_cutoff(const Tree *t, const Step *step, Bound *
 
 /* partitions.c: the registry, and runs over it */
 extern List *dbopt_part_load_configs(Oid only);
-extern char *dbopt_part_registered_problem(Oid parent);
+extern char *dbopt_part_load_registered(const Config *c, Tree *t, bool *foreign);
+typedef void (*DboptPartConfigFn) (Config *c, void *arg);
+extern void dbopt_part_each_config(List *configs, DboptPartConfigFn fn, void *arg);
 extern void dbopt_part_limit_ops(OpCounts *counts, List *ops, const char *verb);
 extern void dbopt_part_record_skip(PartOp *op, const char *detail, const char *operation,
 								   OpCounts *counts);
 
 /* partition_create.c: the plan of one registered table, and carrying out its creates */
-extern void dbopt_part_plan_maintenance(const Config *c, Tree *t, MaintPlan *mp);
+extern char *dbopt_part_plan_registered(const Config *c, Tree *t, MaintPlan *mp, bool *foreign);
 extern void dbopt_part_run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
 									  ReturnSetInfo *rsinfo, OpCounts *counts);
 

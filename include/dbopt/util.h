@@ -138,6 +138,18 @@ extern void dbopt_log_actions(List *entries);
 extern void dbopt_require_own_table(Oid relid, const char *what);
 
 /*
+ * Error out unless the current user owns relid: "must be owner of table",
+ * with detail, and hint or (NULL) the usual one.
+ */
+extern void dbopt_require_table_owner(Oid relid, const char *detail, const char *hint);
+
+/*
+ * The live columns of a descriptor, quoted and comma separated; without
+ * the generated ones when skip_generated.
+ */
+extern char *dbopt_column_names(TupleDesc desc, bool skip_generated);
+
+/*
  * Run DDL (one or more statements) as the extension owner, with lock waits
  * limited to dbopt.lock_timeout.  The caller has checked that the current
  * user owns what the DDL changes.
