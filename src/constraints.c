@@ -379,9 +379,9 @@ count_violations(ConInfo *c, const AttrNumber *pkcols, int npk,
 {
 	if (c->contype == CONSTRAINT_FOREIGN)
 		return dbopt_integrity_run_scan(fk_orphan_sql(c), as_owner ? c->relid : InvalidOid, sample_limit,
-						true, count, sample, err);
+										true, count, sample, err);
 	return dbopt_integrity_run_scan(check_violation_sql(c, pkcols, npk), c->relid, sample_limit, false,
-					count, sample, err);
+									count, sample, err);
 }
 
 void
@@ -460,15 +460,15 @@ dbopt_integrity_check_constraints(IntegrityRun *run, Oid relid)
 									   dbopt_qualified_relname(relid), check_expr(c));
 			}
 			dbopt_integrity_add_pending(run, c->validated ? DBOPT_CRITICAL : DBOPT_WARNING,
-						check, object, detail, remediation, fix, true, count, sample);
+										check, object, detail, remediation, fix, true, count, sample);
 		}
 		else if (!c->validated)
 			dbopt_integrity_add_pending(run, DBOPT_INFO, "not_valid_constraint", object,
-						psprintf("%s %s is NOT VALID but no row violates it.",
-								 is_fk ? "Foreign key" : "CHECK constraint",
-								 quote_identifier(c->name)),
-						"Validate it: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock, so writes go on (dbopt.validate_constraints() does this for every such constraint).",
-						validate_sql(c), true, 0, NULL);
+										psprintf("%s %s is NOT VALID but no row violates it.",
+												 is_fk ? "Foreign key" : "CHECK constraint",
+												 quote_identifier(c->name)),
+										"Validate it: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock, so writes go on (dbopt.validate_constraints() does this for every such constraint).",
+										validate_sql(c), true, 0, NULL);
 	}
 }
 
@@ -549,13 +549,13 @@ dbopt_integrity_check_disabled_triggers(IntegrityRun *run, Oid relid)
 		conname = pstrdup(NameStr(con->conname));
 		owner = dbopt_qualified_relname(con->conrelid);
 		dbopt_integrity_add_pending(run, DBOPT_WARNING, "disabled_constraint_trigger",
-					qualified_constraint(relid, conname),
-					psprintf("%d trigger(s) on %s enforcing %s %s on %s are disabled (%s): rows changed meanwhile were not checked.",
-							 g->n, relname,
-							 con->contype == CONSTRAINT_FOREIGN ? "foreign key" : "constraint",
-							 quote_identifier(conname), owner, g->names),
-					"Enable the triggers, then run dbopt.check_data_integrity(deep => true) on the tables involved to find rows that slipped through.",
-					g->fix, false, 0, NULL);
+									qualified_constraint(relid, conname),
+									psprintf("%d trigger(s) on %s enforcing %s %s on %s are disabled (%s): rows changed meanwhile were not checked.",
+											 g->n, relname,
+											 con->contype == CONSTRAINT_FOREIGN ? "foreign key" : "constraint",
+											 quote_identifier(conname), owner, g->names),
+									"Enable the triggers, then run dbopt.check_data_integrity(deep => true) on the tables involved to find rows that slipped through.",
+									g->fix, false, 0, NULL);
 		ReleaseSysCache(ctup);
 	}
 }
@@ -651,8 +651,8 @@ validate_count(ConInfo *c, const AttrNumber *pkcols, int npk, int64 *count,
 
 	if (check_recurses(c))
 		return dbopt_integrity_run_scan(psprintf("SELECT 1 FROM %s t WHERE (%s) IS FALSE",
-								 dbopt_qualified_relname(c->relid), check_expr(c)),
-						c->relid, 0, false, count, &sample, err);
+												 dbopt_qualified_relname(c->relid), check_expr(c)),
+										c->relid, 0, false, count, &sample, err);
 	return count_violations(c, pkcols, npk, 0, false, count, &sample, err);
 }
 

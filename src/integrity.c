@@ -111,8 +111,8 @@ dbopt_integrity_oidset_contains(const OidSet *set, Oid oid)
 
 void
 dbopt_integrity_add_pending(IntegrityRun *run, DboptSeverity sev, const char *check,
-			const char *object, const char *detail, const char *remediation,
-			const char *fix_sql, bool has_rows, int64 rows, const char *sample)
+							const char *object, const char *detail, const char *remediation,
+							const char *fix_sql, bool has_rows, int64 rows, const char *sample)
 {
 	Pending    *p = palloc0(sizeof(Pending));
 
@@ -153,7 +153,7 @@ dbopt_integrity_flush_pending(IntegrityRun *run)
 /* A check that could not run, with advice that fits the reason. */
 void
 dbopt_integrity_add_check_failed(IntegrityRun *run, const char *check, const char *object,
-				 const DboptUnitError *err)
+								 const DboptUnitError *err)
 {
 	const char *remediation;
 
@@ -167,9 +167,9 @@ dbopt_integrity_add_check_failed(IntegrityRun *run, const char *check, const cha
 		remediation = "Fix the cause in the error text and run again; the other checks ran.";
 
 	dbopt_integrity_add_pending(run, DBOPT_WARNING, "check_failed", object,
-				psprintf("%s could not run: %s%s%s", check, err->message,
-						 err->detail ? " " : "", err->detail ? err->detail : ""),
-				remediation, NULL, false, 0, NULL);
+								psprintf("%s could not run: %s%s%s", check, err->message,
+										 err->detail ? " " : "", err->detail ? err->detail : ""),
+								remediation, NULL, false, 0, NULL);
 }
 
 /*
@@ -235,7 +235,7 @@ scan_unit(void *arg)
 
 bool
 dbopt_integrity_run_scan(const char *sql, Oid owner_of, int sample_limit, bool ri_memory, int64 *count,
-		 char **sample, DboptUnitError *err)
+						 char **sample, DboptUnitError *err)
 {
 	ScanUnit	u;
 
@@ -293,12 +293,12 @@ flush_skipped(IntegrityRun *run)
 		Skipped    *s = lfirst(lc);
 
 		dbopt_integrity_add_pending(run, DBOPT_INFO, "check_failed", s->check,
-					psprintf("%s skipped %d object(s) (the first: %s) because role %s may not read them: it has no SELECT on them and is not a member of %s.",
-							 s->check, s->n, s->first, quote_identifier(who),
-							 strcmp(s->check, "sequence_exhaustion") == 0 ?
-							 "pg_read_all_stats (pg_monitor)" : "pg_stat_scan_tables (pg_monitor)"),
-					"Run as the owner of the objects, grant pg_monitor (counts without sample rows) or pg_read_all_data (everything) to the caller.",
-					NULL, false, 0, NULL);
+									psprintf("%s skipped %d object(s) (the first: %s) because role %s may not read them: it has no SELECT on them and is not a member of %s.",
+											 s->check, s->n, s->first, quote_identifier(who),
+											 strcmp(s->check, "sequence_exhaustion") == 0 ?
+											 "pg_read_all_stats (pg_monitor)" : "pg_stat_scan_tables (pg_monitor)"),
+									"Run as the owner of the objects, grant pg_monitor (counts without sample rows) or pg_read_all_data (everything) to the caller.",
+									NULL, false, 0, NULL);
 	}
 	run->skipped = NIL;
 	dbopt_integrity_flush_pending(run);
@@ -481,11 +481,11 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 		if (dbopt_is_reindex_leftover(get_rel_name(indexrelid)))
 		{
 			dbopt_integrity_add_pending(run, DBOPT_WARNING, "invalid_unique_index", object,
-						psprintf("Unique index %s is the invalid leftover of a failed REINDEX CONCURRENTLY; writes still maintain it and may fail on its uniqueness.",
-								 object),
-						"Drop it (unless pg_stat_progress_create_index shows a REINDEX CONCURRENTLY running on the table now); rebuilding it would leave another leftover.",
-						psprintf("DROP INDEX CONCURRENTLY %s;", object),
-						false, 0, NULL);
+										psprintf("Unique index %s is the invalid leftover of a failed REINDEX CONCURRENTLY; writes still maintain it and may fail on its uniqueness.",
+												 object),
+										"Drop it (unless pg_stat_progress_create_index shows a REINDEX CONCURRENTLY running on the table now); rebuilding it would leave another leftover.",
+										psprintf("DROP INDEX CONCURRENTLY %s;", object),
+										false, 0, NULL);
 			continue;
 		}
 		duplicate_key_queries(indexrelid, &sql, &listing);
@@ -493,24 +493,24 @@ check_invalid_unique(IntegrityRun *run, Oid relid)
 		if (acc == READ_NONE)
 			continue;
 		if (!dbopt_integrity_run_scan(sql, relid, acc == READ_FULL ? run->sample_limit : 0, false,
-					  &count, &sample, &err))
+									  &count, &sample, &err))
 		{
 			dbopt_integrity_add_check_failed(run, "invalid_unique_index", object, &err);
 			continue;
 		}
 		if (count > 0)
 			dbopt_integrity_add_pending(run, DBOPT_CRITICAL, "invalid_unique_index", object,
-						psprintf("Unique index %s is invalid and %lld key value(s) are duplicated in %s, so it cannot be rebuilt: the table has no uniqueness guarantee on these columns.",
-								 object, (long long) count, dbopt_qualified_relname(relid)),
-						psprintf("Resolve the duplicates first (remove or merge the rows; this lists them: %s;), then rebuild with REINDEX INDEX CONCURRENTLY %s; a rebuild before that fails and leaves an invalid %s_ccnew index behind.",
-								 listing, object, get_rel_name(indexrelid)),
-						NULL, true, count, sample);
+										psprintf("Unique index %s is invalid and %lld key value(s) are duplicated in %s, so it cannot be rebuilt: the table has no uniqueness guarantee on these columns.",
+												 object, (long long) count, dbopt_qualified_relname(relid)),
+										psprintf("Resolve the duplicates first (remove or merge the rows; this lists them: %s;), then rebuild with REINDEX INDEX CONCURRENTLY %s; a rebuild before that fails and leaves an invalid %s_ccnew index behind.",
+												 listing, object, get_rel_name(indexrelid)),
+										NULL, true, count, sample);
 		else
 			dbopt_integrity_add_pending(run, DBOPT_WARNING, "invalid_unique_index", object,
-						psprintf("Unique index %s is invalid (a failed CREATE INDEX CONCURRENTLY?) but no key is duplicated now.", object),
-						"Rebuild it; writes go on during a concurrent reindex.",
-						psprintf("REINDEX INDEX CONCURRENTLY %s;", object),
-						true, 0, NULL);
+										psprintf("Unique index %s is invalid (a failed CREATE INDEX CONCURRENTLY?) but no key is duplicated now.", object),
+										"Rebuild it; writes go on during a concurrent reindex.",
+										psprintf("REINDEX INDEX CONCURRENTLY %s;", object),
+										true, 0, NULL);
 	}
 }
 
@@ -534,12 +534,12 @@ add_xid_finding(IntegrityRun *run, const char *object, int32 age,
 	if (age < autovacuum_freeze_max_age)
 		return;
 	dbopt_integrity_add_pending(run, is_critical ? DBOPT_CRITICAL : DBOPT_WARNING, "xid_wraparound",
-				object,
-				psprintf("%s has transaction ID age %d: past autovacuum_freeze_max_age (%d)%s; the server stops accepting writes at about 2,147,483,647 minus a safety margin.",
-						 what, age, autovacuum_freeze_max_age,
-						 is_critical ? psprintf(" and vacuum_failsafe_age (%d)", vacuum_failsafe_age) : ""),
-				"Find what holds back freezing (long transactions, prepared transactions, replication slots, a stuck autovacuum), then freeze.",
-				fix, false, 0, NULL);
+								object,
+								psprintf("%s has transaction ID age %d: past autovacuum_freeze_max_age (%d)%s; the server stops accepting writes at about 2,147,483,647 minus a safety margin.",
+										 what, age, autovacuum_freeze_max_age,
+										 is_critical ? psprintf(" and vacuum_failsafe_age (%d)", vacuum_failsafe_age) : ""),
+								"Find what holds back freezing (long transactions, prepared transactions, replication slots, a stuck autovacuum), then freeze.",
+								fix, false, 0, NULL);
 }
 
 static void
@@ -750,10 +750,10 @@ check_collations(IntegrityRun *run, const OidSet *only)
 		ReleaseSysCache(ctup);
 		appendStringInfo(&fix, "ALTER COLLATION %s REFRESH VERSION;", collname);
 		dbopt_integrity_add_pending(run, DBOPT_WARNING, "collation_version_mismatch", collname,
-					psprintf("Collation %s was recorded at version %s but the library now reports %s; indexes sorted under the old rules may return wrong results: %s.",
-							 collname, u.recorded[c], u.actual[c], idxs.data),
-					"Rebuild the dependent indexes, then record the new version.",
-					fix.data, false, 0, NULL);
+									psprintf("Collation %s was recorded at version %s but the library now reports %s; indexes sorted under the old rules may return wrong results: %s.",
+											 collname, u.recorded[c], u.actual[c], idxs.data),
+									"Rebuild the dependent indexes, then record the new version.",
+									fix.data, false, 0, NULL);
 	}
 
 	if (only == NULL && u.db_recorded && u.db_actual &&
@@ -762,12 +762,12 @@ check_collations(IntegrityRun *run, const OidSet *only)
 		const char *dbname = quote_identifier(get_database_name(MyDatabaseId));
 
 		dbopt_integrity_add_pending(run, DBOPT_WARNING, "collation_version_mismatch", dbname,
-					psprintf("The default collation of database %s was recorded at version %s but the library now reports %s; every index on text columns using the default collation may be affected.",
-							 dbname, u.db_recorded, u.db_actual),
-					"Rebuild the affected indexes (REINDEX DATABASE rebuilds all), then record the new version.",
-					psprintf("REINDEX DATABASE %s; ALTER DATABASE %s REFRESH COLLATION VERSION;",
-							 dbname, dbname),
-					false, 0, NULL);
+									psprintf("The default collation of database %s was recorded at version %s but the library now reports %s; every index on text columns using the default collation may be affected.",
+											 dbname, u.db_recorded, u.db_actual),
+									"Rebuild the affected indexes (REINDEX DATABASE rebuilds all), then record the new version.",
+									psprintf("REINDEX DATABASE %s; ALTER DATABASE %s REFRESH COLLATION VERSION;",
+											 dbname, dbname),
+									false, 0, NULL);
 	}
 }
 
@@ -851,9 +851,9 @@ check_amcheck(IntegrityRun *run, Oid relid)
 		{
 			if (is_corruption(err.sqlerrcode))
 				dbopt_integrity_add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
-							psprintf("verify_heapam stopped: %s", err.message),
-							"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
-							NULL, true, 1, NULL);
+											psprintf("verify_heapam stopped: %s", err.message),
+											"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
+											NULL, true, 1, NULL);
 			else
 				dbopt_integrity_add_check_failed(run, "heap_corruption", relname, &err);
 		}
@@ -861,15 +861,15 @@ check_amcheck(IntegrityRun *run, Oid relid)
 		{
 			foreach(lc, u.problems)
 				dbopt_integrity_add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
-							psprintf("verify_heapam: %s", (char *) lfirst(lc)),
-							"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
-							NULL, true, u.nproblems, NULL);
+											psprintf("verify_heapam: %s", (char *) lfirst(lc)),
+											"Restore the damaged rows from a backup; pg_surgery can remove tuples that block reads.",
+											NULL, true, u.nproblems, NULL);
 			if (u.nproblems > MAX_PROBLEMS_PER_OBJECT)
 				dbopt_integrity_add_pending(run, DBOPT_CRITICAL, "heap_corruption", relname,
-							psprintf("%lld more problems not listed.",
-									 (long long) (u.nproblems - MAX_PROBLEMS_PER_OBJECT)),
-							"Run verify_heapam() on the table for the full list.",
-							NULL, true, u.nproblems, NULL);
+											psprintf("%lld more problems not listed.",
+													 (long long) (u.nproblems - MAX_PROBLEMS_PER_OBJECT)),
+											"Run verify_heapam() on the table for the full list.",
+											NULL, true, u.nproblems, NULL);
 		}
 	}
 
@@ -887,11 +887,11 @@ check_amcheck(IntegrityRun *run, Oid relid)
 			continue;
 		if (is_corruption(err.sqlerrcode))
 			dbopt_integrity_add_pending(run, DBOPT_CRITICAL, "index_corruption", iname,
-						psprintf("bt_index_check: %s%s%s", err.message,
-								 err.detail ? " " : "", err.detail ? err.detail : ""),
-						"Rebuild the index; if the table is damaged too (see heap_corruption) restore from a backup first.",
-						psprintf("REINDEX INDEX CONCURRENTLY %s;", iname),
-						true, 1, NULL);
+										psprintf("bt_index_check: %s%s%s", err.message,
+												 err.detail ? " " : "", err.detail ? err.detail : ""),
+										"Rebuild the index; if the table is damaged too (see heap_corruption) restore from a backup first.",
+										psprintf("REINDEX INDEX CONCURRENTLY %s;", iname),
+										true, 1, NULL);
 		else
 			dbopt_integrity_add_check_failed(run, "index_corruption", iname, &err);
 	}

@@ -596,12 +596,12 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 	/* Only the columns narrower than bigint need widening. */
 	remediation = widen_remediation(narrow, referencing, seqid, seqtype, judged_by_column, &fix);
 	dbopt_integrity_add_pending(run, used >= 0.90 ? DBOPT_CRITICAL : DBOPT_WARNING,
-								"sequence_exhaustion", object,
-								psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
-										 object, (long long) last, used * 100.0, limit_by,
-										 (long long) limit,
-										 colnames ? "; it feeds " : "", colnames ? colnames : ""),
-								remediation, fix, false, 0, NULL);
+												"sequence_exhaustion", object,
+												psprintf("Sequence %s is at %lld, %.1f%% of %s (%lld)%s%s.",
+														 object, (long long) last, used * 100.0, limit_by,
+														 (long long) limit,
+														 colnames ? "; it feeds " : "", colnames ? colnames : ""),
+												remediation, fix, false, 0, NULL);
 }
 
 /*

@@ -611,7 +611,7 @@ create_unit(void *arg)
 /* Create (or describe) the planned partitions of one table. */
 void
 dbopt_part_run_create_ops(Tree *t, List *ops, bool move_default_rows, bool dry_run,
-			   ReturnSetInfo *rsinfo, OpCounts *counts)
+						  ReturnSetInfo *rsinfo, OpCounts *counts)
 {
 	ListCell   *lc;
 
@@ -795,7 +795,7 @@ create_for_parent(Config *c, void *arg)
 	else
 	{
 		dbopt_part_run_create_ops(&t, mp.creates, run->move_default_rows, run->dry_run,
-								  run->rsinfo, run->counts);
+											 run->rsinfo, run->counts);
 		if (mp.note)
 			ereport(WARNING,
 					(errmsg("create_future_partitions: %s", dbopt_qualified_relname(c->parent)),

@@ -124,8 +124,8 @@ measure_partitions(Tree *t, bool exact, DistRow *rows, int n, int64 *total_rows,
 			bool		isnull;
 
 			if (dbopt_part_isolated_int8(psprintf("SELECT count(*) FROM %s",
-												  dbopt_qualified_relname(r->part->relid)),
-										 dbopt_check_timeout_ms, &cnt, &isnull) == NULL)
+															 dbopt_qualified_relname(r->part->relid)),
+													dbopt_check_timeout_ms, &cnt, &isnull) == NULL)
 			{
 				r->rows = cnt;
 				r->counted = true;
@@ -158,8 +158,8 @@ default_has_rows(const DistRow *r)
 
 	if (!r->counted &&
 		dbopt_part_isolated_int8(psprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) s",
-										  dbopt_qualified_relname(r->part->relid)),
-								 dbopt_check_timeout_ms, &any, &isnull) != NULL)
+													 dbopt_qualified_relname(r->part->relid)),
+											dbopt_check_timeout_ms, &any, &isnull) != NULL)
 		any = 0;
 	return any > 0;
 }

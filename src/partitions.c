@@ -306,8 +306,8 @@ dbopt_part_highest_key(const Tree *t, int64 *max)
 	const char *col = quote_identifier(t->key.attname);
 
 	if (t->def && dbopt_part_isolated_int8(psprintf("SELECT max(%s)::int8 FROM %s", col,
-										 dbopt_qualified_relname(t->def->relid)),
-								0, &best, &isnull) == NULL && !isnull)
+													dbopt_qualified_relname(t->def->relid)),
+										   0, &best, &isnull) == NULL && !isnull)
 		found = true;
 	for (i = t->nparts - 1; i >= 0; i--)
 	{
@@ -315,8 +315,8 @@ dbopt_part_highest_key(const Tree *t, int64 *max)
 
 		CHECK_FOR_INTERRUPTS();
 		if (dbopt_part_isolated_int8(psprintf("SELECT max(%s)::int8 FROM %s", col,
-								   dbopt_qualified_relname(t->parts[i].relid)),
-						  0, &m, &isnull) != NULL || isnull)
+											  dbopt_qualified_relname(t->parts[i].relid)),
+									 0, &m, &isnull) != NULL || isnull)
 			continue;
 		if (!found || m > best)
 			best = m;
