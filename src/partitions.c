@@ -458,11 +458,17 @@ dbopt_part_check_parent(Oid parent)
 				 errhint("Pass the partitioned parent table, not one of its partitions.")));
 }
 
+static char *
+owner_detail(const char *func, Oid parent)
+{
+	return psprintf("%s() changes the partitions of %s, which only its owner may do.",
+					func, dbopt_qualified_relname(parent));
+}
+
 void
 dbopt_part_check_owner(Oid parent, const char *func)
 {
-	dbopt_require_table_owner(parent, psprintf("%s() changes the partitions of %s, which only its owner may do.",
-											   func, dbopt_qualified_relname(parent)), NULL);
+	dbopt_require_table_owner(parent, owner_detail(func, parent), NULL);
 }
 
 void
@@ -871,13 +877,10 @@ Datum
 dbopt_unmanage_partitions(PG_FUNCTION_ARGS)
 {
 	Oid			parent = PG_GETARG_OID(0);
-	bool		exists = get_rel_relkind(parent) != '\0';
 
-	/* A dropped parent leaves a stale row that anyone allowed to run this may clear. */
-	if (exists)
-		dbopt_part_check_owner(parent, "unmanage_partitions");
 	PG_RETURN_BOOL(dbopt_unregister("partition_config", "parent", parent, "unmanage_partitions",
-									NULL, "is not registered with dbopt.manage_partitions()"));
+									NULL, "is not registered with dbopt.manage_partitions()",
+									owner_detail("unmanage_partitions", parent)));
 }
 
 /* ---------- runs: counts and limits ---------- */

@@ -131,11 +131,17 @@ time_type(Oid typid)
 	return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID || typid == DATEOID;
 }
 
+static char *
+owner_detail(Oid relid, const char *func, const char *what)
+{
+	return psprintf("%s() deletes rows of %s %s, which only its owner may do.",
+					func, what, dbopt_qualified_relname(relid));
+}
+
 static void
 require_owner(Oid relid, const char *func, const char *what)
 {
-	dbopt_require_table_owner(relid, psprintf("%s() deletes rows of %s %s, which only its owner may do.",
-											  func, what, dbopt_qualified_relname(relid)), NULL);
+	dbopt_require_table_owner(relid, owner_detail(relid, func, what), NULL);
 }
 
 static void
@@ -725,13 +731,10 @@ Datum
 dbopt_remove_retention_policy(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	bool		exists = get_rel_relkind(relid) != '\0';
 
-	/* A dropped table leaves a stale row that anyone allowed to run this may clear. */
-	if (exists)
-		require_owner(relid, "remove_retention_policy", "table");
 	PG_RETURN_BOOL(dbopt_unregister("retention_policies", "relation", relid, "remove_retention_policy",
-									"the table's rows are left as they are", "has no retention policy"));
+									"the table's rows are left as they are", "has no retention policy",
+									owner_detail(relid, "remove_retention_policy", "table")));
 }
 
 /* ---------- units ---------- */

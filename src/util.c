@@ -189,9 +189,12 @@ dbopt_unregister_key(const char *table, const char *column, Datum key, Oid keyty
 }
 
 bool
-dbopt_unregister(const char *table, const char *column, Oid relid,
-				 const char *operation, const char *log_detail, const char *absent)
+dbopt_unregister(const char *table, const char *column, Oid relid, const char *operation,
+				 const char *log_detail, const char *absent, const char *owner_detail)
 {
+	/* A dropped table leaves a stale row that anyone allowed to call may clear. */
+	if (get_rel_relkind(relid) != '\0')
+		dbopt_require_table_owner(relid, owner_detail, NULL);
 	return dbopt_unregister_key(table, column, ObjectIdGetDatum(relid), REGCLASSOID,
 								dbopt_qualified_relname(relid), operation, log_detail, absent);
 }

@@ -83,10 +83,14 @@ extern bool dbopt_unregister_key(const char *table, const char *column, Datum ke
 								 const char *object_name, const char *operation,
 								 const char *log_detail, const char *absent);
 
-/* The same for a registry keyed by a regclass; relid may be a dropped table's. */
+/*
+ * The same for a registry keyed by a regclass, privileges included: while
+ * relid exists only its owner may (owner_detail, what the caller changes,
+ * for the error); a dropped table's row anyone allowed to call may clear.
+ */
 extern bool dbopt_unregister(const char *table, const char *column, Oid relid,
 							 const char *operation, const char *log_detail,
-							 const char *absent);
+							 const char *absent, const char *owner_detail);
 
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
