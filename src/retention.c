@@ -18,8 +18,8 @@
  * statement and fails unless the archive took every row it deleted.
  *
  * A table range-partitioned on the time column loses whole partitions
- * first (partitions.c); in archive mode they are emptied into the archive
- * before they go.
+ * first (partition_drops.c); in archive mode they are emptied into the
+ * archive before they go.
  *
  *-------------------------------------------------------------------------
  */
@@ -131,11 +131,17 @@ time_type(Oid typid)
 	return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID || typid == DATEOID;
 }
 
+static char *
+owner_detail(Oid relid, const char *func, const char *what)
+{
+	return psprintf("%s() deletes rows of %s %s, which only its owner may do.",
+					func, what, dbopt_qualified_relname(relid));
+}
+
 static void
 require_owner(Oid relid, const char *func, const char *what)
 {
-	dbopt_require_owner(relid, "%s() deletes rows of %s %s, which only its owner may do.",
-						func, what, dbopt_qualified_relname(relid));
+	dbopt_require_owner(relid, "%s", owner_detail(relid, func, what));
 }
 
 static void
@@ -223,21 +229,10 @@ static char *
 column_list(Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	StringInfoData buf;
-	int			i;
+	char	   *cols = dbopt_column_names(RelationGetDescr(rel), false);
 
-	initStringInfo(&buf);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
-	}
 	relation_close(rel, AccessShareLock);
-	return buf.data;
+	return cols;
 }
 
 static int
@@ -736,13 +731,10 @@ Datum
 dbopt_remove_retention_policy(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	bool		exists = get_rel_relkind(relid) != '\0';
 
-	/* A dropped table leaves a stale row that anyone allowed to run this may clear. */
-	if (exists)
-		require_owner(relid, "remove_retention_policy", "table");
 	PG_RETURN_BOOL(dbopt_unregister("retention_policies", "relation", relid, "remove_retention_policy",
-									"the table's rows are left as they are", "has no retention policy"));
+									"the table's rows are left as they are", "has no retention policy",
+									owner_detail(relid, "remove_retention_policy", "table")));
 }
 
 /* ---------- units ---------- */

@@ -189,9 +189,12 @@ dbopt_unregister_key(const char *table, const char *column, Datum key, Oid keyty
 }
 
 bool
-dbopt_unregister(const char *table, const char *column, Oid relid,
-				 const char *operation, const char *log_detail, const char *absent)
+dbopt_unregister(const char *table, const char *column, Oid relid, const char *operation,
+				 const char *log_detail, const char *absent, const char *owner_detail)
 {
+	/* A dropped table leaves a stale row that anyone allowed to call may clear. */
+	if (get_rel_relkind(relid) != '\0')
+		dbopt_require_table_owner(relid, owner_detail, NULL);
 	return dbopt_unregister_key(table, column, ObjectIdGetDatum(relid), REGCLASSOID,
 								dbopt_qualified_relname(relid), operation, log_detail, absent);
 }
@@ -675,6 +678,36 @@ dbopt_require_own_table(Oid relid, const char *what)
 				 errdetail("%s works on tables and partitioned tables.", what),
 				 errhint("Name the table the view or other object reads.")));
 	dbopt_require_owner(relid, "%s changes the table.", what);
+}
+
+void
+dbopt_require_table_owner(Oid relid, const char *detail, const char *hint)
+{
+	if (!dbopt_relation_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid)),
+				 errdetail("%s", detail),
+				 errhint("%s", hint ? hint :
+						 "Run it as the owner of the table, or as a member of the owning role.")));
+}
+
+char *
+dbopt_column_names(TupleDesc desc, bool skip_generated)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || (skip_generated && att->attgenerated))
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
+	}
+	return buf.data;
 }
 
 void

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * partitions.h
- *	  What partitions.c offers the rest of dbopt: retention by whole
- *	  partitions for a row-retention policy.
+ *	  What the partition files offer the rest of dbopt: retention by
+ *	  whole partitions for a row-retention policy (partition_drops.c).
  *
  *-------------------------------------------------------------------------
  */

@@ -83,10 +83,14 @@ extern bool dbopt_unregister_key(const char *table, const char *column, Datum ke
 								 const char *object_name, const char *operation,
 								 const char *log_detail, const char *absent);
 
-/* The same for a registry keyed by a regclass; relid may be a dropped table's. */
+/*
+ * The same for a registry keyed by a regclass, privileges included: while
+ * relid exists only its owner may (owner_detail, what the caller changes,
+ * for the error); a dropped table's row anyone allowed to call may clear.
+ */
 extern bool dbopt_unregister(const char *table, const char *column, Oid relid,
 							 const char *operation, const char *log_detail,
-							 const char *absent);
+							 const char *absent, const char *owner_detail);
 
 /* Whether a library name appears in shared_preload_libraries. */
 extern bool dbopt_library_preloaded(const char *libname);
@@ -136,6 +140,18 @@ extern void dbopt_log_actions(List *entries);
  * user owns; what names the calling function in the messages.
  */
 extern void dbopt_require_own_table(Oid relid, const char *what);
+
+/*
+ * Error out unless the current user owns relid: "must be owner of table",
+ * with detail, and hint or (NULL) the usual one.
+ */
+extern void dbopt_require_table_owner(Oid relid, const char *detail, const char *hint);
+
+/*
+ * The live columns of a descriptor, quoted and comma separated; without
+ * the generated ones when skip_generated.
+ */
+extern char *dbopt_column_names(TupleDesc desc, bool skip_generated);
 
 /*
  * Run DDL (one or more statements) as the extension owner, with lock waits
