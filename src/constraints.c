@@ -756,10 +756,7 @@ dbopt_validate_constraints(PG_FUNCTION_ARGS)
 	if (OidIsValid(target))
 	{
 		dbopt_integrity_check_target_kind(target);
-		dbopt_require_table_owner(target,
-								  "validate_constraints() changes constraints, which only the table owner may do.",
-								  psprintf("Run it as the owner of %s, or as a member of the owning role.",
-										   dbopt_qualified_relname(target)));
+		dbopt_require_owner(target, "validate_constraints() changes constraints, which only the table owner may do.");
 	}
 
 	dbopt_init_materialized_srf(fcinfo);

@@ -274,7 +274,7 @@ insert_job(const char *name, const char *kind, const char *schedule, const char 
 	settings_params(values + 2, nulls + 2, schedule, command, max_runtime, max_retries, enabled);
 	values[7] = ObjectIdGetDatum(GetUserId());
 	values[8] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
-	row = dbopt_register("INSERT INTO dbopt.jobs (job_name, kind, schedule, command, max_runtime, max_retries,"
+	row = dbopt_write_elevated("INSERT INTO dbopt.jobs (job_name, kind, schedule, command, max_runtime, max_retries,"
 						 " enabled, run_as, next_run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 						 " RETURNING job_id",
 						 9, argtypes, values, nulls, &desc);
@@ -343,7 +343,7 @@ update_job(Job *j, const char *schedule, const char *command, const Interval *ma
 	settings_params(values + 1, nulls + 1, schedule, command, max_runtime, max_retries, enabled);
 	values[6] = TimestampTzGetDatum(next_run(schedule, GetCurrentTransactionStartTimestamp()));
 	nulls[6] = restart ? ' ' : 'n';
-	row = dbopt_register("UPDATE dbopt.jobs SET schedule = $2, command = $3, max_runtime = $4, max_retries = $5,"
+	row = dbopt_write_elevated("UPDATE dbopt.jobs SET schedule = $2, command = $3, max_runtime = $4, max_retries = $5,"
 						 " enabled = $6, next_run_at = coalesce($7, next_run_at),"
 						 " consecutive_failures = CASE WHEN $7 IS NULL THEN consecutive_failures ELSE 0 END"
 						 " WHERE job_id = $1 RETURNING *",
@@ -515,7 +515,7 @@ job_run_begin(Job *j)
 	Datum		values[2] = {Int64GetDatum(j->job_id), Int32GetDatum(MyProcPid)};
 	TupleDesc	desc;
 	bool		isnull;
-	HeapTuple	row = dbopt_register("INSERT INTO dbopt.job_runs (job_id, status, pid) VALUES ($1, 'running', $2)"
+	HeapTuple	row = dbopt_write_elevated("INSERT INTO dbopt.job_runs (job_id, status, pid) VALUES ($1, 'running', $2)"
 									 " RETURNING run_id", 2, argtypes, values, NULL, &desc);
 
 	return DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
@@ -616,7 +616,7 @@ job_run_finish(Job *j, int64 run_id, const JobOutcome *out, bool scheduled)
 	values[4] = scheduled ? TimestampTzGetDatum(job_next_after(j, out)) : (Datum) 0;
 	nulls[4] = scheduled ? ' ' : 'n';
 	values[5] = BoolGetDatum(scheduled);
-	row = dbopt_register("WITH r AS (UPDATE dbopt.job_runs SET finished_at = pg_catalog.clock_timestamp(), status = $2,"
+	row = dbopt_write_elevated("WITH r AS (UPDATE dbopt.job_runs SET finished_at = pg_catalog.clock_timestamp(), status = $2,"
 						 " sqlstate = $3, message = $4 WHERE run_id = $1 RETURNING *),"
 						 " j AS (UPDATE dbopt.jobs SET last_run_at = (SELECT started_at FROM r), last_status = $2,"
 						 " last_success_at = CASE WHEN $2 = 'succeeded' THEN (SELECT finished_at FROM r) ELSE last_success_at END,"

@@ -69,7 +69,7 @@ dbopt_mark_sensitive(PG_FUNCTION_ARGS)
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = CStringGetTextDatum(kind);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
-	dbopt_register("INSERT INTO dbopt.sensitive_columns (relation, column_name, kind, marked_by)"
+	dbopt_write_elevated("INSERT INTO dbopt.sensitive_columns (relation, column_name, kind, marked_by)"
 				   " VALUES ($1, $2, $3, $4)"
 				   " ON CONFLICT (relation, column_name) DO UPDATE"
 				   "   SET kind = excluded.kind, marked_at = excluded.marked_at, marked_by = excluded.marked_by"

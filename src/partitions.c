@@ -468,7 +468,7 @@ owner_detail(const char *func, Oid parent)
 void
 dbopt_part_check_owner(Oid parent, const char *func)
 {
-	dbopt_require_table_owner(parent, owner_detail(func, parent), NULL);
+	dbopt_require_owner(parent, "%s", owner_detail(func, parent));
 }
 
 void
@@ -852,7 +852,7 @@ dbopt_manage_partitions(PG_FUNCTION_ARGS)
 	values[8] = BoolGetDatum(backfill);
 	values[9] = BoolGetDatum(force);
 
-	result = dbopt_register("INSERT INTO dbopt.partition_config AS c"
+	result = dbopt_write_elevated("INSERT INTO dbopt.partition_config AS c"
 							  " (parent, partition_interval, premake, retention, retention_mode, key_column, key_type, registered_by,"
 							  " backfill, force)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"

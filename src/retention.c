@@ -703,7 +703,7 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	values[8] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 	values[9] = CStringGetTextDatum(on_referenced);
 
-	result = dbopt_register("INSERT INTO dbopt.retention_policies AS p"
+	result = dbopt_write_elevated("INSERT INTO dbopt.retention_policies AS p"
 							  " (relation, time_column, keep, mode, archive_table, batch_size, max_rows_per_run,"
 							  "  enabled, registered_by, on_referenced)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"

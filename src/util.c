@@ -136,7 +136,7 @@ dbopt_relation_am(Oid relid)
 }
 
 HeapTuple
-dbopt_register(const char *sql, int nargs, Oid *argtypes, Datum *values,
+dbopt_write_elevated(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			   const char *nulls, TupleDesc *desc)
 {
 	HeapTuple	row;
@@ -194,7 +194,7 @@ dbopt_unregister(const char *table, const char *column, Oid relid, const char *o
 {
 	/* A dropped table leaves a stale row that anyone allowed to call may clear. */
 	if (get_rel_relkind(relid) != '\0')
-		dbopt_require_table_owner(relid, owner_detail, NULL);
+		dbopt_require_owner(relid, "%s", owner_detail);
 	return dbopt_unregister_key(table, column, ObjectIdGetDatum(relid), REGCLASSOID,
 								dbopt_qualified_relname(relid), operation, log_detail, absent);
 }
@@ -678,18 +678,6 @@ dbopt_require_own_table(Oid relid, const char *what)
 				 errdetail("%s works on tables and partitioned tables.", what),
 				 errhint("Name the table the view or other object reads.")));
 	dbopt_require_owner(relid, "%s changes the table.", what);
-}
-
-void
-dbopt_require_table_owner(Oid relid, const char *detail, const char *hint)
-{
-	if (!dbopt_relation_ownercheck(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(relid)),
-				 errdetail("%s", detail),
-				 errhint("%s", hint ? hint :
-						 "Run it as the owner of the table, or as a member of the owning role.")));
 }
 
 char *

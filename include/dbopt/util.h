@@ -70,7 +70,7 @@ extern Oid	dbopt_relation_am(Oid relid);
  * extension owner.  Returns the row, and its descriptor in *desc unless
  * desc is NULL, both in the caller's memory context.
  */
-extern HeapTuple dbopt_register(const char *sql, int nargs, Oid *argtypes,
+extern HeapTuple dbopt_write_elevated(const char *sql, int nargs, Oid *argtypes,
 								Datum *values, const char *nulls, TupleDesc *desc);
 
 /*
@@ -140,12 +140,6 @@ extern void dbopt_log_actions(List *entries);
  * user owns; what names the calling function in the messages.
  */
 extern void dbopt_require_own_table(Oid relid, const char *what);
-
-/*
- * Error out unless the current user owns relid: "must be owner of table",
- * with detail, and hint or (NULL) the usual one.
- */
-extern void dbopt_require_table_owner(Oid relid, const char *detail, const char *hint);
 
 /*
  * The live columns of a descriptor, quoted and comma separated; without
