@@ -357,7 +357,6 @@ tenant_column(TupleDesc desc)
 	return 0;
 }
 
-static Datum client_addr(bool *isnull);
 
 /* The columns every audit row has: when, which transaction, what, who, from where. */
 static void
@@ -374,21 +373,9 @@ fill_session_columns(Datum *values, bool *nulls, Oid relid, const char *relname,
 		values[AL_APPLICATION_NAME] = CStringGetTextDatum(application_name);
 		nulls[AL_APPLICATION_NAME] = false;
 	}
-	values[AL_CLIENT_ADDR] = client_addr(&nulls[AL_CLIENT_ADDR]);
+	values[AL_CLIENT_ADDR] = dbopt_call_nullable(inet_client_addr, 0, (Datum) 0, &nulls[AL_CLIENT_ADDR]);
 	nulls[AL_LOGGED_AT] = nulls[AL_TXID] = nulls[AL_RELATION_NAME] = nulls[AL_RELATION] =
 		nulls[AL_OPERATION] = nulls[AL_DB_USER] = false;
-}
-
-static Datum
-client_addr(bool *isnull)
-{
-	LOCAL_FCINFO(fcinfo, 0);
-	Datum		d;
-
-	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
-	d = inet_client_addr(fcinfo);
-	*isnull = fcinfo->isnull;
-	return d;
 }
 
 /* Columns left out of the log: the trigger's arguments. */

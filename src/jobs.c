@@ -74,14 +74,10 @@ typedef DboptJob Job;
 static Oid
 to_reg(PGFunction fn, const char *name)
 {
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		d;
+	bool		isnull;
+	Datum		d = dbopt_call_nullable(fn, 1, CStringGetTextDatum(name), &isnull);
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = CStringGetTextDatum(name);
-	fcinfo->args[0].isnull = false;
-	d = fn(fcinfo);
-	return fcinfo->isnull ? InvalidOid : DatumGetObjectId(d);
+	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
 static void

@@ -203,4 +203,23 @@ extern char *dbopt_trimmed(const char *text);
 /* True if text is only a number (sign, digits, a decimal point, blanks). */
 extern bool dbopt_is_bare_number(const char *text);
 
+/*
+ * Call a V1 function that may return NULL (inet_client_addr(),
+ * to_regclass(), ...), with no argument or one; *isnull tells.
+ */
+static inline Datum
+dbopt_call_nullable(PGFunction fn, int nargs, Datum arg, bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		d;
+
+	Assert(nargs == 0 || nargs == 1);
+	InitFunctionCallInfoData(*fcinfo, NULL, nargs, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = arg;
+	fcinfo->args[0].isnull = false;
+	d = fn(fcinfo);
+	*isnull = fcinfo->isnull;
+	return d;
+}
+
 #endif							/* DBOPT_UTIL_H */
