@@ -462,12 +462,17 @@ record_skipped(int64 job_id, const char *why, bool disable)
 						 job_id, my_dbname, why)));
 }
 
-/* The ids of the ended job workers that we terminated, as an int8[]; the list is emptied. */
+/*
+ * The ids of the job workers that we terminated, as an int8[]: those seen
+ * ended (the list is emptied), and those not yet seen so.  A terminated
+ * worker leaves pg_stat_activity before its handle says it stopped; its
+ * run is timed_out all the same, not crashed.
+ */
 static Datum
 take_ended_jobs(void)
 {
 	ListCell   *lc;
-	Datum	   *ids = palloc(sizeof(Datum) * (list_length(ended_jobs) + 1));
+	Datum	   *ids = palloc(sizeof(Datum) * (list_length(ended_jobs) + list_length(children) + 1));
 	int			n = 0;
 
 	foreach(lc, ended_jobs)
@@ -476,6 +481,13 @@ take_ended_jobs(void)
 
 		if (e->terminated)
 			ids[n++] = Int64GetDatum(e->job_id);
+	}
+	foreach(lc, children)
+	{
+		Child	   *c = lfirst(lc);
+
+		if (c->kill_at != 0 && c->terminated)
+			ids[n++] = Int64GetDatum(c->key);
 	}
 	list_free_deep(ended_jobs);
 	ended_jobs = NIL;
