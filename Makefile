@@ -50,7 +50,7 @@ include $(PGXS)
 
 $(OBJS): $(DBOPT_HEADERS)
 # The version is compiled in (-DDBOPT_VERSION) where status() compares it.
-$(patsubst %.c,%.o,$(shell grep -l DBOPT_VERSION $(SRCS))): $(EXTENSION).control
+$(patsubst %.c,%.o,$(if $(SRCS),$(shell grep -l DBOPT_VERSION $(SRCS)))): $(EXTENSION).control
 
 # The queries of the checks written in SQL (src/checks/<report>.sql) are
 # compiled into the library as C string macros.
