@@ -133,8 +133,7 @@ push_constraint_exclusion(void)
 {
 	int			nest = NewGUCNestLevel();
 
-	(void) set_config_option("constraint_exclusion", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	dbopt_set_local_guc("constraint_exclusion", "on");
 	return nest;
 }
 
