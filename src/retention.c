@@ -269,6 +269,55 @@ archive_for(Oid relid, Oid given)
 	return archive;
 }
 
+/* The settings of a new policy that need no catalog lookup, in argument order. */
+static void
+check_settings(FunctionCallInfo fcinfo, Interval *keep, const char *mode, const char *on_referenced,
+			   int batch_size, bool has_max, int64 max_rows)
+{
+	Interval	zero;
+
+	memset(&zero, 0, sizeof(zero));
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(keep),
+										  IntervalPGetDatum(&zero))) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keep must be a positive interval, not %s",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(keep)))),
+				 errdetail("Rows older than now() minus keep are deleted; a zero or negative keep would delete current rows."),
+				 errhint("For example '90 days' or '13 months'.")));
+	if (strcmp(mode, policy_modes[0]) != 0 && strcmp(mode, policy_modes[1]) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid mode \"%s\"", mode),
+				 errdetail("Old rows are either deleted or moved to an archive table."),
+				 errhint("Use 'delete' or 'archive'.")));
+	if (strcmp(mode, "archive") != 0 && !PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive_table is only used in archive mode"),
+				 errdetail("In delete mode old rows are deleted and kept nowhere."),
+				 errhint("Pass mode => 'archive' to move old rows to %s.",
+						 dbopt_qualified_relname(PG_GETARG_OID(4)))));
+	if (strcmp(on_referenced, "skip") != 0 && strcmp(on_referenced, "error") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid on_referenced \"%s\"", on_referenced),
+				 errdetail("A row that a foreign key with ON DELETE NO ACTION or RESTRICT references cannot be deleted; the policy either keeps such rows or stops."),
+				 errhint("Use 'skip' (keep referenced rows, counted in detail) or 'error' (stop the policy while any exist).  CASCADE happens only where the foreign key itself says ON DELETE CASCADE.")));
+	if (batch_size < 1 || batch_size > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be between 1 and 1000000, not %d", batch_size),
+				 errdetail("Each batch is one statement; a huge batch is one long transaction."),
+				 errhint("The default of 10000 rows keeps a batch well under a second on most tables.")));
+	if (has_max && max_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows_per_run must be positive or NULL, not " INT64_FORMAT, max_rows),
+				 errdetail("It caps the rows one run removes from this table."),
+				 errhint("Pass NULL for no cap.")));
+}
+
 PG_FUNCTION_INFO_V1(dbopt_add_retention_policy);
 
 /*
@@ -287,7 +336,6 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	bool		has_max = !PG_ARGISNULL(6);
 	int64		max_rows = has_max ? PG_GETARG_INT64(6) : 0;
 	bool		enabled;
-	Interval	zero;
 	TupleDesc	desc;
 	Oid			argtypes[10] = {OIDOID, NAMEOID, INTERVALOID, TEXTOID, OIDOID, INT4OID, INT8OID, BOOLOID, NAMEOID,
 	TEXTOID};
@@ -313,47 +361,8 @@ dbopt_add_retention_policy(PG_FUNCTION_ARGS)
 	enabled = PG_GETARG_BOOL(7);
 
 	dbopt_ret_check_table(relid, "relation", "add_retention_policy", column);
-	memset(&zero, 0, sizeof(zero));
-	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(keep),
-										  IntervalPGetDatum(&zero))) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("keep must be a positive interval, not %s",
-						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(keep)))),
-				 errdetail("Rows older than now() minus keep are deleted; a zero or negative keep would delete current rows."),
-				 errhint("For example '90 days' or '13 months'.")));
-	if (strcmp(mode, policy_modes[0]) != 0 && strcmp(mode, policy_modes[1]) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid mode \"%s\"", mode),
-				 errdetail("Old rows are either deleted or moved to an archive table."),
-				 errhint("Use 'delete' or 'archive'.")));
+	check_settings(fcinfo, keep, mode, on_referenced, batch_size, has_max, max_rows);
 	is_archive = strcmp(mode, "archive") == 0;
-	if (!is_archive && !PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("archive_table is only used in archive mode"),
-				 errdetail("In delete mode old rows are deleted and kept nowhere."),
-				 errhint("Pass mode => 'archive' to move old rows to %s.",
-						 dbopt_qualified_relname(PG_GETARG_OID(4)))));
-	if (strcmp(on_referenced, "skip") != 0 && strcmp(on_referenced, "error") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid on_referenced \"%s\"", on_referenced),
-				 errdetail("A row that a foreign key with ON DELETE NO ACTION or RESTRICT references cannot be deleted; the policy either keeps such rows or stops."),
-				 errhint("Use 'skip' (keep referenced rows, counted in detail) or 'error' (stop the policy while any exist).  CASCADE happens only where the foreign key itself says ON DELETE CASCADE.")));
-	if (batch_size < 1 || batch_size > 1000000)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("batch_size must be between 1 and 1000000, not %d", batch_size),
-				 errdetail("Each batch is one statement; a huge batch is one long transaction."),
-				 errhint("The default of 10000 rows keeps a batch well under a second on most tables.")));
-	if (has_max && max_rows < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_rows_per_run must be positive or NULL, not " INT64_FORMAT, max_rows),
-				 errdetail("It caps the rows one run removes from this table."),
-				 errhint("Pass NULL for no cap.")));
 	if (is_archive)
 		archive = archive_for(relid, PG_ARGISNULL(4) ? InvalidOid : PG_GETARG_OID(4));
 
