@@ -432,7 +432,7 @@ dbopt_drop_old_partitions(PG_FUNCTION_ARGS)
 }
 
 /*
- * Retention policies (retention.c) on a table range-partitioned by their
+ * Retention policies (retention_run.c) on a table range-partitioned by their
  * time column: drop the partitions wholly older than cutoff, by the rules
  * above.  between() runs after each partition acted on; returning false
  * stops the run there.
