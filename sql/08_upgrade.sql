@@ -109,6 +109,9 @@ CREATE OR REPLACE VIEW dbopt.registered_standbys AS
 ALTER TABLE dbopt.audit_log DISABLE TRIGGER audit_log_no_truncate;
 ALTER EVENT TRIGGER dbopt_audit_watch ENABLE;
 GRANT SELECT ON dbopt.standbys TO pg_monitor;
+ALTER EXTENSION dbopt DROP TABLE dbopt.suppressions;
+ALTER SEQUENCE dbopt.audit_log_id_seq MAXVALUE 1000;
+COMMENT ON TYPE dbopt.regression IS 'changed';
 SELECT kind, object FROM (
   (SELECT * FROM fresh EXCEPT SELECT * FROM public.dbopt_catalog())
   UNION
