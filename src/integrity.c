@@ -191,10 +191,8 @@ scan_unit(void *arg)
 		char		buf[32];
 
 		snprintf(buf, sizeof(buf), "%d", maintenance_work_mem);
-		(void) set_config_option("work_mem", buf, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("hash_mem_multiplier", "1", PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		dbopt_set_local_guc("work_mem", buf);
+		dbopt_set_local_guc("hash_mem_multiplier", "1");
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)

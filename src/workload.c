@@ -285,8 +285,7 @@ dbopt_workload_use_path(const DboptStatement *s)
 {
 	if (s->search_path == NULL)
 		return;					/* the caller's, who may act as the role */
-	(void) set_config_option("search_path", s->search_path, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	dbopt_set_local_guc("search_path", s->search_path);
 }
 
 /* ---------- the plan walk: which indexes a plan scans ---------- */
@@ -658,12 +657,10 @@ dbopt_statement_explain_cost(DboptStatement *s)
 		dbopt_become_keep_path(s->userid, &as_user);
 		nest = NewGUCNestLevel();
 		dbopt_workload_use_path(s);
-		(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
+		dbopt_set_local_guc("plan_cache_mode", "force_generic_plan");
 		/* our EXPLAINs must not crowd the users' statements out of pg_stat_statements */
 		if (GetConfigOption("pg_stat_statements.track_utility", true, false) != NULL)
-			(void) set_config_option("pg_stat_statements.track_utility", "off", PGC_SUSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
+			dbopt_set_local_guc("pg_stat_statements.track_utility", "off");
 		if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY || SPI_processed < 1)
 			elog(ERROR, "could not explain %s", name);
 		AtEOXact_GUC(true, nest);
