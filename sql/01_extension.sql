@@ -8,8 +8,9 @@ SELECT e.extversion = a.default_version AS default_version_installed,
  WHERE e.extname = 'dbopt';
 
 -- Config tables are dumped by pg_dump.
-SELECT unnest(extconfig)::regclass AS dumped_config_table
-  FROM pg_extension WHERE extname = 'dbopt' ORDER BY 1::text;
+SELECT c AS dumped_config_table
+  FROM pg_extension, unnest(extconfig::regclass[]) c
+ WHERE extname = 'dbopt' ORDER BY c::text;
 
 -- Not relocatable.
 ALTER EXTENSION dbopt SET SCHEMA public;

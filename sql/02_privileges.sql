@@ -7,14 +7,14 @@ SELECT p.oid::regprocedure AS public_executable
    AND (p.proacl IS NULL
         OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a
                     WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- Read-only reports are granted to pg_monitor; functions that change things are not.
 SELECT p.oid::regprocedure AS function,
        has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AS pg_monitor_may_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'dbopt'::regnamespace
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 CREATE ROLE regress_dbopt_nobody;
 CREATE ROLE regress_dbopt_monitor IN ROLE pg_monitor;

@@ -133,7 +133,7 @@ DECLARE
     failed text;
     cnt bigint;
 BEGIN
-    FOREACH v IN ARRAY ARRAY['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10', '0.11'] LOOP
+    FOREACH v IN ARRAY ARRAY['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10', '0.11', '0.12'] LOOP
         EXECUTE format('CREATE EXTENSION dbopt VERSION %L CASCADE', v);
         n := 0;
         failed := '';
