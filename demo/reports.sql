@@ -13,7 +13,7 @@ SELECT severity, check_name, object_name, value, detail
 \echo
 \echo '== A suppression: accept a finding and say why =='
 SELECT dbopt.suppress('companion_extension', 'pg_cron',
-                      'the dbopt worker schedules our jobs');
+                      'the dbopt worker schedules our jobs') \gset
 SELECT count(*) AS pg_cron_rows_now FROM dbopt.status()
  WHERE check_name = 'companion_extension' AND object_name = 'pg_cron';
 SELECT check_name, object_name, reason FROM dbopt.suppressions;
@@ -111,10 +111,10 @@ SELECT matview, last_refresh::timestamp(0) AS last_refresh, last_method, last_st
 
 \echo
 \echo '== The background worker: jobs scheduled here run on their own from now on =='
-SELECT dbopt.set_refresh_schedule('app.mv_monthly_revenue', '*/5 * * * *') AS job_id;
-SELECT dbopt.schedule_job('refresh every view', 'refresh_materialized_views', '1 minute') AS job_id;
-SELECT dbopt.schedule_job('nightly integrity', 'integrity_check', '0 3 * * *') AS job_id;
-SELECT dbopt.schedule_job('retention', 'retention', '@daily', max_runtime => '50 minutes') AS job_id;
+SELECT dbopt.set_refresh_schedule('app.mv_monthly_revenue', '*/5 * * * *') \gset
+SELECT dbopt.schedule_job('refresh every view', 'refresh_materialized_views', '1 minute') \gset
+SELECT dbopt.schedule_job('nightly integrity', 'integrity_check', '0 3 * * *') \gset
+SELECT dbopt.schedule_job('retention', 'retention', '@daily', max_runtime => '50 minutes') \gset
 SELECT status, message FROM dbopt.run_job('refresh every view');
 SELECT job_name, kind, schedule, enabled, next_run_at::timestamp(0) AS next_run, last_status, overdue
   FROM dbopt.job_status ORDER BY job_id;
@@ -133,10 +133,13 @@ SELECT severity, check_name, value FROM dbopt.status() WHERE check_name = 'worke
 
 \echo
 \echo '== dbopt.compare_snapshots(): what the workload ran, from the snapshots taken around it =='
+\echo '(the workload runs its statements from DO loops; pg_stat_statements.track = all lists each'
+\echo ' loop beside the statements it ran, so the loops and dbopt''s own calls are left out here)'
 SELECT queryid, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls,
        round(total_ms::numeric, 1) AS total_ms, round(mean_ms::numeric, 3) AS mean_ms,
        round(hit_ratio::numeric, 3) AS hit_ratio, round(share_of_total_pct::numeric, 1) AS share_pct, flags
   FROM dbopt.compare_snapshots((SELECT min(snap_id) FROM dbopt.snapshots), (SELECT max(snap_id) FROM dbopt.snapshots))
+ WHERE query !~* '^\s*DO\M' AND query !~* 'dbopt\.'
  LIMIT 10;
 
 \echo

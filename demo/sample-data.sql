@@ -380,7 +380,7 @@ CREATE TABLE app.support_tickets (
     id       serial PRIMARY KEY,
     subject  text NOT NULL
 );
-SELECT setval('app.support_tickets_id_seq', 1975684956) AS support_ticket_id;
+ALTER SEQUENCE app.support_tickets_id_seq RESTART WITH 1975684957;
 INSERT INTO app.support_tickets (subject) VALUES ('Cannot export invoices'), ('SSO login loop');
 
 -- deliberate problem: a unique index that failed to build concurrently,

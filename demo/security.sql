@@ -9,9 +9,9 @@ SELECT severity, check_name, count(*) AS findings
  ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 2;
 \echo
 \echo '== sensitive columns, a masked view, and the audit trigger on app.clients =='
-SELECT dbopt.mark_sensitive('app.clients', 'email', 'email');
-SELECT dbopt.mark_sensitive('app.clients', 'phone', 'phone');
-SELECT dbopt.mark_sensitive('app.clients', 'name', 'name');
+SELECT c AS sensitive_column, k AS kind
+  FROM (VALUES ('email', 'email'), ('phone', 'phone'), ('name', 'name')) v(c, k),
+       LATERAL (SELECT dbopt.mark_sensitive('app.clients', c::name, k)) m;
 SELECT dbopt.create_masked_view('app.clients', 'clients_masked');
 SELECT id, name, email, phone FROM app.clients_masked ORDER BY id LIMIT 3;
 SELECT dbopt.enable_audit('app.clients');
