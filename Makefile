@@ -15,7 +15,7 @@ DBOPT_HEADERS = $(wildcard include/dbopt/*.h)
 SQL_PARTS = dbopt findings checks status schedule jobs matviews \
             index_usage index_evidence standbys index_whatif index_advisor \
             integrity partitions retention snapshots health report \
-            audit masking tenant security
+            audit masking tenant security metrics
 SQL_SRCS = $(addprefix src/,$(addsuffix .sql,$(SQL_PARTS)))
 DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
 DATA = $(sort $(wildcard upgrade/$(EXTENSION)--*.sql))
