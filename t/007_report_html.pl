@@ -8,12 +8,13 @@
 # protocol over a pipe, from Node), shows no errors and charts whose lines
 # are drawn, with several labelled ticks, where the outlier's chart does
 # not flatten the others.  The screenshot is saved in the log directory
-# (tmp_check/log/007_report_html_1600.png).  The test command installs
+# (tmp_check/log/007_report_html_1600.png), and the page beside it.  The test command installs
 # xmllint, Chromium and Node; without them those parts are skipped.
 use strict;
 use warnings;
 use Compress::Zlib;
 use File::Basename;
+use File::Copy;
 use File::Spec;
 use IPC::Run;
 use JSON::PP;
@@ -55,6 +56,8 @@ command_ok([ 'psql', '-X', '-At', '-d', $node->connstr('postgres'), '-o', $file,
 		'-c', "SELECT dbopt.report_html($snaps[0], $snaps[-1])" ],
 	'psql -Atc writes the report to a file');
 my $html = slurp_file($file);
+# Kept beside the screenshot, for a look after the run.
+copy($file, "$PostgreSQL::Test::Utils::log_path/007_report_html.html");
 
 like($html, qr/\A<!DOCTYPE html>\n<html lang="en">/, 'it is an HTML document');
 like($html, qr{</body></html>\n*\z}, 'and it is complete');
