@@ -18,7 +18,8 @@ DBOPT_PACKAGES=(
   "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
   libipc-run-perl
   "postgresql-$PG_MAJOR-hypopg" "postgresql-$PG_MAJOR-partman"
-  libxml2-utils chromium      # report_html(): xmllint parses it, Chromium renders it
+  libxml2-utils chromium nodejs  # report_html(): xmllint parses it, Chromium renders it,
+                                 # test/browser/check_report.js (Node) drives Chromium
   openssl                     # t/008_security.pl: a certificate for the SSL checks
   prometheus prometheus-postgres-exporter   # t/016_metrics.pl: promtool, the exporter
 )

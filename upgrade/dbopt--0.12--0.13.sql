@@ -81,3 +81,31 @@ COMMENT ON FUNCTION dbopt.metrics() IS
     'The samples of dbopt.metric_values() as OpenMetrics text (HELP and TYPE for every family, ending with # EOF), which Prometheus'' text format parser also reads: for node-exporter''s textfile collector or any scraper';
 REVOKE ALL ON FUNCTION dbopt.metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.metrics() TO pg_monitor;
+
+-- report_html() (issue #23, item 4): block I/O per table and index, and
+-- pg_stat_wal per snapshot (in snapshots.server->'wal'); report_html()
+-- gains include_dbopt, so it is dropped and created again.
+ALTER TABLE dbopt.snapshot_tables
+    ADD COLUMN heap_blks_read bigint, ADD COLUMN heap_blks_hit bigint,
+    ADD COLUMN idx_blks_read bigint, ADD COLUMN idx_blks_hit bigint;
+ALTER TABLE dbopt.snapshot_indexes
+    ADD COLUMN idx_blks_read bigint, ADD COLUMN idx_blks_hit bigint;
+COMMENT ON TABLE dbopt.snapshots IS
+    'Snapshots taken by dbopt.take_snapshot(); server holds bgwriter, archiver, WAL (pg_stat_wal, from 0.13), replication, activity and connection figures';
+COMMENT ON TABLE dbopt.snapshot_tables IS
+    'pg_stat_user_tables per snapshot, with the size from pg_class and the block counts of pg_statio_user_tables (NULL in snapshots taken before 0.13)';
+COMMENT ON TABLE dbopt.snapshot_indexes IS
+    'pg_stat_user_indexes per snapshot, with the size from pg_class and the block counts of pg_statio_user_indexes (NULL in snapshots taken before 0.13)';
+COMMENT ON FUNCTION dbopt.take_snapshot() IS
+    'Record pg_stat_statements (never reset), pg_stat_database, user tables and indexes with their block I/O, activity, connections, bgwriter, archiver, WAL and replication into dbopt.snapshot_*; returns the snapshot id';
+
+DROP FUNCTION dbopt.report_html(bigint, bigint);
+CREATE FUNCTION dbopt.report_html(from_id bigint, to_id bigint, include_dbopt boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_report_html'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.report_html(bigint,bigint,boolean) IS
+    'A self-contained HTML page over a snapshot window: summary, inline SVG charts (transactions per second, cache hit ratio, connections, and one chart per top statement with its own scale), top statements, regressions between its halves, table and index I/O and scans, WAL, findings new and resolved in the window, and health findings now; dbopt''s own statements are left out unless include_dbopt; write it with psql -Atc';
+REVOKE ALL ON FUNCTION dbopt.report_html(bigint,bigint,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.report_html(bigint,bigint,boolean) TO pg_monitor;
