@@ -12,7 +12,7 @@ DBOPT_HEADERS = $(wildcard include/dbopt/*.h)
 # this order: a file may use what an earlier one creates.  upgrade/ holds the
 # historic scripts: the first version's install script and every update
 # step, each new version adding only its delta.
-SQL_PARTS = dbopt findings checks status schedule jobs matviews \
+SQL_PARTS = dbopt findings checks status schedule jobs run_checks matviews \
             index_usage index_evidence standbys index_whatif index_advisor \
             integrity partitions retention snapshots health report \
             audit masking tenant security metrics
