@@ -92,7 +92,7 @@ static const ReportDef reports[] = {
 		"       'See analyze_partition_distribution() in the README for what the flag means and what to do.',"
 		"       NULL::text"
 		"  FROM dbopt.analyze_partition_distribution() d, unnest(d.flags) AS f(flag)"
-		" WHERE f.flag <> 'not_counted'"},
+		" WHERE f.flag NOT IN ('not_counted', 'empty')"},
 };
 
 #define NREPORTS lengthof(reports)
