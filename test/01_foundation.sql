@@ -9,7 +9,7 @@ SELECT columns_are('dbopt', 'suppressions',
     ARRAY['check_name', 'object_name', 'reason', 'until', 'created_at', 'created_by']);
 SELECT col_type_is('dbopt', 'suppressions', 'until', 'timestamp with time zone',
     'until is timestamptz');
-SELECT has_function('dbopt', 'status', ARRAY['boolean']);
+SELECT has_function('dbopt', 'status', ARRAY['boolean', 'boolean']);
 SELECT has_function('dbopt', 'suppress', ARRAY['text', 'text', 'text', 'timestamp with time zone']);
 SELECT has_function('dbopt', 'unsuppress', ARRAY['text', 'text']);
 

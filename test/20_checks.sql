@@ -7,7 +7,7 @@ SELECT plan(11);
 
 SELECT function_returns('dbopt', 'check_names', ARRAY[]::text[], 'setof record');
 SELECT ok(has_function_privilege('pg_monitor', 'dbopt.check_names()', 'EXECUTE')
-      AND has_function_privilege('pg_monitor', 'dbopt.status(boolean)', 'EXECUTE')
+      AND has_function_privilege('pg_monitor', 'dbopt.status(boolean,boolean)', 'EXECUTE')
       AND NOT has_function_privilege('public', 'dbopt.check_names()', 'EXECUTE')
       AND NOT has_function_privilege('pg_monitor', 'dbopt.suppress(text,text,text,timestamp with time zone)', 'EXECUTE')
       AND NOT has_function_privilege('pg_monitor', 'dbopt.unsuppress(text,text)', 'EXECUTE'),
