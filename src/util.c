@@ -698,6 +698,16 @@ dbopt_column_names(TupleDesc desc, bool skip_generated)
 	return buf.data;
 }
 
+char *
+dbopt_relation_column_names(Oid relid, bool skip_generated, bool keep_lock)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *cols = dbopt_column_names(RelationGetDescr(rel), skip_generated);
+
+	relation_close(rel, keep_lock ? NoLock : AccessShareLock);
+	return cols;
+}
+
 void
 dbopt_run_ddl(const char *sql)
 {

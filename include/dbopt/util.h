@@ -148,6 +148,12 @@ extern void dbopt_require_own_table(Oid relid, const char *what);
 extern char *dbopt_column_names(TupleDesc desc, bool skip_generated);
 
 /*
+ * The same for a relation, opened under AccessShareLock; keep_lock holds
+ * that lock to the end of the transaction, else it is released at once.
+ */
+extern char *dbopt_relation_column_names(Oid relid, bool skip_generated, bool keep_lock);
+
+/*
  * Run DDL (one or more statements) as the extension owner, with lock waits
  * limited to dbopt.lock_timeout.  The caller has checked that the current
  * user owns what the DDL changes.
