@@ -644,6 +644,26 @@ dbopt_log_actions(List *entries)
 	}
 }
 
+SysScanDesc
+dbopt_catalog_scan(Oid catalog, Oid indexid, AttrNumber attno, Oid value)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+
+	/* systable_beginscan() copies the key. */
+	ScanKeyInit(&key, attno, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
+	return systable_beginscan(rel, indexid, true, NULL, 1, &key);
+}
+
+void
+dbopt_catalog_scan_end(SysScanDesc scan)
+{
+	Relation	rel = scan->heap_rel;
+
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
 List *
 dbopt_user_relations(const char *relkinds)
 {
