@@ -18,7 +18,9 @@ GRANT EXECUTE ON FUNCTION dbopt.health_check(boolean,boolean) TO pg_monitor;
 -- transaction (aged from its last state change) or running a statement
 -- (aged from its start), and whether it blocks others (the blockers
 -- computed once, not per row).  security_invoker: the caller sees the
--- sessions pg_stat_activity shows the caller.
+-- sessions pg_stat_activity shows the caller, so it may be readable by
+-- PUBLIC, as pg_stat_activity is: whoever may run health_check() must be
+-- able to read it.
 CREATE VIEW dbopt.session_ages WITH (security_invoker = true) AS
 WITH blockers AS (SELECT DISTINCT pg_catalog.unnest(pg_catalog.pg_blocking_pids(pid)) AS pid
                    FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock')
@@ -37,5 +39,4 @@ FROM (SELECT CASE WHEN state = 'active' THEN 'long_running_query' ELSE 'idle_in_
 LEFT JOIN blockers b ON b.pid = a.pid;
 COMMENT ON VIEW dbopt.session_ages IS
     'Client sessions idle in a transaction (check_name idle_in_transaction, aged from their last state change) or running a statement (long_running_query, aged from its start), with whether they block others: what health_check() judges';
-REVOKE ALL ON dbopt.session_ages FROM PUBLIC;
-GRANT SELECT ON dbopt.session_ages TO pg_monitor;
+GRANT SELECT ON dbopt.session_ages TO PUBLIC;
