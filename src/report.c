@@ -54,38 +54,31 @@ typedef struct Series
 	bool	   *isnull;
 } Series;
 
-/* Text from the database, made safe for element content and attributes. */
+/*
+ * Text from the database, made safe for element content and attributes.
+ * ':' too: "http://" in a query text must not read as a reference.
+ */
 static void
 append_html(StringInfo buf, const char *s)
 {
+	static const char *const entity[][2] = {
+		{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"},
+		{"'", "&#39;"}, {":", "&#58;"},
+	};
+
 	if (s == NULL)
 		return;
 	for (; *s; s++)
 	{
-		switch (*s)
-		{
-			case '&':
-				appendStringInfoString(buf, "&amp;");
-				break;
-			case '<':
-				appendStringInfoString(buf, "&lt;");
-				break;
-			case '>':
-				appendStringInfoString(buf, "&gt;");
-				break;
-			case '"':
-				appendStringInfoString(buf, "&quot;");
-				break;
-			case '\'':
-				appendStringInfoString(buf, "&#39;");
-				break;
-			case ':':
-				/* "http://" in a query text must not read as a reference */
-				appendStringInfoString(buf, "&#58;");
-				break;
-			default:
-				appendStringInfoChar(buf, *s);
-		}
+		const char *out = NULL;
+
+		for (int i = 0; i < (int) lengthof(entity) && out == NULL; i++)
+			if (*s == entity[i][0][0])
+				out = entity[i][1];
+		if (out != NULL)
+			appendStringInfoString(buf, out);
+		else
+			appendStringInfoChar(buf, *s);
 	}
 }
 
