@@ -546,11 +546,27 @@ append_dt(StringInfo buf, const char *label)
 	appendStringInfoString(buf, "</dt><dd>");
 }
 
+/* One <dt>/<dd> pair; if_null stands in for a NULL value. */
+static void
+append_item(StringInfo buf, const char *label, const char *value, const char *if_null)
+{
+	append_dt(buf, label);
+	append_html(buf, value ? value : if_null);
+	appendStringInfoString(buf, "</dd>");
+}
+
+static void
+append_duration_item(StringInfo buf, const char *label, double ms)
+{
+	append_dt(buf, label);
+	append_duration(buf, ms);
+	appendStringInfoString(buf, "</dd>");
+}
+
 static void
 append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, bool untrusted)
 {
 	bool		isnull;
-	double		v;
 
 	query("WITH me AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
 		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own FROM dbopt.compare_snapshots($1, $2) c),"
@@ -579,37 +595,16 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		char	   *own = value_at(0, 12);
 
 		appendStringInfo(buf, "<dt>Snapshots</dt><dd>" INT64_FORMAT " to " INT64_FORMAT "</dd>", from_id, to_id);
-		append_dt(buf, "From");
-		append_html(buf, value_at(0, 1));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "To");
-		append_html(buf, value_at(0, 2));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Time zone");
-		append_html(buf, value_at(0, 11));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Window");
-		append_duration(buf, 1000 * double_at(0, 3, &isnull));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Snapshots in the window");
-		append_html(buf, value_at(0, 4));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Statements that ran");
-		append_html(buf, value_at(0, 5));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Calls");
-		append_html(buf, value_at(0, 6) ? value_at(0, 6) : "0");
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Execution time");
-		v = double_at(0, 7, &isnull);
-		append_duration(buf, v);
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Transactions per second");
-		append_html(buf, value_at(0, 8) ? value_at(0, 8) : "unknown");
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Cache hit ratio (%)");
-		append_html(buf, value_at(0, 9) ? value_at(0, 9) : "unknown");
-		appendStringInfoString(buf, "</dd>");
+		append_item(buf, "From", value_at(0, 1), "");
+		append_item(buf, "To", value_at(0, 2), "");
+		append_item(buf, "Time zone", value_at(0, 11), "");
+		append_duration_item(buf, "Window", 1000 * double_at(0, 3, &isnull));
+		append_item(buf, "Snapshots in the window", value_at(0, 4), "");
+		append_item(buf, "Statements that ran", value_at(0, 5), "");
+		append_item(buf, "Calls", value_at(0, 6), "0");
+		append_duration_item(buf, "Execution time", double_at(0, 7, &isnull));
+		append_item(buf, "Transactions per second", value_at(0, 8), "unknown");
+		append_item(buf, "Cache hit ratio (%)", value_at(0, 9), "unknown");
 		append_dt(buf, include_dbopt ? "dbopt's own statements (included)" : "dbopt's own statements (excluded)");
 		append_html(buf, own);
 		appendStringInfoString(buf, strcmp(own, "1") == 0 ? " statement, " : " statements, ");
@@ -617,9 +612,7 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		appendStringInfoString(buf, " calls, ");
 		append_duration(buf, double_at(0, 14, &isnull));
 		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Server");
-		append_html(buf, value_at(0, 10));
-		appendStringInfoString(buf, "</dd>");
+		append_item(buf, "Server", value_at(0, 10), "");
 	}
 	appendStringInfoString(buf, "</dl>\n");
 	if (!include_dbopt)
@@ -944,18 +937,24 @@ append_indexes(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt)
 static void
 append_wal(StringInfo buf, int64 from_id, int64 to_id)
 {
+	static const char *const label[] = {"WAL records", "Full-page images", "WAL written",
+	"Waits for a full WAL buffer"};
+
 	appendStringInfoString(buf, "<h2>WAL</h2>\n");
-	query("SELECT a.server ? 'wal' AND b.server ? 'wal',"
-		  "       a.server->'wal'->>'stats_reset' IS NOT DISTINCT FROM b.server->'wal'->>'stats_reset',"
-		  "       (b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric,"
-		  "       (b.server->'wal'->>'wal_fpi')::numeric - (a.server->'wal'->>'wal_fpi')::numeric,"
-		  "       pg_catalog.pg_size_pretty((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric),"
-		  "       pg_catalog.pg_size_pretty(round(((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric)"
-		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))),"
-		  "       round(((b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric)"
-		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0), 1),"
-		  "       (b.server->'wal'->>'wal_buffers_full')::numeric - (a.server->'wal'->>'wal_buffers_full')::numeric"
-		  "  FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id, false);
+	query("WITH d AS (SELECT coalesce(a.server ? 'wal' AND b.server ? 'wal', false) AS recorded,"
+		  "       a.server->'wal'->>'stats_reset' IS NOT DISTINCT FROM b.server->'wal'->>'stats_reset' AS same_reset,"
+		  "       (b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric AS records,"
+		  "       (b.server->'wal'->>'wal_fpi')::numeric - (a.server->'wal'->>'wal_fpi')::numeric AS fpi,"
+		  "       (b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric AS bytes,"
+		  "       (b.server->'wal'->>'wal_buffers_full')::numeric - (a.server->'wal'->>'wal_buffers_full')::numeric AS full_waits,"
+		  "       nullif(extract(epoch FROM b.taken_at - a.taken_at), 0) AS seconds"
+		  "  FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = $1 AND b.snap_id = $2)"
+		  " SELECT recorded, same_reset,"
+		  "        pg_catalog.format('%s (%s per second)', records, round(records / seconds, 1)), fpi,"
+		  "        pg_catalog.format('%s (%s per second)', pg_catalog.pg_size_pretty(bytes),"
+		  "                          pg_catalog.pg_size_pretty(round(bytes / seconds))),"
+		  "        full_waits"
+		  "   FROM d", from_id, to_id, false);
 	if (SPI_processed != 1 || strcmp(value_at(0, 1), "t") != 0)
 	{
 		appendStringInfoString(buf, "<p class=\"none\">These snapshots do not record pg_stat_wal: snapshots taken before dbopt 0.13 do not.</p>\n");
@@ -967,22 +966,9 @@ append_wal(StringInfo buf, int64 from_id, int64 to_id)
 		return;
 	}
 	appendStringInfoString(buf, "<p class=\"none\">Server-wide (pg_stat_wal), over the window.</p>\n<dl>");
-	append_dt(buf, "WAL records");
-	append_html(buf, value_at(0, 3));
-	appendStringInfoString(buf, " (");
-	append_html(buf, value_at(0, 7));
-	appendStringInfoString(buf, " per second)</dd>");
-	append_dt(buf, "Full-page images");
-	append_html(buf, value_at(0, 4));
-	appendStringInfoString(buf, "</dd>");
-	append_dt(buf, "WAL written");
-	append_html(buf, value_at(0, 5));
-	appendStringInfoString(buf, " (");
-	append_html(buf, value_at(0, 6));
-	appendStringInfoString(buf, " per second)</dd>");
-	append_dt(buf, "Waits for a full WAL buffer");
-	append_html(buf, value_at(0, 8));
-	appendStringInfoString(buf, "</dd></dl>\n");
+	for (int i = 0; i < (int) lengthof(label); i++)
+		append_item(buf, label[i], value_at(0, 3 + i), "");
+	appendStringInfoString(buf, "</dl>\n");
 }
 
 /* Findings dbopt.run_checks() recorded as new or resolved within the window. */
