@@ -387,6 +387,14 @@ append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
 #define OWN_STATEMENT(col) \
 	"(coalesce(" col ", '') ~* '(^|[^[:alnum:]_$\"])\"?dbopt\"?[[:space:]]*[.]'" \
 	" OR coalesce(" col ", '') ~* 'pg_stat_statements')"
+/*
+ * With pg_stat_statements.track = all, a DO block's or a CALL's time is
+ * also counted in the statements it ran, which are listed on their own:
+ * such wrappers are left out of the statement figures, charts and tables.
+ */
+#define WRAPPER_STATEMENT(col) \
+	"(pg_catalog.current_setting('pg_stat_statements.track', true) = 'all'" \
+	" AND coalesce(" col ", '') ~* '^[[:space:]]*(do|call)([^[:alnum:]_]|$)')"
 /* Local time to the second; the time zone is named once, in the summary. */
 #define TS(col) "to_char(" col ", 'YYYY-MM-DD HH24:MI:SS')"
 
@@ -569,8 +577,9 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 	bool		isnull;
 
 	query("WITH me AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
-		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own FROM dbopt.compare_snapshots($1, $2) c),"
-		  " c AS (SELECT * FROM c0 WHERE $3 OR NOT own)"
+		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own, " WRAPPER_STATEMENT("c.query") " AS wrapper"
+		  "          FROM dbopt.compare_snapshots($1, $2) c),"
+		  " c AS (SELECT * FROM c0 WHERE ($3 OR NOT own) AND NOT wrapper)"
 		  " SELECT " TS("a.taken_at") ", " TS("b.taken_at") ", extract(epoch FROM b.taken_at - a.taken_at)::float8,"
 		  "       (SELECT count(*) FROM dbopt.snapshots s WHERE s.snap_id BETWEEN $1 AND $2),"
 		  "       (SELECT count(*) FROM c), (SELECT sum(c.calls) FROM c),"
@@ -581,7 +590,8 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		  "         round(100 * (db.hit - da.hit)::numeric / nullif(db.hit - da.hit + db.rd - da.rd, 0), 2) END,"
 		  "       pg_catalog.version(), pg_catalog.current_setting('TimeZone'),"
 		  "       (SELECT count(*) FROM c0 WHERE own), (SELECT sum(c0.calls) FROM c0 WHERE own),"
-		  "       (SELECT sum(c0.total_ms) FROM c0 WHERE own)::float8"
+		  "       (SELECT sum(c0.total_ms) FROM c0 WHERE own)::float8,"
+		  "       (SELECT count(*) FROM c0 WHERE wrapper AND NOT own)"
 		  "  FROM dbopt.snapshots a, dbopt.snapshots b,"
 		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = a.snap_id AND datid = (SELECT oid FROM me)) da,"
@@ -612,6 +622,12 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		appendStringInfoString(buf, " calls, ");
 		append_duration(buf, double_at(0, 14, &isnull));
 		appendStringInfoString(buf, "</dd>");
+		if (strcmp(value_at(0, 15), "0") != 0)
+		{
+			append_dt(buf, "DO blocks and CALLs (left out)");
+			append_html(buf, value_at(0, 15));
+			appendStringInfoString(buf, ": with pg_stat_statements.track = all, the statements they ran are counted on their own</dd>");
+		}
 		append_item(buf, "Server", value_at(0, 10), "");
 	}
 	appendStringInfoString(buf, "</dl>\n");
@@ -716,7 +732,7 @@ read_statements(Window *w, int64 from_id, int64 to_id, bool include_dbopt)
 	int64		psnap = -1;
 
 	query("WITH top AS (SELECT queryid, query, total_ms FROM dbopt.compare_snapshots($1, $2) c"
-		  "              WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  "              WHERE ($3 OR NOT " OWN_STATEMENT("c.query") ") AND NOT " WRAPPER_STATEMENT("c.query")
 		  "              ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
 		  " SELECT t.queryid::text, s.snap_id, sum(s.calls)::float8, sum(s.total_exec_time),"
 		  "        'queryid ' || t.queryid,"
@@ -839,7 +855,8 @@ append_top_statements(StringInfo buf, int64 from_id, int64 to_id, bool include_d
 	query("SELECT queryid, calls, round(total_ms::numeric, 1), round(mean_ms::numeric, 3), rows,"
 		  "       round((100 * hit_ratio)::numeric, 1), round(share_of_total_pct::numeric, 1),"
 		  "       array_to_string(flags, ' '), CASE WHEN length(query) > 600 THEN left(query, 600) || ' ...' ELSE query END"
-		  "  FROM dbopt.compare_snapshots($1, $2) c WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  "  FROM dbopt.compare_snapshots($1, $2) c"
+		  " WHERE ($3 OR NOT " OWN_STATEMENT("c.query") ") AND NOT " WRAPPER_STATEMENT("c.query")
 		  " ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id, include_dbopt);
 	append_result_table(buf, h, "No statement ran in this window, or pg_stat_statements was not available.");
 }
