@@ -245,18 +245,23 @@ append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
 	int			pw = CHART_W - PLOT_L - PLOT_R;
 	int			ph = CHART_H - PLOT_T - PLOT_B;
 	int			points = 0;
+	bool		whole = !duration;
 
 	for (int s = 0; s < nseries; s++)
 		for (int i = 0; i < n; i++)
 			if (!series[s].isnull[i])
 			{
 				ymax = Max(ymax, series[s].y[i]);
+				whole = whole && series[s].y[i] == floor(series[s].y[i]);
 				points++;
 			}
 	/* About four steps of 1, 2, 2.5 or 5 times a power of ten, the data under the top one. */
 	ystep = nice_ceiling(ymax / 4);
+	/* Counts (connections) get whole steps: no tick at 0.25 of a session. */
+	if (whole && ystep < 1)
+		ystep = 1;
 	nyticks = (int) ceil(ymax / ystep - 1e-9);
-	nyticks = Max(nyticks, 1);
+	nyticks = Max(nyticks, whole ? 2 : 1);
 	ymax = ystep * nyticks;
 	if (xmax <= xmin)
 		xmax = xmin + 1;
