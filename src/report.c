@@ -260,6 +260,8 @@ append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
 	/* Counts (connections) get whole steps: no tick at 0.25 of a session. */
 	if (whole && ystep < 1)
 		ystep = 1;
+	else if (whole && ystep != floor(ystep))
+		ystep = ceil(ystep / 5) * 5;	/* 2.5 becomes 5 */
 	nyticks = (int) ceil(ymax / ystep - 1e-9);
 	nyticks = Max(nyticks, whole ? 2 : 1);
 	ymax = ystep * nyticks;
