@@ -155,3 +155,34 @@ REVOKE ALL ON FUNCTION dbopt.find_unindexed_foreign_keys(text,boolean) FROM regr
 DROP ROLE regress_rc_limited;
 DROP ROLE regress_rc_nobody;
 DROP ROLE regress_rc_monitor;
+
+-- A table owner's names of control characters make a critical finding
+-- whose detail, escaped as JSON (one byte becomes six), would pass NOTIFY's
+-- 8000-byte limit: the alert's detail is clipped to fit and the run goes on.
+CREATE ROLE regress_rc_owner;
+CREATE SCHEMA rcn AUTHORIZATION regress_rc_owner;
+SET ROLE regress_rc_owner;
+DO $$
+DECLARE
+    ctl text := repeat(chr(1), 62);
+BEGIN
+    EXECUTE format('CREATE SEQUENCE rcn.%I AS integer', ctl || 's');
+    FOR i IN 1..12 LOOP
+        EXECUTE format('CREATE TABLE rcn.%I (%I integer DEFAULT pg_catalog.nextval(%L))',
+                       ctl || chr(64 + i), ctl || 'c', 'rcn.' || quote_ident(ctl || 's'));
+    END LOOP;
+    PERFORM pg_catalog.setval('rcn.' || quote_ident(ctl || 's'), 2100000000);
+END $$;
+RESET ROLE;
+SELECT severity, check_name, length(detail) > 1500 AS long_detail, new
+  FROM dbopt.run_checks(ARRAY['check_data_integrity'])
+ WHERE check_name = 'sequence_exhaustion' AND object_name LIKE 'rcn.%';
+SET client_min_messages = warning;
+DROP SCHEMA rcn CASCADE;
+RESET client_min_messages;
+DROP ROLE regress_rc_owner;
+
+-- A read-only transaction is refused before any report runs.
+BEGIN READ ONLY;
+SELECT count(*) FROM dbopt.run_checks(ARRAY['status']);
+ROLLBACK;

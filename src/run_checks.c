@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
@@ -30,6 +31,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -242,13 +244,30 @@ text_array_of(bool *want, bool ok_only, bool *ran_ok)
 		PointerGetDatum(construct_empty_array(TEXTOID));
 }
 
-/* NOTIFY dbopt_alerts with a new critical finding, its detail clipped. */
+/*
+ * NOTIFY refuses a payload of 8000 bytes or more (NOTIFY_PAYLOAD_MAX_LENGTH,
+ * private to async.c): an error there would fail the whole run, every run.
+ */
+#define ALERT_PAYLOAD_MAX 7999
+
+/*
+ * NOTIFY dbopt_alerts with a new critical finding, its detail clipped so
+ * that the payload fits: escaping can make one byte six (a table owner's
+ * control characters in a name), so the clip is found on the escaped
+ * length, by bisection over character boundaries.
+ */
 static void
 send_alert(const char *report, const char *check, const char *object,
 		   const char *detail, int64 run_id, const char *first_seen)
 {
 	StringInfoData buf;
+	StringInfoData tail;
+	StringInfoData esc;
 	const char *d = detail ? detail : "";
+	int			dlen = strlen(d);
+	int			lo = 0;
+	int			hi = pg_mbcliplen(d, dlen, Min(dlen, 2000));
+	int			budget;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"database\":");
@@ -263,10 +282,38 @@ send_alert(const char *report, const char *check, const char *object,
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ",\"detail\":");
-	escape_json(&buf, pnstrdup(d, pg_mbcliplen(d, strlen(d), 2000)));
-	appendStringInfo(&buf, ",\"run_id\":" INT64_FORMAT ",\"first_seen\":", run_id);
-	escape_json(&buf, first_seen);
-	appendStringInfoChar(&buf, '}');
+
+	initStringInfo(&tail);
+	appendStringInfo(&tail, ",\"run_id\":" INT64_FORMAT ",\"first_seen\":", run_id);
+	escape_json(&tail, first_seen);
+	appendStringInfoChar(&tail, '}');
+
+	budget = ALERT_PAYLOAD_MAX - buf.len - tail.len;
+	initStringInfo(&esc);
+	escape_json(&esc, pnstrdup(d, hi));
+	if (esc.len > budget)
+	{
+		/* Character boundaries lo (fits, if anything does) and hi (does not). */
+		while (hi - lo > 1)
+		{
+			int			mid = pg_mbcliplen(d, dlen, lo + (hi - lo) / 2);
+
+			if (mid <= lo)
+				mid = lo + pg_mblen(d + lo);
+			if (mid >= hi)
+				break;
+			resetStringInfo(&esc);
+			escape_json(&esc, pnstrdup(d, mid));
+			if (esc.len <= budget)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		resetStringInfo(&esc);
+		escape_json(&esc, pnstrdup(d, lo));
+	}
+	appendBinaryStringInfo(&buf, esc.data, esc.len);
+	appendBinaryStringInfo(&buf, tail.data, tail.len);
 	Async_Notify(ALERT_CHANNEL, buf.data);
 }
 
@@ -371,6 +418,7 @@ dbopt_run_checks(PG_FUNCTION_ARGS)
 	bool		opened_null;
 	DboptIdentity id;
 	MemoryContext callcxt = CurrentMemoryContext;
+	int			nest;
 
 	dbopt_require_arg(fcinfo, 1, "notify");
 	want = requested_reports(fcinfo);
@@ -381,6 +429,12 @@ dbopt_run_checks(PG_FUNCTION_ARGS)
 				 errmsg("run_checks() cannot run on a standby"),
 				 errdetail("It records the findings in dbopt's tables, which a standby cannot write."),
 				 errhint("Run it on the primary; the reports themselves run on a standby.")));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("run_checks() cannot run in a read-only transaction"),
+				 errdetail("It records the findings in dbopt's tables."),
+				 errhint("Run it in a read-write transaction; the reports themselves run in a read-only one.")));
 
 	dbopt_init_materialized_srf(fcinfo);
 
@@ -438,7 +492,16 @@ dbopt_run_checks(PG_FUNCTION_ARGS)
 			PointerGetDatum(construct_empty_array(TEXTOID));
 	values[10] = errors ? makeArrayResult(errors, callcxt) : (Datum) 0;
 	nulls[10] = errors ? ' ' : 'n';
+	/*
+	 * The planner guesses the sizes of the CTEs over the arrays (DISTINCT ON
+	 * of an unnest) and may pick a nested loop over two CTE scans: with
+	 * 20,000 findings open and seen again that took minutes.  The keys are
+	 * hashable, so a hash join is always available.
+	 */
+	nest = NewGUCNestLevel();
+	dbopt_set_local_guc("enable_nestloop", "off");
 	row = dbopt_write_elevated(merge_sql, 11, argtypes, values, nulls, &rowdesc);
+	AtEOXact_GUC(true, nest);
 	run_id = DatumGetInt64(heap_getattr(row, 1, rowdesc, &isnull));
 	opened = heap_getattr(row, 2, rowdesc, &opened_null);
 	if (opened_null)
