@@ -21,11 +21,14 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -463,4 +466,56 @@ dbopt_unsuppress(PG_FUNCTION_ARGS)
 						 psprintf("%s %s", TextDatumGetCString(args[0]), TextDatumGetCString(args[1])),
 						 "unsuppressed", (int64) n, -1, NULL);
 	PG_RETURN_BOOL(n > 0);
+}
+
+/*
+ * NOTIFY refuses a payload of 8000 bytes or more (NOTIFY_PAYLOAD_MAX_LENGTH,
+ * private to async.c): an error there would fail the caller, every time.
+ */
+#define ALERT_PAYLOAD_MAX 7999
+
+/*
+ * Escaping can make one byte six (control characters in a table owner's
+ * names), so the clip (2000 bytes at most) is found on the escaped length,
+ * by bisection over character boundaries.
+ */
+void
+dbopt_send_alert(const char *head, const char *detail, const char *tail)
+{
+	StringInfoData buf;
+	StringInfoData esc;
+	const char *d = detail ? detail : "";
+	int			dlen = strlen(d);
+	int			lo = 0;
+	int			hi = pg_mbcliplen(d, dlen, Min(dlen, 2000));
+	int			budget = ALERT_PAYLOAD_MAX - (int) strlen(head) - (int) strlen(tail);
+
+	initStringInfo(&esc);
+	escape_json(&esc, pnstrdup(d, hi));
+	if (esc.len > budget)
+	{
+		/* Character boundaries lo (fits, if anything does) and hi (does not). */
+		while (hi - lo > 1)
+		{
+			int			mid = pg_mbcliplen(d, dlen, lo + (hi - lo) / 2);
+
+			if (mid <= lo)
+				mid = lo + pg_mblen(d + lo);
+			if (mid >= hi)
+				break;
+			resetStringInfo(&esc);
+			escape_json(&esc, pnstrdup(d, mid));
+			if (esc.len <= budget)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		resetStringInfo(&esc);
+		escape_json(&esc, pnstrdup(d, lo));
+	}
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, head);
+	appendBinaryStringInfo(&buf, esc.data, esc.len);
+	appendStringInfoString(&buf, tail);
+	Async_Notify("dbopt_alerts", buf.data);
 }

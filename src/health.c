@@ -44,18 +44,12 @@
 #include "dbopt/sqlcheck.h"
 #include "dbopt/util.h"
 
-#define ALERT_CHANNEL "dbopt_alerts"
-
-/*
- * NOTIFY dbopt_alerts with the finding as JSON.  Long details are clipped
- * so the payload stays under the server's limit.
- */
+/* NOTIFY dbopt_alerts with the finding as JSON. */
 static void
 send_alert(const char *check, const DboptCheckRow *r, double threshold)
 {
 	StringInfoData buf;
-	char	   *detail = r->detail ? r->detail : "";
-	int			len = pg_mbcliplen(detail, strlen(detail), 2000);
+	StringInfoData tail;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"database\":");
@@ -68,15 +62,16 @@ send_alert(const char *check, const DboptCheckRow *r, double threshold)
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ",\"detail\":");
-	escape_json(&buf, pnstrdup(detail, len));
+
+	initStringInfo(&tail);
 	if (r->value_null)
-		appendStringInfoString(&buf, ",\"value\":null");
+		appendStringInfoString(&tail, ",\"value\":null");
 	else
-		appendStringInfo(&buf, ",\"value\":%.15g", r->value);
-	appendStringInfo(&buf, ",\"threshold\":%.15g,\"at\":", threshold);
-	escape_json(&buf, timestamptz_to_str(GetCurrentTimestamp()));
-	appendStringInfoChar(&buf, '}');
-	Async_Notify(ALERT_CHANNEL, buf.data);
+		appendStringInfo(&tail, ",\"value\":%.15g", r->value);
+	appendStringInfo(&tail, ",\"threshold\":%.15g,\"at\":", threshold);
+	escape_json(&tail, timestamptz_to_str(GetCurrentTimestamp()));
+	appendStringInfoChar(&tail, '}');
+	dbopt_send_alert(buf.data, r->detail, tail.data);
 }
 
 /*

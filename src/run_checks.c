@@ -45,7 +45,6 @@
 #include "dbopt/privs.h"
 #include "dbopt/util.h"
 
-#define ALERT_CHANNEL "dbopt_alerts"
 
 /* Rows of each table one run prunes at most; the next run goes on. */
 #define PRUNE_CAP 10000
@@ -244,30 +243,13 @@ text_array_of(bool *want, bool ok_only, bool *ran_ok)
 		PointerGetDatum(construct_empty_array(TEXTOID));
 }
 
-/*
- * NOTIFY refuses a payload of 8000 bytes or more (NOTIFY_PAYLOAD_MAX_LENGTH,
- * private to async.c): an error there would fail the whole run, every run.
- */
-#define ALERT_PAYLOAD_MAX 7999
-
-/*
- * NOTIFY dbopt_alerts with a new critical finding, its detail clipped so
- * that the payload fits: escaping can make one byte six (a table owner's
- * control characters in a name), so the clip is found on the escaped
- * length, by bisection over character boundaries.
- */
+/* NOTIFY dbopt_alerts with a new critical finding. */
 static void
 send_alert(const char *report, const char *check, const char *object,
 		   const char *detail, int64 run_id, const char *first_seen)
 {
 	StringInfoData buf;
 	StringInfoData tail;
-	StringInfoData esc;
-	const char *d = detail ? detail : "";
-	int			dlen = strlen(d);
-	int			lo = 0;
-	int			hi = pg_mbcliplen(d, dlen, Min(dlen, 2000));
-	int			budget;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"database\":");
@@ -287,34 +269,7 @@ send_alert(const char *report, const char *check, const char *object,
 	appendStringInfo(&tail, ",\"run_id\":" INT64_FORMAT ",\"first_seen\":", run_id);
 	escape_json(&tail, first_seen);
 	appendStringInfoChar(&tail, '}');
-
-	budget = ALERT_PAYLOAD_MAX - buf.len - tail.len;
-	initStringInfo(&esc);
-	escape_json(&esc, pnstrdup(d, hi));
-	if (esc.len > budget)
-	{
-		/* Character boundaries lo (fits, if anything does) and hi (does not). */
-		while (hi - lo > 1)
-		{
-			int			mid = pg_mbcliplen(d, dlen, lo + (hi - lo) / 2);
-
-			if (mid <= lo)
-				mid = lo + pg_mblen(d + lo);
-			if (mid >= hi)
-				break;
-			resetStringInfo(&esc);
-			escape_json(&esc, pnstrdup(d, mid));
-			if (esc.len <= budget)
-				lo = mid;
-			else
-				hi = mid;
-		}
-		resetStringInfo(&esc);
-		escape_json(&esc, pnstrdup(d, lo));
-	}
-	appendBinaryStringInfo(&buf, esc.data, esc.len);
-	appendBinaryStringInfo(&buf, tail.data, tail.len);
-	Async_Notify(ALERT_CHANNEL, buf.data);
+	dbopt_send_alert(buf.data, detail, tail.data);
 }
 
 /*

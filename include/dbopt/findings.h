@@ -102,4 +102,11 @@ extern void dbopt_findings_end(DboptFindings *f);
 
 extern const char *dbopt_severity_name(DboptSeverity s);
 
+/*
+ * NOTIFY dbopt_alerts with the JSON object head + detail + tail: head ends
+ * with "detail": and tail closes the object.  The detail is clipped on its
+ * escaped length so that the payload stays under NOTIFY's limit.
+ */
+extern void dbopt_send_alert(const char *head, const char *detail, const char *tail);
+
 #endif							/* DBOPT_FINDINGS_H */
