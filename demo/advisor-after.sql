@@ -6,7 +6,7 @@ WITH s AS (SELECT snap_id FROM dbopt.snapshots ORDER BY snap_id),
      w AS (SELECT (SELECT min(snap_id) FROM s) AS b0, (SELECT min(snap_id) FROM s) + 2 AS b1,
                   (SELECT max(snap_id) FROM s) - 1 AS a0, (SELECT max(snap_id) FROM s) AS a1)
 SELECT left(regexp_replace(b.query, '\s+', ' ', 'g'), 70) AS statement,
-       round(b.mean_ms::numeric, 3) AS mean_ms_before, round(a.mean_ms::numeric, 3) AS mean_ms_after,
+       b.mean_ms AS mean_ms_before, a.mean_ms AS mean_ms_after,
        round((b.mean_ms / nullif(a.mean_ms, 0))::numeric, 1) AS times_faster
   FROM w, public.demo_advice d,
        LATERAL dbopt.compare_snapshots(w.b0, w.b1) b

@@ -5,8 +5,8 @@
 CREATE EXTENSION IF NOT EXISTS hypopg;
 \echo
 \echo '== dbopt.suggest_indexes(): indexes the workload needs, checked by the planner with hypothetical indexes =='
-SELECT relation, columns, round(improvement_pct::numeric, 1) AS improvement_pct,
-       pg_size_pretty(index_bytes_estimate) AS size, round(write_overhead_pct::numeric, 1) AS write_overhead_pct,
+SELECT relation, columns, improvement_pct,
+       pg_size_pretty(index_bytes_estimate) AS size, write_overhead_pct,
        verified_by, calls, index_sql
   FROM dbopt.suggest_indexes(min_mean_ms => 0.1);
 -- Kept for the comparison after the second run.

@@ -104,7 +104,7 @@ SELECT object_name, action, rows, detail
 
 \echo
 \echo '== dbopt.refresh_materialized_views(): both revenue views, the summary after the view it reads =='
-SELECT matview, method, round(duration_ms::numeric, 1) AS ms, status, detail
+SELECT matview, method, duration_ms AS ms, status, detail
   FROM dbopt.refresh_materialized_views();
 SELECT matview, last_refresh::timestamp(0) AS last_refresh, last_method, last_status
   FROM dbopt.matview_freshness ORDER BY matview::text;
@@ -136,15 +136,14 @@ SELECT severity, check_name, value FROM dbopt.status() WHERE check_name = 'worke
 \echo '(the workload runs its statements from DO loops; pg_stat_statements.track = all lists each'
 \echo ' loop beside the statements it ran, so the loops and dbopt''s own calls are left out here)'
 SELECT queryid, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query, calls,
-       round(total_ms::numeric, 1) AS total_ms, round(mean_ms::numeric, 3) AS mean_ms,
-       round(hit_ratio::numeric, 3) AS hit_ratio, round(share_of_total_pct::numeric, 1) AS share_pct, flags
+       total_ms, mean_ms, hit_ratio, share_of_total_pct AS share_pct, flags
   FROM dbopt.compare_snapshots((SELECT min(snap_id) FROM dbopt.snapshots), (SELECT max(snap_id) FROM dbopt.snapshots))
  WHERE query !~* '^\s*DO\M' AND query !~* 'dbopt\.'
  LIMIT 10;
 
 \echo
 \echo '== dbopt.health_check(): what is not ok on this server right now (every check appears once when it is) =='
-SELECT severity, check_name, object_name, round(value::numeric, 1) AS value, round(threshold::numeric, 1) AS threshold,
+SELECT severity, check_name, object_name, value, threshold,
        left(detail, 90) AS detail
   FROM dbopt.health_check()
  ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, check_name;

@@ -104,13 +104,11 @@ SELECT :real_last + i, userid, (SELECT oid FROM pg_database WHERE datname = curr
   FROM c;
 SELECT :real_last + 1 AS s1, :real_last + 2 AS s2, :real_last + 3 AS s3 \gset
 -- With the default floors, only -4: 29 ms a call, 100 calls a minute.
-SELECT queryid, round(added_ms_per_call::numeric, 3) AS added_ms_per_call,
-       round(added_ms_per_s::numeric, 3) AS added_ms_per_s, round(current_share_pct::numeric, 3) AS share_pct,
-       round(ratio::numeric, 1) AS ratio, p_value < 1e-6 AS significant
+SELECT queryid, added_ms_per_call, added_ms_per_s, current_share_pct AS share_pct,
+       ratio, p_value < 1e-6 AS significant
   FROM dbopt.detect_regressions(:s1, :s2, :s2, :s3);
 -- Without them, -2 and -1 too, ranked by time added per second.
-SELECT queryid, round(added_ms_per_call::numeric, 3) AS added_ms_per_call,
-       round(added_ms_per_s::numeric, 3) AS added_ms_per_s, round(current_share_pct::numeric, 3) AS share_pct,
+SELECT queryid, added_ms_per_call, added_ms_per_s, current_share_pct AS share_pct,
        p_value < 1e-6 AS significant
   FROM dbopt.detect_regressions(:s1, :s2, :s2, :s3, min_added_ms => 0, min_share_pct => 0);
 SELECT array_agg(queryid ORDER BY queryid) AS only_share_floor

@@ -77,12 +77,12 @@ send_alert(const char *check, const DboptCheckRow *r, double threshold)
 /*
  * Values are percentages, seconds, bytes or counts: one decimal is all a
  * reader needs (96.1, not 96.09030837004406).  The severity was decided on
- * the exact figure.  Past 2^53 / 10 the figure is whole already.
+ * the exact figure.
  */
 static double
 round_value(double v)
 {
-	return fabs(v) < 1e14 ? round(v * 10) / 10 : v;
+	return dbopt_round(v, 1);
 }
 
 static bool

@@ -1146,11 +1146,12 @@ emit_suggestion(ReturnSetInfo *rsinfo, const Advisor *a, const Candidate *c, Rel
 	out[2] = CStringGetTextDatum(index_sql(rel, &c->key));
 	out[3] = PointerGetDatum(construct_array(qids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	out[4] = Int64GetDatum(calls);
-	out[5] = Float8GetDatum(c->before);
-	out[6] = Float8GetDatum(c->after);
-	out[7] = Float8GetDatum(100.0 * (1 - c->after / c->before));
+	/* rounded for a reader; the thresholds were applied to the exact figures */
+	out[5] = Float8GetDatum(dbopt_round(c->before, 2));
+	out[6] = Float8GetDatum(dbopt_round(c->after, 2));
+	out[7] = Float8GetDatum(dbopt_round(100.0 * (1 - c->after / c->before), 1));
 	out[8] = Int64GetDatum(c->bytes);
-	out[9] = Float8GetDatum(wo);
+	out[9] = Float8GetDatum(dbopt_round(wo, 1));
 	out[10] = CStringGetTextDatum(a->hypopg ? "hypopg" : "heuristic");
 	out[11] = CStringGetTextDatum(detail.data);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);

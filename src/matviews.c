@@ -352,7 +352,8 @@ record_refresh(MatView *v)
 
 	values[0] = ObjectIdGetDatum(v->relid);
 	values[1] = CStringGetTextDatum(v->method);
-	values[2] = Float8GetDatum(v->ms);
+	/* kept as shown: matview_freshness.last_duration_ms reads it */
+	values[2] = Float8GetDatum(dbopt_round(v->ms, 1));
 	values[3] = CStringGetTextDatum(v->status);
 	values[4] = v->detail ? CStringGetTextDatum(v->detail) : (Datum) 0;
 	nulls[4] = v->detail ? ' ' : 'n';
@@ -378,7 +379,7 @@ put_row(ReturnSetInfo *rsinfo, MatView *v)
 
 	values[0] = ObjectIdGetDatum(v->relid);
 	values[1] = CStringGetTextDatum(v->method);
-	values[2] = Float8GetDatum(v->ms);
+	values[2] = Float8GetDatum(dbopt_round(v->ms, 1));
 	nulls[2] = strcmp(v->status, "ok") != 0 && strcmp(v->status, "error") != 0;
 	values[3] = CStringGetTextDatum(v->status);
 	values[4] = v->detail ? CStringGetTextDatum(v->detail) : (Datum) 0;

@@ -283,7 +283,7 @@ put_distribution_row(ReturnSetInfo *rsinfo, const Tree *t, const DistRow *r, int
 		values[7] = DirectFunctionCall2(numeric_round,
 										DirectFunctionCall1(float8_numeric,
 															Float8GetDatum(100.0 * r->rows / total_rows)),
-										Int32GetDatum(2));
+										Int32GetDatum(1));
 	else
 		values[7] = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 	foreach(lc, r->flags)

@@ -914,7 +914,7 @@ dbopt_apply_data_retention_policies(PG_FUNCTION_ARGS)
 		values[4] = Int64GetDatum(o.archived);
 		values[5] = Int32GetDatum(o.dropped);
 		values[6] = Int32GetDatum(o.batches);
-		values[7] = Float8GetDatum(ms);
+		values[7] = Float8GetDatum(dbopt_round(ms, 1));
 		values[8] = CStringGetTextDatum(o.status);
 		values[9] = CStringGetTextDatum(o.detail.data);
 		nulls[9] = o.detail.len == 0;

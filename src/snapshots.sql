@@ -201,9 +201,11 @@ DECLARE
     untrusted boolean := dbopt.check_snapshot_window(from_id, to_id);
 BEGIN
     RETURN QUERY
-    SELECT d.queryid, t.query, d.calls, d.total_ms, d.total_ms / nullif(d.calls, 0), d.rows,
-           d.blks_hit::double precision / nullif(d.blks_hit + d.blks_read, 0),
-           100 * d.total_ms / nullif(sum(d.total_ms) OVER (), 0),
+    -- Rounded for a reader (README "Order, figures and ok rows"); sorted on the exact total.
+    SELECT d.queryid, t.query, d.calls, round(d.total_ms::numeric, 1)::double precision,
+           round((d.total_ms / nullif(d.calls, 0))::numeric, 3)::double precision, d.rows,
+           round((d.blks_hit::double precision / nullif(d.blks_hit + d.blks_read, 0))::numeric, 4)::double precision,
+           round((100 * d.total_ms / nullif(sum(d.total_ms) OVER (), 0))::numeric, 1)::double precision,
            array_remove(ARRAY[CASE WHEN d.is_new THEN 'new' END,
                               CASE WHEN untrusted OR d.counters_reset THEN 'evicted_or_reset' END,
                               CASE WHEN d.counters_reset THEN 'counters_reset' END], NULL)
@@ -237,8 +239,9 @@ BEGIN
                   HINT = 'CREATE EXTENSION pg_stat_statements; it also needs shared_preload_libraries.';
     END IF;
     RETURN QUERY EXECUTE format(
-        'SELECT s.queryid, s.query, s.calls, s.mean_exec_time, s.total_exec_time, s.rows,
-                100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0)
+        'SELECT s.queryid, s.query, s.calls, round(s.mean_exec_time::numeric, 3)::double precision,
+                round(s.total_exec_time::numeric, 1)::double precision, s.rows,
+                round((100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0))::numeric, 1)::double precision
            FROM %I.pg_stat_statements s
           WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
         ', nsp) || ' AND s.calls >= $2 AND s.mean_exec_time >= $1 ORDER BY s.mean_exec_time DESC'
@@ -336,7 +339,14 @@ BEGIN
                (c.mean - b.mean) * c.n / nullif(window_s, 0) AS added_per_s,
                c.share
           FROM m b JOIN m c ON c.queryid = b.queryid AND b.which = 'b' AND c.which = 'c')
-    SELECT r.queryid, t.query, r.bn, r.cn, r.bm, r.cm, r.ratio, r.p, r.added, r.added_per_s, r.share
+    -- Filtered and sorted on the exact figures, shown rounded: the p-value to
+    -- four significant digits, so that a small one never reads as 0.
+    SELECT r.queryid, t.query, r.bn, r.cn, round(r.bm::numeric, 3)::double precision,
+           round(r.cm::numeric, 3)::double precision, round(r.ratio::numeric, 2)::double precision,
+           CASE WHEN r.p > 0 AND r.p <= 1 THEN round(r.p::numeric, 3 - floor(log(r.p::numeric))::integer)::double precision
+                ELSE r.p END,
+           round(r.added::numeric, 3)::double precision, round(r.added_per_s::numeric, 3)::double precision,
+           round(r.share::numeric, 1)::double precision
       FROM r
       LEFT JOIN dbopt.query_texts t
         ON t.queryid = r.queryid

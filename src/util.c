@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include <ctype.h>
+#include <math.h>
 
 #include <sys/stat.h>
 
@@ -920,4 +921,17 @@ dbopt_interval_or_text_arg(FunctionCallInfo fcinfo, int argno, const char *argna
 	if (type != INTERVALOID)
 		elog(ERROR, "could not tell the type of argument %s", argname);
 	return PG_GETARG_INTERVAL_P(argno);
+}
+
+double
+dbopt_round(double v, int digits)
+{
+	double		scale = pow(10, Max(0, Min(digits, 15)));
+	double		scaled = v * scale;
+
+	/* 2^52: from here on a double has no fraction left to round */
+	if (isnan(scaled) || fabs(scaled) >= 4503599627370496.0)
+		return v;
+	/* an exact integer over an exact power of ten: the nearest double */
+	return round(scaled) / scale;
 }

@@ -610,3 +610,114 @@ COMMENT ON FUNCTION dbopt.generate_compliance_report(text,date) IS
     'One jsonb document: generated_at, as_of (not in the future), database, scope, security, audit, tenant_isolation, sensitive_columns, retention, backups, integrity, notes; with scope set to a tenant, its row counts and audit events, and scope_found saying whether any row or event carries it';
 REVOKE ALL ON FUNCTION dbopt.generate_compliance_report(text,date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.generate_compliance_report(text,date) TO pg_monitor;
+
+-- Issue #23, item 2 (rounding): compare_snapshots(), slow_queries() and
+-- detect_regressions() round their figures for a reader (milliseconds,
+-- percentages, ratios, p-values); suggest_indexes(),
+-- refresh_materialized_views(), apply_data_retention_policies() and
+-- analyze_partition_distribution() round theirs in C.
+CREATE OR REPLACE FUNCTION dbopt.compare_snapshots(from_id bigint, to_id bigint)
+RETURNS TABLE (
+    queryid bigint, query text, calls bigint, total_ms double precision, mean_ms double precision,
+    rows bigint, hit_ratio double precision, share_of_total_pct double precision, flags text[])
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    untrusted boolean := dbopt.check_snapshot_window(from_id, to_id);
+BEGIN
+    RETURN QUERY
+    -- Rounded for a reader (README "Order, figures and ok rows"); sorted on the exact total.
+    SELECT d.queryid, t.query, d.calls, round(d.total_ms::numeric, 1)::double precision,
+           round((d.total_ms / nullif(d.calls, 0))::numeric, 3)::double precision, d.rows,
+           round((d.blks_hit::double precision / nullif(d.blks_hit + d.blks_read, 0))::numeric, 4)::double precision,
+           round((100 * d.total_ms / nullif(sum(d.total_ms) OVER (), 0))::numeric, 1)::double precision,
+           array_remove(ARRAY[CASE WHEN d.is_new THEN 'new' END,
+                              CASE WHEN untrusted OR d.counters_reset THEN 'evicted_or_reset' END,
+                              CASE WHEN d.counters_reset THEN 'counters_reset' END], NULL)
+      FROM dbopt.snapshot_deltas(from_id, to_id) d
+      LEFT JOIN dbopt.query_texts t
+        ON t.queryid = d.queryid
+       AND t.dbid = (SELECT o.oid FROM pg_catalog.pg_database o WHERE o.datname = pg_catalog.current_database())
+     WHERE d.calls IS DISTINCT FROM 0
+     ORDER BY d.total_ms DESC NULLS LAST, d.queryid;
+END $$;
+
+CREATE OR REPLACE FUNCTION dbopt.slow_queries(
+    min_mean_ms double precision DEFAULT 1000, min_calls bigint DEFAULT 1)
+RETURNS TABLE (
+    queryid bigint, query text, calls bigint, mean_ms double precision, total_ms double precision,
+    rows bigint, share_of_total_pct double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp name := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                  WHERE e.extname = 'pg_stat_statements');
+BEGIN
+    IF nsp IS NULL THEN
+        RAISE EXCEPTION 'pg_stat_statements is not installed in this database'
+            USING ERRCODE = '55000', DETAIL = 'slow_queries() reads it live.',
+                  HINT = 'CREATE EXTENSION pg_stat_statements; it also needs shared_preload_libraries.';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT s.queryid, s.query, s.calls, round(s.mean_exec_time::numeric, 3)::double precision,
+                round(s.total_exec_time::numeric, 1)::double precision, s.rows,
+                round((100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0))::numeric, 1)::double precision
+           FROM %I.pg_stat_statements s
+          WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+        ', nsp) || ' AND s.calls >= $2 AND s.mean_exec_time >= $1 ORDER BY s.mean_exec_time DESC'
+      USING min_mean_ms, min_calls;
+END $$;
+
+CREATE OR REPLACE FUNCTION dbopt.detect_regressions(
+    baseline_from bigint, baseline_to bigint, current_from bigint, current_to bigint,
+    min_calls integer DEFAULT 20, min_ratio double precision DEFAULT 1.5,
+    max_p_value double precision DEFAULT 0.01, min_added_ms double precision DEFAULT 1,
+    min_share_pct double precision DEFAULT 1)
+RETURNS SETOF dbopt.regression
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    window_s double precision;
+BEGIN
+    PERFORM dbopt.check_snapshot_window(baseline_from, baseline_to);
+    PERFORM dbopt.check_snapshot_window(current_from, current_to);
+    SELECT extract(epoch FROM b.taken_at - a.taken_at) INTO window_s
+      FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = current_from AND b.snap_id = current_to;
+    RETURN QUERY
+    WITH w AS (
+        -- Each window's exact count, total and sum of squares; NULL where counters restarted.
+        SELECT x.which, d.queryid, d.calls AS n, d.total_ms AS total, d.sumsq
+          FROM (VALUES ('b', baseline_from, baseline_to), ('c', current_from, current_to)) x(which, f, t)
+          CROSS JOIN LATERAL dbopt.snapshot_deltas(x.f, x.t) d),
+    m AS (
+        SELECT w.which, w.queryid, w.n, w.total / w.n AS mean,
+               greatest(w.sumsq / w.n - (w.total / w.n) ^ 2, 0) * w.n / nullif(w.n - 1, 0) AS var,
+               100 * w.total / nullif(sum(w.total) FILTER (WHERE w.total > 0) OVER (PARTITION BY w.which), 0) AS share
+          FROM w WHERE w.n > 0),
+    r AS (
+        SELECT b.queryid, b.n AS bn, c.n AS cn, b.mean AS bm, c.mean AS cm,
+               c.mean / nullif(b.mean, 0) AS ratio,
+               dbopt.welch_p_value(b.mean, b.var, b.n, c.mean, c.var, c.n) AS p,
+               c.mean - b.mean AS added,
+               (c.mean - b.mean) * c.n / nullif(window_s, 0) AS added_per_s,
+               c.share
+          FROM m b JOIN m c ON c.queryid = b.queryid AND b.which = 'b' AND c.which = 'c')
+    -- Filtered and sorted on the exact figures, shown rounded: the p-value to
+    -- four significant digits, so that a small one never reads as 0.
+    SELECT r.queryid, t.query, r.bn, r.cn, round(r.bm::numeric, 3)::double precision,
+           round(r.cm::numeric, 3)::double precision, round(r.ratio::numeric, 2)::double precision,
+           CASE WHEN r.p > 0 AND r.p <= 1 THEN round(r.p::numeric, 3 - floor(log(r.p::numeric))::integer)::double precision
+                ELSE r.p END,
+           round(r.added::numeric, 3)::double precision, round(r.added_per_s::numeric, 3)::double precision,
+           round(r.share::numeric, 1)::double precision
+      FROM r
+      LEFT JOIN dbopt.query_texts t
+        ON t.queryid = r.queryid
+       AND t.dbid = (SELECT o.oid FROM pg_catalog.pg_database o WHERE o.datname = pg_catalog.current_database())
+     WHERE r.bn >= min_calls AND r.cn >= min_calls AND r.ratio >= min_ratio AND r.p <= max_p_value
+       AND r.added >= min_added_ms AND r.share >= min_share_pct
+     ORDER BY r.added_per_s DESC NULLS LAST, r.queryid;
+END $$;

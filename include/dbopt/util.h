@@ -219,6 +219,14 @@ extern char *dbopt_trimmed(const char *text);
 extern bool dbopt_is_bare_number(const char *text);
 
 /*
+ * A report's figure rounded for a reader to digits decimals (0 to 15): the
+ * double nearest the rounded decimal, so it prints as that decimal.  NaN,
+ * infinities and figures already whole at that precision come back as
+ * they are.  Judge on the exact figure first.
+ */
+extern double dbopt_round(double v, int digits);
+
+/*
  * Call a V1 function that may return NULL (inet_client_addr(),
  * to_regclass(), ...), with no argument or one; *isnull tells.
  */
