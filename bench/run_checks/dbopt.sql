@@ -1,0 +1,1 @@
+SELECT count(*) FROM dbopt.run_checks(notify => false);
