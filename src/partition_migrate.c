@@ -700,7 +700,8 @@ load_pk(Mig *m, Relation rel)
 			refuse(m, psprintf("Primary key column %s has type %s, which change capture cannot carry as a key.",
 							   m->pkcols[i], format_type_be(att->atttypid)),
 				   "dbopt carries keys of built-in scalar types, enums and domains over them.");
-		m->pktypes[i] = format_type_be_qualified(att->atttypid);
+		/* the base type: a domain's CHECK is code the owner controls, and keys are read elevated */
+		m->pktypes[i] = format_type_be_qualified(base);
 	}
 	ReleaseSysCache(tup);
 }
@@ -1100,12 +1101,18 @@ plan_foreign_keys(Mig *m)
 				   "Drop it for the migration and add it again afterwards (NOT VALID, then VALIDATE).");
 		if (c->conrelid == m->relid)
 		{
-			add_step(m, "swap", "foreign_key_out", psprintf("%s on %s", q, m->qname), RA_OWNER,
-					 psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", m->qname, q, def),
-					 "added NOT VALID at the swap (no scan under lock), validated right after");
-			if (c->convalidated)
-				add_step(m, "after", "validate", psprintf("%s on %s", q, m->qname), RA_OWNER,
-						 psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", m->qname, q), NULL);
+			/*
+			 * PostgreSQL 15 cannot add a NOT VALID foreign key to a
+			 * partitioned table, and validating under the swap's lock
+			 * would scan the whole table: it goes on the copy once the
+			 * copy has caught up, validated there, before the swap.
+			 */
+			if (!c->convalidated)
+				refuse(m, psprintf("Foreign key %s is NOT VALID; a partitioned table's foreign keys must be validated.", q),
+					   "VALIDATE CONSTRAINT it first (or drop it).");
+			add_step(m, "constrain", "foreign_key_out", psprintf("%s on %s", q, m->copy_qname), RA_OWNER,
+					 psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", m->copy_qname, q, def),
+					 "added to the copy once it has caught up, and validated there (PostgreSQL 15 cannot add a NOT VALID foreign key to a partitioned table); until the swap, deleting a referenced row the copy still holds, before its replay, fails as it would on the original");
 		}
 		else
 		{
@@ -1326,6 +1333,7 @@ build_plan(Mig *m)
 	plan_indexes(m, rel);
 	add_step(m, "replay", "replay", m->copy_qname, RA_NONE, NULL,
 			 "the captured keys are applied to the copy: each key deleted and inserted again as the original holds it now");
+	plan_foreign_keys(m);
 	add_step(m, "verify", "verify", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, false, false),
 			 "row count and checksum per partition range equal in the original and the copy, in one snapshot; a mismatch stops before the swap");
 	add_step(m, "swap_lock", "lock", m->qname, RA_NONE,
@@ -1348,7 +1356,6 @@ build_plan(Mig *m)
 				 psprintf("ALTER TABLE %s REPLICA IDENTITY %s", m->qname, ident == REPLICA_IDENTITY_FULL ? "FULL" : "NOTHING"),
 				 NULL);
 	plan_sequences(m);
-	plan_foreign_keys(m);
 	plan_publications(m);
 	add_step(m, "swap_last", "capture_trigger", m->qname, RA_DBOPT,
 			 capture_fn_sql(m, m->reverse_fn, true, m->qname),
@@ -1833,8 +1840,12 @@ replay_unit(void *arg)
 									   u->dst, m->ins_cols, m->ins_cols, u->src, key_match(m, "t", "e.k")),
 							  1, ktypes, &keys, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not replay into %s", u->dst);
+	SPI_finish();
 	if (u->compare_sql)
 	{
+		/* as dbopt: the NOT EXISTS over its log must see the same snapshot (see verify_unit) */
+		dbopt_elevate(&saved);
+		SPI_connect();
 		if (SPI_execute_with_args(u->compare_sql, 1, ktypes, &keys, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not compare the replayed rows");
 		for (i = 0; i < SPI_processed; i++)
@@ -1851,8 +1862,9 @@ replay_unit(void *arg)
 						 errhint("Nothing was swapped; see dbopt.partition_migrations and report it.")));
 			u->checked += DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
 		}
+		SPI_finish();
+		dbopt_restore_identity(&saved);
 	}
-	SPI_finish();
 }
 
 /* Compare everything but the keys not yet replayed. */
@@ -1872,7 +1884,15 @@ verify_unit(void *arg)
 	VerifyUnit *u = arg;
 	uint64		i;
 	bool		isnull;
+	DboptIdentity saved;
 
+	/*
+	 * As dbopt: the statement reads dbopt's log of captured keys in the
+	 * same snapshot as the two tables.  It runs no code the table's owner
+	 * controls: no triggers, policies (bypassed) or domain checks (keys
+	 * are cast to their base types); only built-in output and hashing.
+	 */
+	dbopt_elevate(&saved);
 	SPI_connect();
 	if (SPI_execute(u->sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not verify %s", u->m->copy_qname);
@@ -1891,6 +1911,7 @@ verify_unit(void *arg)
 													  ", with different contents" : ""));
 	}
 	SPI_finish();
+	dbopt_restore_identity(&saved);
 }
 
 /* The swap: one transaction, as the table owner. */
@@ -2030,6 +2051,8 @@ run_replay(Mig *m, MStep *s)
 					m->id, (int) r.n, NULL);
 		SPI_commit();
 	} while (r.n >= m->batch_size);
+	if (s == NULL)
+		return;
 	mark_done(m, s);
 	dbopt_log_action(OPERATION, m->copy_qname, "replayed", r.total, -1,
 					 psprintf("migration %lld: captured changes applied", (long long) m->id));
@@ -2042,6 +2065,8 @@ run_verify(Mig *m, MStep *s, MemoryContext cxt)
 	VerifyUnit	v;
 	DboptUnitError err;
 
+	/* catch up first, so that few keys are left out of the comparison */
+	run_replay(m, NULL);
 	memset(&v, 0, sizeof(v));
 	v.m = m;
 	v.sql = s->sql;
@@ -2098,12 +2123,16 @@ run_swap(Mig *m)
 	/* Writers kept the table busy: next time, replay and verify again before locking. */
 	record_error(m, psprintf("swap: the lock was not granted within dbopt.lock_timeout in %d attempts", SWAP_ATTEMPTS));
 	write_dbopt("UPDATE dbopt.partition_migration_steps SET done_at = NULL WHERE migration OPERATOR(pg_catalog.=) $1"
-				" AND phase IN ('replay', 'verify') AND $2 OPERATOR(pg_catalog.=) 0 AND $3 IS NULL", m->id, 0, NULL);
+				" AND phase OPERATOR(pg_catalog.=) 'verify' AND $2 OPERATOR(pg_catalog.=) 0 AND $3 IS NULL", m->id, 0, NULL);
 	dbopt_log_action(OPERATION, m->qname, "swap skipped", -1, -1,
 					 psprintf("migration %lld: lock not granted in %d attempts; nothing swapped", (long long) m->id, SWAP_ATTEMPTS));
 	SPI_commit();
 	return false;
 }
+
+/* The order a run takes; the swap_lock step carries out the swap_* phases itself. */
+static const char *const run_phases_order[] = {"setup", "capture", "copy", "index", "replay", "constrain",
+"verify", "swap_lock", "after", "register", NULL};
 
 static void
 run_migration(int64 id, MemoryContext cxt)
@@ -2112,16 +2141,19 @@ run_migration(int64 id, MemoryContext cxt)
 	Mig		   *m = &l.m;
 	ListCell   *lc;
 
+	int			p;
+
 	load_migration(id, &l);
 	derive(m);
 	set_state(m, strcmp(l.state, "planned") == 0 ? "copying" : l.state);
 	SPI_commit();
+	for (p = 0; run_phases_order[p]; p++)
 	foreach(lc, m->steps)
 	{
 		MStep	   *s = lfirst(lc);
 
-		if (s->done || !forward_phase(s->phase) ||
-			(strncmp(s->phase, "swap", 4) == 0 && strcmp(s->action, "lock") != 0))
+		if (s->done || strcmp(s->phase, run_phases_order[p]) != 0 ||
+			(strcmp(s->phase, "swap_lock") == 0 && strcmp(s->action, "lock") != 0))
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		if (strcmp(s->action, "copy") == 0)
@@ -2133,11 +2165,8 @@ run_migration(int64 id, MemoryContext cxt)
 		else if (strcmp(s->action, "lock") == 0)
 		{
 			/* replay and verify may have been reset by a swap that gave up */
-			MStep	   *rp = find_step(m, "replay", "replay");
 			MStep	   *vf = find_step(m, "verify", "verify");
 
-			if (!rp->done)
-				run_replay(m, rp);
 			if (!vf->done)
 				run_verify(m, vf, cxt);
 			if (!run_swap(m))
