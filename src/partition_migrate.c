@@ -999,9 +999,6 @@ plan_grants(Mig *m, Relation rel)
 			plan_acl(m, acl, NameStr(att->attname), &buf);
 		ReleaseSysCache(at);
 	}
-	add_step(m, "setup", "ownership", m->copy_qname, RA_NONE, NULL,
-			 "the partitioned table and its partitions are created by, and owned by, %s, the original's owner",
-			 quote_identifier(GetUserNameFromId(m->owner, false)));
 	if (buf.len > 0)
 		add_step(m, "swap", "grants", m->qname, RA_OWNER, buf.data,
 				 "the original's table and column privileges (granted anew by the owner)");
@@ -1308,6 +1305,10 @@ build_plan(Mig *m)
 						   quote_identifier(m->column)),
 			   "ALTER TABLE ... ALTER COLUMN ... SET NOT NULL first (after filling any NULLs).");
 	m->stepsize = dbopt_part_parse_step(&m->key, "partition_interval", m->interval, m->key.typid == DATEOID);
+	/* manage_partitions() registers the table at the end: its limits apply now */
+	if (dbopt_part_min_interval_problem(&m->stepsize))
+		refuse(m, psprintf("Its %s.", dbopt_part_min_interval_problem(&m->stepsize)),
+			   "Use a wider interval such as '1 day'.");
 	load_pk(m, rel);
 	m->cols = dbopt_column_names(RelationGetDescr(rel), false);
 	m->ins_cols = dbopt_column_names(RelationGetDescr(rel), true);
@@ -1324,6 +1325,9 @@ build_plan(Mig *m)
 			 psprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (%s)",
 					  m->copy_qname, m->qname, quote_identifier(m->column)),
 			 "columns, defaults, generated columns, identity, CHECK and NOT NULL constraints, column comments, storage and statistics come with LIKE; indexes are built after the copy");
+	add_step(m, "setup", "ownership", m->copy_qname, RA_NONE, NULL,
+			 "the partitioned table and its partitions are created by, and owned by, %s, the original's owner",
+			 quote_identifier(GetUserNameFromId(m->owner, false)));
 	plan_partitions(m);
 	add_step(m, "capture", "capture_trigger", m->qname, RA_DBOPT,
 			 capture_fn_sql(m, m->capture_fn, false, m->qname),
@@ -1735,8 +1739,9 @@ step_unit(void *arg)
 
 	exec_as(u->s->sql, u->s->run_as);
 	if (u->record)
-	{
 		mark_done(u->m, u->s);
+	if (u->record && u->s->sql && u->s->run_as != RA_NONE)
+	{
 		dbopt_log_action(OPERATION, u->s->object ? u->s->object : u->m->qname, u->s->action, -1, -1,
 						 psprintf("migration %lld, step %d%s%s", (long long) u->m->id, u->s->step,
 								  u->s->detail ? ": " : "", u->s->detail ? u->s->detail : ""));

@@ -184,16 +184,28 @@ is($node->safe_psql('postgres', q{SELECT state FROM dbopt.partition_migrations})
 
 # 3. A writer holding a lock: the swap gives up, nothing changes, a later CALL swaps.
 $node->safe_psql('postgres',
-	q{SELECT count(*) FROM dbopt.partition_table('"ev t"', 'at', '1 month', premake => 2, batch_size => 300, dry_run => false)});
-my ($call3, $out3, $err3) = call_migration();
+	q{SELECT count(*) FROM dbopt.partition_table('"ev t"', 'at', '1 month', premake => 2, batch_size => 200, dry_run => false)});
+# 5. Verification: a row slipped into the copy stops the migration before the swap.
+my ($call4, $out4, $err4) = call_migration();
 ok($node->poll_query_until('postgres', q{SELECT state = 'copying' FROM dbopt.partition_migrations WHERE state <> 'undone'}),
 	'a third CALL is copying');
+$node->safe_psql('postgres', q{INSERT INTO "ev t_migrating" VALUES (999999, '2025-03-01', 1, 'slipped in')});
+eval { $call4->finish; };
+like($$err4, qr/ERROR:  the copy of public."ev t" does not match the original\nDETAIL:  In partition range \d+ the original has \d+ rows and the copy \d+/,
+	'verification finds the row that is not in the original');
+is($node->safe_psql('postgres', q{SELECT relkind FROM pg_class WHERE oid = '"ev t"'::regclass}), 'r',
+	'and nothing was swapped');
+like($node->safe_psql('postgres', q{SELECT state || ' ' || errors || ' ' || last_error FROM dbopt.partition_migrations WHERE state <> 'undone'}),
+	qr/^verifying 1 verify: In partition range/, 'the migration records why');
+$node->safe_psql('postgres', q{DELETE FROM "ev t_migrating" WHERE id = 999999});
+
+# 3. The copy is done; a writer holding a lock keeps the next CALL from swapping.
 my $blocker = $node->background_psql('postgres');
 $blocker->query_safe(q{BEGIN; UPDATE "ev t" SET v = v WHERE id = 1; UPDATE ctl SET v = v WHERE id = 1;});
-eval { $call3->finish; };
-like($$err3, qr/swap attempt 3 of 3: .*lock/, 'the swap was tried three times under dbopt.lock_timeout');
-like($$err3, qr/not swapped, the table stayed busy/, 'then the CALL stopped cleanly, saying the table stayed busy');
-unlike($$err3, qr/ERROR/, 'without an error');
+my ($ret3, $out3, $err3) = $node->psql('postgres', q{CALL dbopt.run_partition_migration('"ev t"')});
+is($ret3, 0, 'the CALL ends without an error');
+like($err3, qr/swap attempt 3 of 3: .*lock/, 'after the swap was tried three times under dbopt.lock_timeout');
+like($err3, qr/not swapped, the table stayed busy/, 'saying the table stayed busy');
 is($node->safe_psql('postgres', q{SELECT relkind FROM pg_class WHERE oid = '"ev t"'::regclass}), 'r',
 	'nothing was swapped');
 $blocker->query_safe('COMMIT');
