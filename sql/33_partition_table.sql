@@ -189,7 +189,7 @@ SELECT parent::text, partition_interval, premake, key_column FROM dbopt.partitio
 SELECT action, count(*) FROM dbopt.maintenance_log WHERE operation = 'partition_migration' GROUP BY 1 ORDER BY 1;
 -- TRUNCATE is refused while the migration is open.
 \set SHOW_CONTEXT never
-TRUNCATE "ord;ers";
+TRUNCATE "ord;ers", lines;
 \set SHOW_CONTEXT errors
 SELECT action, object FROM dbopt.finish_partition_migration('"ord;ers"', dry_run => true);
 SELECT action, object FROM dbopt.finish_partition_migration('"ord;ers"');
