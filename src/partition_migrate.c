@@ -67,6 +67,7 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -2233,6 +2234,32 @@ run_migration(int64 id, MemoryContext cxt)
 			 errhint("Check the table, then SELECT dbopt.finish_partition_migration(...) (drop_original => true drops the original), or dbopt.undo_partition_migration(...) to swap back.")));
 }
 
+/*
+ * One session at a time per migration: a CALL holds this lock across its
+ * commits (a session lock), finish and undo for their transaction.
+ */
+#define MIGRATION_LOCK_FIELD4 22
+
+static void
+migration_locktag(LOCKTAG *tag, int64 id)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) ((uint64) id >> 32), (uint32) id, MIGRATION_LOCK_FIELD4);
+}
+
+static void
+lock_migration(int64 id, bool session, const char *qname)
+{
+	LOCKTAG		tag;
+
+	migration_locktag(&tag, id);
+	if (LockAcquire(&tag, ExclusiveLock, session, true) == LOCKACQUIRE_NOT_AVAIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("partition migration %lld of %s is running in another session", (long long) id, qname),
+				 errdetail("One session at a time carries out a migration."),
+				 errhint("Wait for it to end; dbopt.partition_migrations and pg_stat_activity show its progress.")));
+}
+
 /* ---------- entry points ---------- */
 
 PG_FUNCTION_INFO_V1(dbopt_partition_table);
@@ -2282,6 +2309,7 @@ dbopt_partition_table(PG_FUNCTION_ARGS)
 				 errmsg("partition_interval must not be empty"),
 				 errdetail("It is the width of one partition."),
 				 errhint("Use a literal such as '1 month' (time keys) or '100000' (integer keys).")));
+	dbopt_require_owner(m.relid, "partition_table() rebuilds the table as a partitioned one; only its owner may.");
 	dbopt_init_materialized_srf(fcinfo);
 	if (find_migration(m.relid, &state) != 0)
 		ereport(ERROR,
@@ -2344,10 +2372,22 @@ dbopt_run_partition_migration(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(PortalContext ? PortalContext : TopMemoryContext,
 								"dbopt run_partition_migration", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
-	SPI_connect_ext(SPI_OPT_NONATOMIC);
-	MemoryContextSwitchTo(cxt);
-	run_migration(id, cxt);
-	SPI_finish();
+	lock_migration(id, true, dbopt_qualified_relname(relid));
+	PG_TRY();
+	{
+		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		MemoryContextSwitchTo(cxt);
+		run_migration(id, cxt);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		LOCKTAG		tag;
+
+		migration_locktag(&tag, id);
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(cxt);
 	PG_RETURN_VOID();
@@ -2374,6 +2414,7 @@ swapped_migration(Oid relid, const char *func, Loaded *l)
 				 errmsg("%s has no swapped partition migration", dbopt_qualified_relname(relid)),
 				 errdetail(id == 0 ? "No migration of it is open." : "Its migration is in state %s.", state),
 				 errhint("%s() applies after CALL dbopt.run_partition_migration() has swapped the tables.", func)));
+	lock_migration(id, false, dbopt_qualified_relname(relid));
 	load_migration(id, l);
 	derive(&l->m);
 	return id;
