@@ -12,10 +12,10 @@ DBOPT_HEADERS = $(wildcard include/dbopt/*.h)
 # this order: a file may use what an earlier one creates.  upgrade/ holds the
 # historic scripts: the first version's install script and every update
 # step, each new version adding only its delta.
-SQL_PARTS = dbopt findings checks status schedule jobs matviews \
+SQL_PARTS = dbopt findings checks status schedule jobs run_checks matviews \
             index_usage index_evidence standbys index_whatif index_advisor \
             integrity partitions partition_migrate retention snapshots health report \
-            audit masking tenant security
+            audit masking tenant security metrics
 SQL_SRCS = $(addprefix src/,$(addsuffix .sql,$(SQL_PARTS)))
 DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
 DATA = $(sort $(wildcard upgrade/$(EXTENSION)--*.sql))

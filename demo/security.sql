@@ -5,7 +5,7 @@
 \echo
 \echo '== dbopt.validate_security_configuration(): counts by check =='
 SELECT severity, check_name, count(*) AS findings
-  FROM dbopt.validate_security_configuration() GROUP BY 1, 2
+  FROM dbopt.validate_security_configuration(include_passed => false) GROUP BY 1, 2
  ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, 2;
 \echo
 \echo '== sensitive columns, a masked view, and the audit trigger on app.clients =='

@@ -18,8 +18,10 @@ DBOPT_PACKAGES=(
   "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
   libipc-run-perl
   "postgresql-$PG_MAJOR-hypopg" "postgresql-$PG_MAJOR-partman"
-  libxml2-utils chromium      # report_html(): xmllint parses it, Chromium renders it
+  libxml2-utils chromium nodejs  # report_html(): xmllint parses it, Chromium renders it,
+                                 # test/browser/check_report.js (Node) drives Chromium
   openssl                     # t/008_security.pl: a certificate for the SSL checks
+  prometheus prometheus-postgres-exporter   # t/016_metrics.pl: promtool, the exporter
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -46,6 +48,17 @@ install_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Where systemd runs, these two packages start their services (on ports
+  # 9090 and 9187); the tests need neither, t/016_metrics.pl starts its own
+  # exporter on a free port.
+  local svc
+  for svc in prometheus prometheus-postgres-exporter; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    elif command -v service >/dev/null 2>&1 && service "$svc" status >/dev/null 2>&1; then
+      service "$svc" stop >/dev/null 2>&1 || true
+    fi
+  done
 }
 
 pg_setup_paths() {

@@ -39,12 +39,12 @@ RESET ROLE;
 
 -- Reading reports needs the suppression list: a clear error says so.
 GRANT USAGE ON SCHEMA dbopt TO regress_dbopt_nobody;
-GRANT EXECUTE ON FUNCTION dbopt.status(boolean) TO regress_dbopt_nobody;
+GRANT EXECUTE ON FUNCTION dbopt.status(boolean, boolean) TO regress_dbopt_nobody;
 SET ROLE regress_dbopt_nobody;
 SELECT count(*) FROM dbopt.status();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
-REVOKE ALL ON FUNCTION dbopt.status(boolean) FROM regress_dbopt_nobody;
+REVOKE ALL ON FUNCTION dbopt.status(boolean, boolean) FROM regress_dbopt_nobody;
 REVOKE ALL ON SCHEMA dbopt FROM regress_dbopt_nobody;
 
 DROP ROLE regress_dbopt_nobody;

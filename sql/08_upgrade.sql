@@ -97,9 +97,9 @@ SELECT count(*) > 300 AS enough_facts, count(DISTINCT kind) AS kinds FROM fresh;
 -- The comparison sees what an update script could miss: each change below
 -- to the fresh install shows up as a difference.
 BEGIN;
-ALTER FUNCTION dbopt.status(boolean) VOLATILE;
+ALTER FUNCTION dbopt.status(boolean, boolean) VOLATILE;
 COMMENT ON FUNCTION dbopt.check_names() IS 'changed';
-REVOKE EXECUTE ON FUNCTION dbopt.health_check(boolean, boolean) FROM pg_monitor;
+REVOKE EXECUTE ON FUNCTION dbopt.health_check(boolean, boolean, boolean) FROM pg_monitor;
 ALTER TABLE dbopt.jobs ALTER COLUMN max_retries SET DEFAULT 5;
 ALTER TABLE dbopt.suppressions ADD COLUMN extra text;
 ALTER TABLE dbopt.retention_policies DROP CONSTRAINT retention_policies_on_referenced_check;

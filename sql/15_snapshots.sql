@@ -155,7 +155,7 @@ SELECT count(*) AS across_reset FROM dbopt.detect_regressions(:r0, :r1, :r2, :r3
  WHERE query = 'SELECT count(*) FROM "t;" WHERE id = $1';
 
 -- The default job takes snapshots now.
-SELECT job_name, kind, schedule, enabled, next_run_at > now() AS scheduled FROM dbopt.jobs WHERE is_default;
+SELECT job_name, kind, schedule, enabled, next_run_at > now() AS scheduled FROM dbopt.jobs WHERE is_default ORDER BY job_id;
 -- Purging.
 SELECT dbopt.purge_snapshots('-1 day');
 \echo :LAST_ERROR_SQLSTATE

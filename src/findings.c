@@ -8,14 +8,21 @@
  * here, so the shape and the suppression rules cannot drift between
  * reports.  Suppressions are read once per report call, sorted, and looked
  * up by binary search: O((findings + suppressions) log suppressions).
+ * The rows go through a tuplesort (spilling past work_mem), so every report
+ * returns them worst first without the caller's ORDER BY: severity rank,
+ * then object_name and check_name in byte order (NULL last), then the
+ * order the report added them, which keeps a check's own ranking.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -180,6 +187,55 @@ dbopt_suppressions_load(MemoryContext cxt)
 	return set;
 }
 
+/*
+ * The sort runs over the report's columns plus two: the severity rank and
+ * the sequence number of the row, the last key, so that ties keep the
+ * order the report chose.
+ */
+static void
+findings_sort_begin(DboptFindings *f, MemoryContext qcxt)
+{
+	int			natts = f->tupdesc->natts;
+	TupleDesc	desc;
+	MemoryContext old = MemoryContextSwitchTo(qcxt);
+	AttrNumber	keys[4] = {natts + 1, 3, 2, natts + 2};
+	Oid			ops[4] = {Int4LessOperator, TextLessOperator, TextLessOperator, Int8LessOperator};
+	Oid			colls[4] = {InvalidOid, C_COLLATION_OID, C_COLLATION_OID, InvalidOid};
+	bool		nulls_first[4] = {false, false, false, false};
+
+	desc = CreateTemplateTupleDesc(natts + 2);
+	for (int i = 1; i <= natts; i++)
+		TupleDescCopyEntry(desc, i, f->tupdesc, i);
+	TupleDescInitEntry(desc, natts + 1, "severity_rank", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, natts + 2, "seq", INT8OID, -1, 0);
+	f->sortslot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	f->sort = tuplesort_begin_heap(desc, lengthof(keys), keys, ops, colls, nulls_first,
+								   work_mem, NULL, TUPLESORT_NONE);
+	MemoryContextSwitchTo(old);
+}
+
+void
+dbopt_findings_end(DboptFindings *f)
+{
+	TupleTableSlot *slot = f->sortslot;
+
+	if (f->sort == NULL)
+		elog(ERROR, "dbopt_findings_end called twice");
+	tuplesort_performsort(f->sort);
+	while (tuplesort_gettupleslot(f->sort, true, false, slot, NULL))
+	{
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(slot);
+		/* The first natts columns are the report's. */
+		tuplestore_putvalues(f->rsinfo->setResult, f->tupdesc,
+							 slot->tts_values, slot->tts_isnull);
+	}
+	tuplesort_end(f->sort);
+	f->sort = NULL;
+	ExecDropSingleTupleTableSlot(slot);
+	f->sortslot = NULL;
+}
+
 void
 dbopt_findings_begin(DboptFindings *f, FunctionCallInfo fcinfo,
 					 bool include_suppressed)
@@ -206,6 +262,7 @@ dbopt_findings_begin(DboptFindings *f, FunctionCallInfo fcinfo,
 	f->supp = dbopt_suppressions_load(qcxt);
 	f->rowcxt = AllocSetContextCreate(qcxt, "dbopt findings row",
 									  ALLOCSET_SMALL_SIZES);
+	findings_sort_begin(f, qcxt);
 }
 
 static inline Datum
@@ -227,6 +284,11 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 
 	Assert(dbopt_check_is_known(row->check_name));
 
+	if (f->sort == NULL)
+		elog(ERROR, "dbopt_findings_add called after dbopt_findings_end");
+	if (row->severity == DBOPT_OK && f->hide_passed)
+		return false;
+
 	s = dbopt_suppression_match(f->supp, row->check_name, row->object_name);
 	if (s != NULL)
 	{
@@ -236,8 +298,9 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 	}
 
 	old = MemoryContextSwitchTo(f->rowcxt);
-	values = palloc(sizeof(Datum) * f->tupdesc->natts);
-	nulls = palloc(sizeof(bool) * f->tupdesc->natts);
+	/* Two more for the sort: severity rank and sequence. */
+	values = palloc(sizeof(Datum) * (f->tupdesc->natts + 2));
+	nulls = palloc(sizeof(bool) * (f->tupdesc->natts + 2));
 
 	if (s != NULL)
 		detail = psprintf("%s %s", detail ? detail : "", dbopt_suppression_note(s));
@@ -255,7 +318,16 @@ dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 		nulls[DBOPT_FINDINGS_NCOLS + i] = extra ? (extra_null ? extra_null[i] : false) : true;
 	}
 
-	tuplestore_putvalues(f->rsinfo->setResult, f->tupdesc, values, nulls);
+	values[f->tupdesc->natts] = Int32GetDatum((int32) row->severity);
+	nulls[f->tupdesc->natts] = false;
+	values[f->tupdesc->natts + 1] = Int64GetDatum(f->emitted);
+	nulls[f->tupdesc->natts + 1] = false;
+
+	ExecClearTuple(f->sortslot);
+	memcpy(f->sortslot->tts_values, values, sizeof(Datum) * (f->tupdesc->natts + 2));
+	memcpy(f->sortslot->tts_isnull, nulls, sizeof(bool) * (f->tupdesc->natts + 2));
+	ExecStoreVirtualTuple(f->sortslot);
+	tuplesort_puttupleslot(f->sort, f->sortslot);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(f->rowcxt);
 	f->emitted++;

@@ -30,6 +30,7 @@ bool		dbopt_enable_worker = true;
 int			dbopt_max_concurrent_jobs = 4;
 int			dbopt_launcher_naptime_ms = 10000;
 int			dbopt_job_history_retention_s = 30 * 86400;
+int			dbopt_findings_history_retention_s = 90 * 86400;
 char	   *dbopt_job_role = NULL;
 char	   *dbopt_tenant_columns = NULL;
 
@@ -140,6 +141,17 @@ dbopt_define_gucs(void)
 							&dbopt_job_history_retention_s,
 							30 * 86400, 3600, INT_MAX,
 							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	/* SUSET: pruning deletes history, which a caller of run_checks() must not shorten. */
+	DefineCustomIntVariable("dbopt.findings_history_retention",
+							"How long resolved findings are kept in dbopt.findings_history.",
+							"run_checks() deletes older resolved findings, and older runs no finding refers to, "
+							"at most 10000 rows of each per run.",
+							&dbopt_findings_history_retention_s,
+							90 * 86400, 3600, INT_MAX,
+							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 

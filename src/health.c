@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
@@ -77,12 +79,27 @@ send_alert(const char *check, const DboptCheckRow *r, double threshold)
 	Async_Notify(ALERT_CHANNEL, buf.data);
 }
 
+/*
+ * Values are percentages, seconds, bytes or counts: one decimal is all a
+ * reader needs (96.1, not 96.09030837004406).  The severity was decided on
+ * the exact figure.  Past 2^53 / 10 the figure is whole already.
+ */
+static double
+round_value(double v)
+{
+	return fabs(v) < 1e14 ? round(v * 10) / 10 : v;
+}
+
 static bool
 emit(DboptFindings *f, const char *check, const DboptCheckRow *r, double threshold, bool notify)
 {
 	DboptFinding row;
 	Datum		extra[2];
 	bool		extra_null[2] = {r->value_null, false};
+	DboptCheckRow rounded = *r;
+
+	rounded.value = round_value(r->value);
+	r = &rounded;
 
 	row.severity = r->severity;
 	row.check_name = check;
@@ -106,6 +123,7 @@ dbopt_health_check(PG_FUNCTION_ARGS)
 {
 	bool		notify = PG_GETARG_BOOL(0);
 	bool		include_suppressed = PG_GETARG_BOOL(1);
+	bool		include_passed = PG_GETARG_BOOL(2);
 	Oid			pgss_nsp = dbopt_extension_schema("pg_stat_statements");
 	bool		pgss = OidIsValid(pgss_nsp) && dbopt_library_preloaded("pg_stat_statements");
 	DboptFindings f;
@@ -120,6 +138,7 @@ dbopt_health_check(PG_FUNCTION_ARGS)
 				 errhint("Run it with notify => false here, or with notify => true on the primary.")));
 
 	dbopt_findings_begin(&f, fcinfo, include_suppressed);
+	f.hide_passed = !include_passed;
 	checkcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt health check",
 									 ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < dbopt_check_count(); i++)
@@ -188,5 +207,6 @@ dbopt_health_check(PG_FUNCTION_ARGS)
 		MemoryContextReset(checkcxt);
 	}
 	MemoryContextDelete(checkcxt);
+	dbopt_findings_end(&f);
 	return (Datum) 0;
 }

@@ -1047,5 +1047,6 @@ dbopt_check_data_integrity(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(itemcxt);
+	dbopt_findings_end(&run.out);
 	return (Datum) 0;
 }

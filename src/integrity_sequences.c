@@ -662,6 +662,62 @@ sequences_of_tables(const OidSet *tables)
 	return seqs;
 }
 
+/*
+ * The share of its range a sequence has handed out, judged as
+ * check_sequence() judges it: the last value over the nearest limit, its
+ * own or that of the narrowest column it feeds directly or through foreign
+ * keys; 0 when it has handed out nothing.  Read as the caller or, for a
+ * member of pg_read_all_stats, as the owner.  False when it cannot be read.
+ */
+bool
+dbopt_sequence_used_fraction(Oid seqid, double *used)
+{
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+	bool		ascending;
+	int64		limit;
+	const char *limit_by;
+	char	   *colnames;
+	List	   *cols;
+	List	   *narrow = NIL;
+	ListCell   *lc;
+	SeqUnit		u;
+	DboptUnitError err;
+	Oid			as_role;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ascending = ((Form_pg_sequence) GETSTRUCT(tup))->seqincrement > 0;
+	limit = ascending ? ((Form_pg_sequence) GETSTRUCT(tup))->seqmax :
+		((Form_pg_sequence) GETSTRUCT(tup))->seqmin;
+	ReleaseSysCache(tup);
+
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK)
+		as_role = InvalidOid;
+	else if (has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		as_role = dbopt_unit_owner(seqid);
+	else
+		return false;
+	u.seqid = seqid;
+	if (!dbopt_run_unit(seq_unit, &u, as_role, 0, dbopt_check_timeout_ms, &err))
+		return false;
+
+	cols = sequence_columns(seqid);
+	foreach(lc, cols)
+	{
+		ColRef	   *c = palloc(sizeof(ColRef));
+
+		c->relid = ((ObjectAddress *) lfirst(lc))->objectId;
+		c->attnum = ((ObjectAddress *) lfirst(lc))->objectSubId;
+		narrow = lappend(narrow, c);
+	}
+	add_referencing_columns(&narrow);
+	(void) narrowest_limit(narrow, list_length(cols), ascending, &limit, &limit_by, &colnames);
+	if (limit == 0)
+		return false;
+	*used = u.isnull ? 0.0 : (double) u.last / (double) limit;
+	return true;
+}
+
 void
 dbopt_integrity_check_sequences(IntegrityRun *run, const OidSet *only)
 {

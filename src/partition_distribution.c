@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/date.h"
+#include "utils/float.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -195,6 +196,63 @@ missing_future(const Tree *t, const Config *cfg, const Part *newest)
 				dbopt_part_bound_cmp(&t->key, &ahead, &t->parts[j].hi) < 0;
 	}
 	return !covered;
+}
+
+/*
+ * Seconds from now to the end of the range partitions that follow on from
+ * the one holding now without a gap: +Inf when they reach MAXVALUE, 0 when
+ * no partition holds now.  False for a table not range-partitioned on a
+ * time key, or whose partitions could not be read in time.
+ */
+bool
+dbopt_partition_runway(Oid parent, double *seconds)
+{
+	Tree		t;
+	Bound		now;
+	Bound	   *end = NULL;
+	Datum		from;
+	Datum		to;
+	int			j;
+
+	if (dbopt_part_load_tree_isolated(parent, &t) != NULL ||
+		!t.key.supported || !t.key.is_time)
+		return false;
+	now.kind = 0;
+	now.value = dbopt_part_now_in_key(&t.key);
+	for (j = 0; j < t.nparts; j++)
+	{
+		Part	   *p = &t.parts[j];
+
+		if (!p->is_range)
+			continue;
+		if (end == NULL ?
+			(dbopt_part_bound_cmp(&t.key, &p->lo, &now) <= 0 &&
+			 dbopt_part_bound_cmp(&t.key, &now, &p->hi) < 0) :
+			dbopt_part_bound_cmp(&t.key, &p->lo, end) == 0)
+			end = &p->hi;
+		else if (end != NULL)
+			break;
+	}
+	if (end == NULL)
+	{
+		*seconds = 0;
+		return true;
+	}
+	if (end->kind > 0)
+	{
+		*seconds = get_float8_infinity();
+		return true;
+	}
+	/* As timestamps: a date key counts from this moment, not from midnight. */
+	from = DirectFunctionCall1(timestamptz_timestamp,
+							   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
+	to = end->value;
+	if (t.key.typid == DATEOID)
+		to = DirectFunctionCall1(date_timestamp, to);
+	else if (t.key.typid == TIMESTAMPTZOID)
+		from = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	*seconds = Max(0.0, (double) (DatumGetTimestamp(to) - DatumGetTimestamp(from)) / USECS_PER_SEC);
+	return true;
 }
 
 /* One row of analyze_partition_distribution(). */

@@ -3,13 +3,17 @@
  * report.c
  *	  report_html(): one self-contained HTML page over a snapshot window.
  *
- * The page has a summary, the top statements, the regressions between the
- * window's two halves, the current health findings, and inline SVG charts
- * over every snapshot in the window.  It refers to nothing outside itself:
- * no scripts, fonts, styles or images, and every text that comes from the
- * database is escaped, ':' included, so that no text in it can become a
- * link.  The data comes from dbopt's own SQL functions through SPI; the
- * page, the charts and their scales are made here.
+ * The page has a summary, charts (the server's, and one small chart per
+ * top statement with its own scale, so that one slow statement does not
+ * flatten the others), the top statements, the regressions between the
+ * window's two halves, table and index scans and I/O, WAL, the findings
+ * history of the window and the current health findings.  dbopt's own
+ * statements and tables are left out unless include_dbopt.  The page
+ * refers to nothing outside itself: no scripts, fonts, styles or images,
+ * and every text that comes from the database is escaped, ':' included,
+ * so that no text in it can become a link.  The data comes from dbopt's
+ * tables and SQL functions through SPI; the page, the charts and their
+ * scales are made here.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,17 +27,21 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#define CHART_W 760
-#define CHART_H 240
-#define PLOT_L 64				/* room for the y labels */
-#define PLOT_R 16
+#define CHART_W 520
+#define CHART_H 250
+#define PLOT_L 78				/* room for the y labels ("2 min 30 s") */
+#define PLOT_R 30				/* room for half of the last x label */
 #define PLOT_T 34
-#define PLOT_B 28				/* room for the x labels */
+#define PLOT_B 30				/* room for the x labels */
 #define TOP_STATEMENTS 20
-#define CHART_STATEMENTS 5
+#define CHART_STATEMENTS 6
+#define LEGEND_CHARS 400		/* a statement's text under its chart */
+#define TOP_OBJECTS 20
 
 static const char *const palette[] = {
 	"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"
@@ -114,15 +122,131 @@ append_number(StringInfo buf, double v)
 		appendStringInfo(buf, "%.3g", v);
 }
 
+/* A duration in milliseconds for people: "0.25 ms", "7.5 s", "3 min 12 s", "2 h". */
+static void
+append_duration(StringInfo buf, double ms)
+{
+	double		s;
+
+	if (!isfinite(ms))
+	{
+		appendStringInfoString(buf, "unknown");
+		return;
+	}
+	if (ms < 0)
+	{
+		appendStringInfoChar(buf, '-');
+		ms = -ms;
+	}
+	if (ms < 1000)
+	{
+		if (ms == 0)
+			appendStringInfoString(buf, "0");
+		else if (ms < 1)
+			appendStringInfo(buf, "%.2g ms", ms);
+		else
+		{
+			append_number(buf, ms);
+			appendStringInfoString(buf, " ms");
+		}
+		return;
+	}
+	s = ms / 1000;
+	if (s < 59.95)
+	{
+		append_number(buf, round(s * 10) / 10);
+		appendStringInfoString(buf, " s");
+	}
+	else if (s < 3599.5)
+	{
+		long		t = lround(s);
+
+		appendStringInfo(buf, "%ld min", t / 60);
+		if (t % 60)
+			appendStringInfo(buf, " %ld s", t % 60);
+	}
+	else if (s < 86370)
+	{
+		long		t = lround(s / 60);
+
+		appendStringInfo(buf, "%ld h", t / 60);
+		if (t % 60)
+			appendStringInfo(buf, " %ld min", t % 60);
+	}
+	else
+	{
+		long		t = lround(s / 3600);
+
+		appendStringInfo(buf, "%ld d", t / 24);
+		if (t % 24)
+			appendStringInfo(buf, " %ld h", t % 24);
+	}
+}
+
+/* Epoch seconds to the session's local time. */
+static void
+local_time(double epoch, struct pg_tm *tm, double *frac)
+{
+	TimestampTz ts;
+	fsec_t		fsec;
+	int			tz;
+
+	ts = (TimestampTz) ((epoch - (double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC);
+	if (timestamp2tm(ts, &tz, tm, &fsec, NULL, NULL) != 0)
+		memset(tm, 0, sizeof(*tm));
+	*frac = fsec / (double) USECS_PER_SEC;
+}
+
+/* The session time zone's offset east of UTC at that time, in seconds. */
+static double
+utc_offset(double epoch)
+{
+	struct pg_tm tm;
+	double		frac;
+
+	local_time(epoch, &tm, &frac);
+	return tm.tm_gmtoff;
+}
+
 /*
- * A line chart of series over time (x: seconds since the epoch, labels:
- * the snapshot times).  Gaps where a value is missing break the line.
+ * Time ticks: the smallest step from this list that gives at most six
+ * ticks, placed on round local times.
+ */
+static const double time_steps[] = {
+	0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
+	3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000
+};
+
+static void
+append_time_label(StringInfo buf, double epoch, double step, bool days)
+{
+	struct pg_tm tm;
+	double		frac;
+
+	local_time(epoch, &tm, &frac);
+	if (days)
+		appendStringInfo(buf, "%02d-%02d %02d&#58;%02d", tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min);
+	else if (step < 1)
+		appendStringInfo(buf, "%02d&#58;%02d&#58;%02d.%d", tm.tm_hour, tm.tm_min, tm.tm_sec, (int) floor(frac * 10 + 0.5) % 10);
+	else if (step < 60)
+		appendStringInfo(buf, "%02d&#58;%02d&#58;%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		appendStringInfo(buf, "%02d&#58;%02d", tm.tm_hour, tm.tm_min);
+}
+
+/*
+ * A line chart of series over time (x: seconds since the epoch), scaled to
+ * its own data from zero; with duration, y values are milliseconds.  The
+ * SVG has a viewBox and no fixed size, so it scales with the page.  Gaps
+ * where a value is missing break the line; a point alone is a short dash.
  */
 static void
-append_chart(StringInfo buf, const char *title, const char *unit, int n,
-			 const double *x, const char *const *xlabel, const Series *series, int nseries)
+append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
+			 int n, const double *x, const Series *series, int nseries, const char *legend)
 {
-	double		ymax = 0;
+	double		ymax = 0,
+				ystep;
+	int			nyticks;
 	double		xmin = n > 0 ? x[0] : 0;
 	double		xmax = n > 0 ? x[n - 1] : 1;
 	int			pw = CHART_W - PLOT_L - PLOT_R;
@@ -136,41 +260,73 @@ append_chart(StringInfo buf, const char *title, const char *unit, int n,
 				ymax = Max(ymax, series[s].y[i]);
 				points++;
 			}
-	ymax = nice_ceiling(ymax);
+	/* About four steps of 1, 2, 2.5 or 5 times a power of ten, the data under the top one. */
+	ystep = nice_ceiling(ymax / 4);
+	nyticks = (int) ceil(ymax / ystep - 1e-9);
+	nyticks = Max(nyticks, 1);
+	ymax = ystep * nyticks;
 	if (xmax <= xmin)
 		xmax = xmin + 1;
 
-	appendStringInfo(buf, "<figure><svg role=\"img\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">",
-					 CHART_W, CHART_H, CHART_W, CHART_H);
+	appendStringInfo(buf, "<figure class=\"chart\"><svg role=\"img\" viewBox=\"0 0 %d %d\" preserveAspectRatio=\"xMidYMid meet\">",
+					 CHART_W, CHART_H);
 	appendStringInfoString(buf, "<title>");
 	append_html(buf, title);
 	appendStringInfo(buf, "</title><rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>",
 					 CHART_W, CHART_H);
-	appendStringInfo(buf, "<text x=\"%d\" y=\"20\" class=\"t\">", PLOT_L);
+	appendStringInfo(buf, "<rect class=\"plot\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\"/>",
+					 PLOT_L, PLOT_T, pw, ph);
+	appendStringInfo(buf, "<text x=\"%d\" y=\"20\" class=\"t\">", 8);
 	append_html(buf, title);
-	appendStringInfoString(buf, " (");
+	appendStringInfoString(buf, " <tspan class=\"u\">(");
 	append_html(buf, unit);
-	appendStringInfoString(buf, ")</text>");
+	appendStringInfoString(buf, ")</tspan></text>");
 
 	/* Grid and y labels. */
-	for (int g = 0; g <= 4; g++)
+	for (int g = 0; g <= nyticks; g++)
 	{
-		double		gy = PLOT_T + ph - ph * g / 4.0;
+		double		gy = PLOT_T + ph - ph * (double) g / nyticks;
 
-		appendStringInfo(buf, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"g\"/>",
-						 PLOT_L, PLOT_L + pw, gy, gy);
+		appendStringInfo(buf, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"%s\"/>",
+						 PLOT_L, PLOT_L + pw, gy, gy, g == 0 ? "ax" : "g");
 		appendStringInfo(buf, "<text x=\"%d\" y=\"%.1f\" class=\"yl\">", PLOT_L - 6, gy + 4);
-		append_number(buf, ymax * g / 4.0);
+		if (duration)
+			append_duration(buf, ystep * g);
+		else
+			append_number(buf, ystep * g);
 		appendStringInfoString(buf, "</text>");
 	}
+
+	/* Time ticks. */
 	if (n > 0)
 	{
-		appendStringInfo(buf, "<text x=\"%d\" y=\"%d\" class=\"xl\">", PLOT_L, PLOT_T + ph + 16);
-		append_html(buf, xlabel[0]);
-		appendStringInfo(buf, "</text><text x=\"%d\" y=\"%d\" class=\"xl\" text-anchor=\"end\">",
-						 PLOT_L + pw, PLOT_T + ph + 16);
-		append_html(buf, xlabel[n - 1]);
-		appendStringInfoString(buf, "</text>");
+		double		span = xmax - xmin;
+		double		step = time_steps[lengthof(time_steps) - 1];
+		double		off = utc_offset(xmin);
+		struct pg_tm tm0,
+					tm1;
+		double		f;
+		bool		days;
+
+		for (int i = 0; i < lengthof(time_steps); i++)
+			if (span / time_steps[i] <= 6)
+			{
+				step = time_steps[i];
+				break;
+			}
+		local_time(xmin, &tm0, &f);
+		local_time(xmax, &tm1, &f);
+		days = step >= 86400 || tm0.tm_mday != tm1.tm_mday || tm0.tm_mon != tm1.tm_mon;
+		for (double t = ceil((xmin + off) / step - 1e-9) * step - off; t <= xmax + 1e-9; t += step)
+		{
+			double		px = PLOT_L + pw * (t - xmin) / span;
+
+			appendStringInfo(buf, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" class=\"tk\"/>",
+							 px, px, PLOT_T + ph, PLOT_T + ph + 4);
+			appendStringInfo(buf, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">", px, PLOT_T + ph + 17);
+			append_time_label(buf, t, step, days);
+			appendStringInfoString(buf, "</text>");
+		}
 	}
 
 	if (points == 0)
@@ -180,29 +336,31 @@ append_chart(StringInfo buf, const char *title, const char *unit, int n,
 	for (int s = 0; s < nseries; s++)
 	{
 		const char *color = palette[s % lengthof(palette)];
-		bool		open = false;
 
 		for (int i = 0; i < n; i++)
 		{
-			double		px,
-						py;
+			int			j = i;
 
 			if (series[s].isnull[i])
-			{
-				if (open)
-					appendStringInfoString(buf, "\"/>");
-				open = false;
 				continue;
+			while (j + 1 < n && !series[s].isnull[j + 1])
+				j++;
+			appendStringInfo(buf, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+			if (j == i)
+			{
+				double		px = PLOT_L + pw * (x[i] - xmin) / (xmax - xmin);
+				double		py = PLOT_T + ph - ph * (series[s].y[i] / ymax);
+
+				appendStringInfo(buf, "%.1f,%.1f %.1f,%.1f", px - 4, py, px + 4, py);
 			}
-			px = PLOT_L + pw * (x[i] - xmin) / (xmax - xmin);
-			py = PLOT_T + ph - ph * (series[s].y[i] / ymax);
-			if (!open)
-				appendStringInfo(buf, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
-			appendStringInfo(buf, "%.1f,%.1f ", px, py);
-			open = true;
-		}
-		if (open)
+			else
+				for (int k = i; k <= j; k++)
+					appendStringInfo(buf, "%s%.1f,%.1f", k > i ? " " : "",
+									 PLOT_L + pw * (x[k] - xmin) / (xmax - xmin),
+									 PLOT_T + ph - ph * (series[s].y[k] / ymax));
 			appendStringInfoString(buf, "\"/>");
+			i = j;
+		}
 		for (int i = 0; i < n; i++)
 			if (!series[s].isnull[i])
 				appendStringInfo(buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>",
@@ -217,33 +375,57 @@ append_chart(StringInfo buf, const char *title, const char *unit, int n,
 		append_html(buf, series[s].name);
 		appendStringInfoString(buf, "</span>");
 	}
+	if (legend)
+	{
+		appendStringInfoString(buf, "<span class=\"q\">");
+		append_html(buf, legend);
+		appendStringInfoString(buf, "</span>");
+	}
 	appendStringInfoString(buf, "</figcaption></figure>\n");
 }
 
-/* Run a read-only query with snapshot ids as $1, $2, ... */
-static void
-query_ids(const char *sql, int nids, const int64 *ids)
-{
-	Oid			types[3];
-	Datum		values[3];
+/*
+ * dbopt's own statements: those naming the schema dbopt (calls of dbopt's
+ * functions, and dbopt's own queries when pg_stat_statements.track = all)
+ * or reading pg_stat_statements (the report's and snapshots' scaffolding,
+ * and any tool's).  An unqualified call with dbopt on the search_path is
+ * not recognised.
+ */
+#define OWN_STATEMENT(col) \
+	"(coalesce(" col ", '') ~* '(^|[^[:alnum:]_$\"])\"?dbopt\"?[[:space:]]*[.]'" \
+	" OR coalesce(" col ", '') ~* 'pg_stat_statements')"
+/* Local time to the second; the time zone is named once, in the summary. */
+#define TS(col) "to_char(" col ", 'YYYY-MM-DD HH24:MI:SS')"
 
-	Assert(nids <= lengthof(types));
+/*
+ * Run a read-only query with snapshot ids as $1, $2, ... and, after them,
+ * whether to include dbopt's own statements and objects.
+ */
+static void
+query_ids(const char *sql, int nids, const int64 *ids, bool include_dbopt)
+{
+	Oid			types[4];
+	Datum		values[4];
+
+	Assert(nids < lengthof(types));
 	for (int i = 0; i < nids; i++)
 	{
 		types[i] = INT8OID;
 		values[i] = Int64GetDatum(ids[i]);
 	}
-	if (SPI_execute_with_args(sql, nids, types, values, NULL, false, 0) != SPI_OK_SELECT)
+	types[nids] = BOOLOID;
+	values[nids] = BoolGetDatum(include_dbopt);
+	if (SPI_execute_with_args(sql, nids + 1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "report_html: could not run %s", sql);
 }
 
-/* The same with the window as $1 and $2. */
+/* The same with the window as $1 and $2, and include_dbopt as $3. */
 static void
-query(const char *sql, int64 from_id, int64 to_id)
+query(const char *sql, int64 from_id, int64 to_id, bool include_dbopt)
 {
 	int64		ids[2] = {from_id, to_id};
 
-	query_ids(sql, 2, ids);
+	query_ids(sql, 2, ids, include_dbopt);
 }
 
 static char *
@@ -273,7 +455,7 @@ append_result_table(StringInfo buf, const char *const *headers, const char *empt
 		appendStringInfoString(buf, "</p>\n");
 		return;
 	}
-	appendStringInfoString(buf, "<table><thead><tr>");
+	appendStringInfoString(buf, "<div class=\"scroll\"><table><thead><tr>");
 	for (int c = 0; c < ncols; c++)
 	{
 		appendStringInfoString(buf, "<th>");
@@ -291,7 +473,11 @@ append_result_table(StringInfo buf, const char *const *headers, const char *empt
 			bool		num = (t == INT8OID || t == FLOAT8OID || t == NUMERICOID || t == INT4OID);
 
 			if (c == 0 && strcmp(headers[0], "severity") == 0 && v)
-				appendStringInfo(buf, "<td class=\"sev %s\">", v);
+			{
+				appendStringInfoString(buf, "<td class=\"sev ");
+				append_html(buf, v);
+				appendStringInfoString(buf, "\">");
+			}
 			else
 				appendStringInfoString(buf, num ? "<td class=\"n\">" : "<td>");
 			if (c + 1 < ncols || num)
@@ -307,34 +493,42 @@ append_result_table(StringInfo buf, const char *const *headers, const char *empt
 		}
 		appendStringInfoString(buf, "</tr>\n");
 	}
-	appendStringInfoString(buf, "</tbody></table>\n");
+	appendStringInfoString(buf, "</tbody></table></div>\n");
 }
 
+/* Fluid: the page takes the window's width and the charts share it. */
 static const char *const css =
-"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;padding:0 16px;max-width:1100px;color:#1f2937;background:#f9fafb}"
-"h1{font-size:1.6em;margin-bottom:4px}h2{font-size:1.2em;margin-top:32px;border-bottom:1px solid #d1d5db;padding-bottom:4px}"
+"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px 0;padding:0 24px;color:#1f2937;background:#f9fafb}"
+"h1{font-size:1.6em;margin-bottom:4px}h2{font-size:1.25em;margin-top:32px;border-bottom:1px solid #d1d5db;padding-bottom:4px}"
+"h3{font-size:1.05em;margin:20px 0 4px}"
+".scroll{overflow-x:auto}"
 "table{border-collapse:collapse;width:100%;font-size:.9em;background:#fff}"
 "th,td{border:1px solid #e5e7eb;padding:4px 6px;text-align:left;vertical-align:top}"
 "th{background:#f3f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
-"code{white-space:pre-wrap;word-break:break-word;font-size:.95em}"
+"code{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.95em}"
 "dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}"
-"figure{margin:12px 0;background:#fff;border:1px solid #e5e7eb;display:inline-block}"
-".t{font-size:14px;font-weight:600;fill:#111827}.g{stroke:#e5e7eb}.yl{font-size:11px;text-anchor:end;fill:#6b7280}"
-".xl{font-size:11px;fill:#6b7280}.lg{font-size:11px;fill:#374151}.none{color:#6b7280;fill:#6b7280;font-size:13px}"
+".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:12px}"
+"figure.chart{margin:0;background:#fff;border:1px solid #e5e7eb;min-width:0}"
+"figure.chart svg{display:block;width:100%;height:auto}"
+".t{font-size:14px;font-weight:600;fill:#111827}.u{font-weight:400;fill:#4b5563}.g{stroke:#eef0f3}.ax,.tk{stroke:#9ca3af}"
+".yl{font-size:11px;text-anchor:end;fill:#4b5563}.xl{font-size:11px;text-anchor:middle;fill:#4b5563}"
+".none{color:#6b7280;fill:#6b7280;font-size:13px}"
 ".sev{font-weight:600}.critical{color:#b91c1c}.warning{color:#b45309}.info{color:#1d4ed8}.ok{color:#15803d}"
 ".warn{background:#fef3c7;border:1px solid #f59e0b;padding:8px}"
-"figcaption{font-size:12px;padding:0 8px 8px 8px;color:#374151;max-width:744px}.key{display:inline-block;margin-right:14px}";
+"figcaption{font-size:12px;padding:0 10px 10px 10px;color:#374151;overflow-wrap:break-word}"
+".key{display:inline-block;margin-right:14px}"
+".q{display:block;font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:11px;color:#374151;margin-top:2px}";
 
 /* The snapshots of the window, as chart series. */
 typedef struct Window
 {
 	int			n;				/* snapshots */
 	double	   *x;				/* their times, epoch seconds */
-	char	  **xlabel;
 	Series		tps;
 	Series		hit;
 	Series		conn[2];
 	Series	   *stmt;			/* the top statements' mean time */
+	char	  **stmt_text;		/* and their texts */
 	int			nstmt;
 	int64		mid_id;			/* the snapshot that splits the window in halves */
 } Window;
@@ -343,7 +537,7 @@ static void
 append_head(StringInfo buf, int64 from_id, int64 to_id)
 {
 	appendStringInfoString(buf, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
-						   "<meta name=\"viewport\" content=\"width=device-width\"/><title>dbopt report: ");
+						   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>dbopt report: ");
 	append_html(buf, get_database_name(MyDatabaseId));
 	appendStringInfo(buf, ", snapshots " INT64_FORMAT " to " INT64_FORMAT "</title><style>%s</style></head>\n<body>\n", from_id, to_id, css);
 	appendStringInfoString(buf, "<h1>dbopt report: ");
@@ -352,47 +546,95 @@ append_head(StringInfo buf, int64 from_id, int64 to_id)
 }
 
 static void
-append_summary(StringInfo buf, int64 from_id, int64 to_id, bool untrusted)
+append_dt(StringInfo buf, const char *label)
 {
+	appendStringInfoString(buf, "<dt>");
+	append_html(buf, label);
+	appendStringInfoString(buf, "</dt><dd>");
+}
+
+static void
+append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, bool untrusted)
+{
+	bool		isnull;
+	double		v;
+
 	query("WITH me AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
-		  " c AS (SELECT * FROM dbopt.compare_snapshots($1, $2))"
-		  " SELECT a.taken_at::text, b.taken_at::text, (b.taken_at - a.taken_at)::text,"
+		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own FROM dbopt.compare_snapshots($1, $2) c),"
+		  " c AS (SELECT * FROM c0 WHERE $3 OR NOT own)"
+		  " SELECT " TS("a.taken_at") ", " TS("b.taken_at") ", extract(epoch FROM b.taken_at - a.taken_at)::float8,"
 		  "       (SELECT count(*) FROM dbopt.snapshots s WHERE s.snap_id BETWEEN $1 AND $2),"
 		  "       (SELECT count(*) FROM c), (SELECT sum(c.calls) FROM c),"
-		  "       (SELECT round(sum(c.total_ms)::numeric / 1000, 1) FROM c),"
+		  "       (SELECT sum(c.total_ms) FROM c)::float8,"
 		  "       CASE WHEN same AND db.xc >= da.xc THEN"
 		  "         round(((db.xc - da.xc) / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))::numeric, 1) END,"
 		  "       CASE WHEN same AND db.hit >= da.hit AND db.rd >= da.rd THEN"
 		  "         round(100 * (db.hit - da.hit)::numeric / nullif(db.hit - da.hit + db.rd - da.rd, 0), 2) END,"
-		  "       pg_catalog.version()"
+		  "       pg_catalog.version(), pg_catalog.current_setting('TimeZone'),"
+		  "       (SELECT count(*) FROM c0 WHERE own), (SELECT sum(c0.calls) FROM c0 WHERE own),"
+		  "       (SELECT sum(c0.total_ms) FROM c0 WHERE own)::float8"
 		  "  FROM dbopt.snapshots a, dbopt.snapshots b,"
 		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = a.snap_id AND datid = (SELECT oid FROM me)) da,"
 		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = b.snap_id AND datid = (SELECT oid FROM me)) db,"
 		  "       LATERAL (SELECT da.sr IS NOT DISTINCT FROM db.sr AS same) r"
-		  " WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id);
+		  " WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id, include_dbopt);
 	appendStringInfoString(buf, "<h2>Summary</h2>\n<dl>");
 	if (SPI_processed == 1)
 	{
-		static const char *const labels[] = {
-			"From", "To", "Window", "Snapshots in the window", "Statements that ran",
-			"Calls", "Execution time (s)", "Transactions per second", "Cache hit ratio (%)", "Server"
-		};
+		char	   *own = value_at(0, 12);
 
 		appendStringInfo(buf, "<dt>Snapshots</dt><dd>" INT64_FORMAT " to " INT64_FORMAT "</dd>", from_id, to_id);
-		for (int c = 0; c < lengthof(labels); c++)
-		{
-			char	   *v = value_at(0, c + 1);
-
-			appendStringInfoString(buf, "<dt>");
-			append_html(buf, labels[c]);
-			appendStringInfoString(buf, "</dt><dd>");
-			append_html(buf, v ? v : "unknown");
-			appendStringInfoString(buf, "</dd>");
-		}
+		append_dt(buf, "From");
+		append_html(buf, value_at(0, 1));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "To");
+		append_html(buf, value_at(0, 2));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Time zone");
+		append_html(buf, value_at(0, 11));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Window");
+		append_duration(buf, 1000 * double_at(0, 3, &isnull));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Snapshots in the window");
+		append_html(buf, value_at(0, 4));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Statements that ran");
+		append_html(buf, value_at(0, 5));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Calls");
+		append_html(buf, value_at(0, 6) ? value_at(0, 6) : "0");
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Execution time");
+		v = double_at(0, 7, &isnull);
+		append_duration(buf, v);
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Transactions per second");
+		append_html(buf, value_at(0, 8) ? value_at(0, 8) : "unknown");
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Cache hit ratio (%)");
+		append_html(buf, value_at(0, 9) ? value_at(0, 9) : "unknown");
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, include_dbopt ? "dbopt's own statements (included)" : "dbopt's own statements (excluded)");
+		append_html(buf, own);
+		appendStringInfoString(buf, strcmp(own, "1") == 0 ? " statement, " : " statements, ");
+		append_html(buf, value_at(0, 13) ? value_at(0, 13) : "0");
+		appendStringInfoString(buf, " calls, ");
+		append_duration(buf, double_at(0, 14, &isnull));
+		appendStringInfoString(buf, "</dd>");
+		append_dt(buf, "Server");
+		append_html(buf, value_at(0, 10));
+		appendStringInfoString(buf, "</dd>");
 	}
 	appendStringInfoString(buf, "</dl>\n");
+	if (!include_dbopt)
+		appendStringInfo(buf, "<p class=\"none\">Statements that call dbopt&#39;s functions or read pg_stat_statements "
+						 "(dbopt&#39;s snapshots and reports, and monitoring tools) are left out of the statement "
+						 "figures, charts and tables, and dbopt&#39;s own tables and indexes of the table and index "
+						 "sections; dbopt.report_html(" INT64_FORMAT ", " INT64_FORMAT ", true) includes them.</p>\n",
+						 from_id, to_id);
 	if (untrusted)
 		appendStringInfoString(buf, "<p class=\"warn\">pg_stat_statements evicted entries or was reset within this window: "
 							   "statement figures are incomplete (flag evicted_or_reset).</p>\n");
@@ -417,17 +659,16 @@ read_snapshots(Window *w, int64 from_id, int64 to_id)
 	bool		pnull = true;
 	char	   *preset = NULL;
 
-	query("SELECT extract(epoch FROM s.taken_at)::float8, to_char(s.taken_at, 'YYYY-MM-DD HH24:MI:SS'),"
+	query("SELECT extract(epoch FROM s.taken_at)::float8, NULL,"
 		  "       (d.xact_commit + d.xact_rollback)::float8, d.blks_hit::float8, d.blks_read::float8,"
 		  "       (s.server->>'connections')::float8, (s.server->>'max_connections')::float8, s.snap_id,"
 		  "       coalesce(d.stats_reset::text, '')"
 		  "  FROM dbopt.snapshots s"
 		  "  LEFT JOIN dbopt.snapshot_databases d ON d.snap_id = s.snap_id"
 		  "       AND d.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-		  " WHERE s.snap_id BETWEEN $1 AND $2 ORDER BY s.snap_id", from_id, to_id);
+		  " WHERE s.snap_id BETWEEN $1 AND $2 ORDER BY s.snap_id", from_id, to_id, false);
 	n = w->n = (int) SPI_processed;
 	w->x = palloc0(sizeof(double) * Max(n, 1));
-	w->xlabel = palloc0(sizeof(char *) * Max(n, 1));
 	series_alloc(&w->tps, n);
 	series_alloc(&w->hit, n);
 	for (int s = 0; s < 2; s++)
@@ -444,7 +685,6 @@ read_snapshots(Window *w, int64 from_id, int64 to_id)
 		double	   *x = w->x;
 
 		x[i] = double_at(i, 1, &isnull);
-		w->xlabel[i] = value_at(i, 2);
 		w->conn[0].y[i] = double_at(i, 6, &w->conn[0].isnull[i]);
 		w->conn[1].y[i] = double_at(i, 7, &w->conn[1].isnull[i]);
 		if (i > (n - 1) / 2 && w->mid_id == 0)
@@ -472,14 +712,15 @@ read_snapshots(Window *w, int64 from_id, int64 to_id)
 
 /* The top statements' mean time per interval. */
 static void
-read_statements(Window *w, int64 from_id, int64 to_id)
+read_statements(Window *w, int64 from_id, int64 to_id, bool include_dbopt)
 {
 	int			n = w->n;
 	Series	   *stmt;
+	char	  **text;
 	int			nstmt = 0;
 	bool		isnull;
 
-	/* Rows come grouped by statement and ordered by snapshot; snapshots are matched to x by time order. */
+	/* Rows come grouped by statement (the most total time first) and ordered by snapshot. */
 	int64	   *snap_ids = palloc0(sizeof(int64) * Max(n, 1));
 	SPITupleTable *rows;
 	uint64		nrows;
@@ -488,19 +729,24 @@ read_statements(Window *w, int64 from_id, int64 to_id)
 				ptotal = 0;
 	int64		psnap = -1;
 
-	query("WITH top AS (SELECT queryid, query FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
+	query("WITH top AS (SELECT queryid, query, total_ms FROM dbopt.compare_snapshots($1, $2) c"
+		  "              WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  "              ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
 		  " SELECT t.queryid::text, s.snap_id, sum(s.calls)::float8, sum(s.total_exec_time),"
-		  "        'queryid ' || t.queryid || ': ' || left(regexp_replace(min(t.query), '\\s+', ' ', 'g'), 70)"
+		  "        'queryid ' || t.queryid,"
+		  "        regexp_replace(min(t.query), '\\s+', ' ', 'g')"
 		  "   FROM top t JOIN dbopt.snapshot_statements s ON s.queryid = t.queryid"
 		  "  WHERE s.snap_id BETWEEN $1 AND $2"
 		  "    AND s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-		  "  GROUP BY t.queryid, s.snap_id ORDER BY t.queryid, s.snap_id", from_id, to_id);
+		  "  GROUP BY t.queryid, s.snap_id"
+		  "  ORDER BY min(t.total_ms) DESC NULLS LAST, t.queryid, s.snap_id", from_id, to_id, include_dbopt);
 	stmt = palloc0(sizeof(Series) * CHART_STATEMENTS);
+	text = palloc0(sizeof(char *) * CHART_STATEMENTS);
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
 
 	/* The window's snapshot ids, in order, to place each row. */
-	query("SELECT snap_id FROM dbopt.snapshots WHERE snap_id BETWEEN $1 AND $2 ORDER BY snap_id", from_id, to_id);
+	query("SELECT snap_id FROM dbopt.snapshots WHERE snap_id BETWEEN $1 AND $2 ORDER BY snap_id", from_id, to_id, false);
 	for (int i = 0; i < n && (uint64) i < SPI_processed; i++)
 		snap_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	for (uint64 r = 0; r < nrows; r++)
@@ -514,9 +760,25 @@ read_statements(Window *w, int64 from_id, int64 to_id)
 		CHECK_FOR_INTERRUPTS();
 		if (prev == NULL || strcmp(prev, qid) != 0)
 		{
+			char	   *t;
+
 			if (nstmt == CHART_STATEMENTS)
 				break;
 			stmt[nstmt].name = SPI_getvalue(rows->vals[r], rows->tupdesc, 5);
+			t = SPI_getvalue(rows->vals[r], rows->tupdesc, 6);
+			/* Long texts end at a word, with an ellipsis. */
+			if (t && strlen(t) > LEGEND_CHARS)
+			{
+				int			cut = pg_mbcliplen(t, strlen(t), LEGEND_CHARS);
+				char	   *sp;
+
+				t[cut] = '\0';
+				sp = strrchr(t, ' ');
+				if (sp && sp - t > LEGEND_CHARS / 2)
+					*sp = '\0';
+				t = psprintf("%s \xe2\x80\xa6", t);
+			}
+			text[nstmt] = t;
 			stmt[nstmt].y = palloc0(sizeof(double) * Max(n, 1));
 			stmt[nstmt].isnull = palloc(sizeof(bool) * Max(n, 1));
 			memset(stmt[nstmt].isnull, true, sizeof(bool) * Max(n, 1));
@@ -540,23 +802,50 @@ read_statements(Window *w, int64 from_id, int64 to_id)
 		psnap = snap;
 	}
 	w->stmt = stmt;
+	w->stmt_text = text;
 	w->nstmt = nstmt;
 }
 
 static void
 append_charts(StringInfo buf, const Window *w)
 {
-	const char *const *xlabel = (const char *const *) w->xlabel;
+	appendStringInfoString(buf, "<h2>Charts</h2>\n<div class=\"charts\">\n");
+	append_chart(buf, "Transactions per second", "this database", false, w->n, w->x, &w->tps, 1, NULL);
+	append_chart(buf, "Cache hit ratio", "%, this database", false, w->n, w->x, &w->hit, 1, NULL);
+	/* max_connections goes in the legend: drawn, it would flatten the line. */
+	{
+		Series		conn = w->conn[0];
 
-	appendStringInfoString(buf, "<h2>Charts</h2>\n");
-	append_chart(buf, "Transactions per second", "this database, between snapshots", w->n, w->x, xlabel, &w->tps, 1);
-	append_chart(buf, "Cache hit ratio", "%, this database, between snapshots", w->n, w->x, xlabel, &w->hit, 1);
-	append_chart(buf, "Connections", "client backends, server-wide", w->n, w->x, xlabel, w->conn, 2);
-	append_chart(buf, "Mean time of the top statements", "ms per call, between snapshots", w->n, w->x, xlabel, w->stmt, w->nstmt);
+		for (int i = w->n - 1; i >= 0; i--)
+			if (!w->conn[1].isnull[i])
+			{
+				conn.name = psprintf("client connections (max_connections %.0f)", w->conn[1].y[i]);
+				break;
+			}
+		append_chart(buf, "Connections", "client backends, server-wide", false, w->n, w->x, &conn, 1, NULL);
+	}
+	appendStringInfoString(buf, "</div>\n<h3>Mean time per call of the top statements</h3>\n"
+						   "<p class=\"none\">One chart per statement, the most total time first, each with its own scale; "
+						   "each point covers the interval that ends at that snapshot.</p>\n");
+	if (w->nstmt == 0)
+	{
+		appendStringInfoString(buf, "<p class=\"none\">No statement ran in this window, or pg_stat_statements was not available.</p>\n");
+		return;
+	}
+	appendStringInfoString(buf, "<div class=\"charts\">\n");
+	for (int s = 0; s < w->nstmt; s++)
+	{
+		char	   *title = psprintf("#%d %s", s + 1, w->stmt[s].name);
+		Series		one = w->stmt[s];
+
+		one.name = "mean per call";
+		append_chart(buf, title, "time per call", true, w->n, w->x, &one, 1, w->stmt_text[s]);
+	}
+	appendStringInfoString(buf, "</div>\n");
 }
 
 static void
-append_top_statements(StringInfo buf, int64 from_id, int64 to_id)
+append_top_statements(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt)
 {
 	static const char *const h[] = {"queryid", "calls", "total ms", "mean ms", "rows", "hit %", "share %", "flags", "statement"};
 
@@ -564,13 +853,14 @@ append_top_statements(StringInfo buf, int64 from_id, int64 to_id)
 	query("SELECT queryid, calls, round(total_ms::numeric, 1), round(mean_ms::numeric, 3), rows,"
 		  "       round((100 * hit_ratio)::numeric, 1), round(share_of_total_pct::numeric, 1),"
 		  "       array_to_string(flags, ' '), CASE WHEN length(query) > 600 THEN left(query, 600) || ' ...' ELSE query END"
-		  "  FROM dbopt.compare_snapshots($1, $2) ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id);
+		  "  FROM dbopt.compare_snapshots($1, $2) c WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  " ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id, include_dbopt);
 	append_result_table(buf, h, "No statement ran in this window, or pg_stat_statements was not available.");
 }
 
 /* Regressions: the second half of the window against the first. */
 static void
-append_regressions(StringInfo buf, int64 from_id, int64 to_id, const Window *w)
+append_regressions(StringInfo buf, int64 from_id, int64 to_id, const Window *w, bool include_dbopt)
 {
 	static const char *const h[] = {"queryid", "baseline calls", "current calls", "baseline mean ms", "current mean ms",
 	"added ms per call", "added ms per s", "share %", "ratio", "p-value", "statement"};
@@ -591,8 +881,137 @@ append_regressions(StringInfo buf, int64 from_id, int64 to_id, const Window *w)
 			  "       round(current_mean_ms::numeric, 3), round(added_ms_per_call::numeric, 3),"
 			  "       round(added_ms_per_s::numeric, 3), round(current_share_pct::numeric, 1),"
 			  "       round(ratio::numeric, 2), p_value, query"
-			  "  FROM dbopt.detect_regressions($1, $2, $2, $3) LIMIT 20", 3, ids);
+			  "  FROM dbopt.detect_regressions($1, $2, $2, $3) r WHERE $4 OR NOT " OWN_STATEMENT("r.query")
+			  " LIMIT 20", 3, ids, include_dbopt);
 	append_result_table(buf, h, "No statement got significantly slower.");
+}
+
+/*
+ * A counter's growth over the window: NULL where it fell (a reset) or was
+ * not recorded; an object new in the window counts from zero.
+ */
+/* The tables of the extension itself (their indexes go with them). */
+#define DBOPT_TABLE(relid) \
+	"(" relid " IN (SELECT d.objid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid" \
+	" WHERE e.extname = 'dbopt' AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass" \
+	" AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'e'))"
+#define GROWTH(col) "CASE WHEN a.snap_id IS NULL THEN b." col " WHEN b." col " >= a." col " THEN b." col " - a." col " END"
+#define HIT_PCT(read, hit) "round(100 * (" GROWTH(hit) ")::numeric / nullif((" GROWTH(hit) ") + (" GROWTH(read) "), 0), 1)"
+
+static void
+append_tables(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt)
+{
+	static const char *const h[] = {"table", "seq scans", "rows read by seq scans", "index scans",
+	"heap blocks read", "heap hit %", "index blocks read", "index hit %", "rows written"};
+
+	appendStringInfoString(buf, "<h2>Tables: scans and I/O</h2>\n");
+	query("WITH g AS ("
+		  " SELECT b.relation, " GROWTH("seq_scan") " AS seq, " GROWTH("seq_tup_read") " AS seq_rows, "
+		  GROWTH("idx_scan") " AS idx, " GROWTH("heap_blks_read") " AS hr, " HIT_PCT("heap_blks_read", "heap_blks_hit") " AS hh, "
+		  GROWTH("idx_blks_read") " AS ir, " HIT_PCT("idx_blks_read", "idx_blks_hit") " AS ih, "
+		  "(" GROWTH("n_tup_ins") ") + (" GROWTH("n_tup_upd") ") + (" GROWTH("n_tup_del") ") AS written, "
+		  "coalesce(" GROWTH("heap_blks_read") ", 0) + coalesce(" GROWTH("heap_blks_hit") ", 0)"
+		  " + coalesce(" GROWTH("idx_blks_read") ", 0) + coalesce(" GROWTH("idx_blks_hit") ", 0) AS blocks"
+		  "   FROM dbopt.snapshot_tables b"
+		  "   LEFT JOIN dbopt.snapshot_tables a ON a.snap_id = $1 AND a.relid = b.relid"
+		  "  WHERE b.snap_id = $2 AND ($3 OR NOT " DBOPT_TABLE("b.relid") "))"
+		  " SELECT relation, seq, seq_rows, idx, hr, hh, ir, ih, written FROM g"
+		  "  WHERE coalesce(seq, 0) + coalesce(idx, 0) + coalesce(written, 0) + blocks > 0"
+		  "  ORDER BY blocks DESC, coalesce(seq_rows, 0) DESC, relation LIMIT " CppAsString2(TOP_OBJECTS),
+		  from_id, to_id, include_dbopt);
+	if (SPI_processed > 0)
+		appendStringInfoString(buf, "<p class=\"none\">Growth over the window, the tables with the most blocks read or "
+							   "found in shared buffers first (at most " CppAsString2(TOP_OBJECTS) "); empty where a counter "
+							   "was reset or was not recorded (block counts need snapshots of dbopt 0.13 or later).</p>\n");
+	append_result_table(buf, h, "No table was scanned, read or written in this window.");
+}
+
+static void
+append_indexes(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt)
+{
+	static const char *const h[] = {"index", "table", "scans", "entries read", "rows fetched", "blocks read", "hit %"};
+
+	appendStringInfoString(buf, "<h2>Indexes: scans and I/O</h2>\n");
+	query("WITH g AS ("
+		  " SELECT b.index_name, t.relation, " GROWTH("idx_scan") " AS scans, " GROWTH("idx_tup_read") " AS rd, "
+		  GROWTH("idx_tup_fetch") " AS fetched, " GROWTH("idx_blks_read") " AS br, " HIT_PCT("idx_blks_read", "idx_blks_hit") " AS bh, "
+		  "coalesce(" GROWTH("idx_blks_read") ", 0) + coalesce(" GROWTH("idx_blks_hit") ", 0) AS blocks"
+		  "   FROM dbopt.snapshot_indexes b"
+		  "   LEFT JOIN dbopt.snapshot_indexes a ON a.snap_id = $1 AND a.indexrelid = b.indexrelid"
+		  "   LEFT JOIN dbopt.snapshot_tables t ON t.snap_id = $2 AND t.relid = b.relid"
+		  "  WHERE b.snap_id = $2 AND ($3 OR NOT " DBOPT_TABLE("b.relid") "))"
+		  " SELECT index_name, relation, scans, rd, fetched, br, bh FROM g"
+		  "  WHERE coalesce(scans, 0) + blocks > 0"
+		  "  ORDER BY blocks DESC, coalesce(scans, 0) DESC, index_name LIMIT " CppAsString2(TOP_OBJECTS),
+		  from_id, to_id, include_dbopt);
+	append_result_table(buf, h, "No index was scanned or read in this window.");
+}
+
+/* pg_stat_wal over the window, from snapshots.server->'wal'. */
+static void
+append_wal(StringInfo buf, int64 from_id, int64 to_id)
+{
+	appendStringInfoString(buf, "<h2>WAL</h2>\n");
+	query("SELECT a.server ? 'wal' AND b.server ? 'wal',"
+		  "       a.server->'wal'->>'stats_reset' IS NOT DISTINCT FROM b.server->'wal'->>'stats_reset',"
+		  "       (b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric,"
+		  "       (b.server->'wal'->>'wal_fpi')::numeric - (a.server->'wal'->>'wal_fpi')::numeric,"
+		  "       pg_catalog.pg_size_pretty((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric),"
+		  "       pg_catalog.pg_size_pretty(round(((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric)"
+		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))),"
+		  "       round(((b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric)"
+		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0), 1),"
+		  "       (b.server->'wal'->>'wal_buffers_full')::numeric - (a.server->'wal'->>'wal_buffers_full')::numeric"
+		  "  FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id, false);
+	if (SPI_processed != 1 || strcmp(value_at(0, 1), "t") != 0)
+	{
+		appendStringInfoString(buf, "<p class=\"none\">These snapshots do not record pg_stat_wal: snapshots taken before dbopt 0.13 do not.</p>\n");
+		return;
+	}
+	if (strcmp(value_at(0, 2), "t") != 0)
+	{
+		appendStringInfoString(buf, "<p class=\"none\">pg_stat_wal was reset within this window.</p>\n");
+		return;
+	}
+	appendStringInfoString(buf, "<p class=\"none\">Server-wide (pg_stat_wal), over the window.</p>\n<dl>");
+	append_dt(buf, "WAL records");
+	append_html(buf, value_at(0, 3));
+	appendStringInfoString(buf, " (");
+	append_html(buf, value_at(0, 7));
+	appendStringInfoString(buf, " per second)</dd>");
+	append_dt(buf, "Full-page images");
+	append_html(buf, value_at(0, 4));
+	appendStringInfoString(buf, "</dd>");
+	append_dt(buf, "WAL written");
+	append_html(buf, value_at(0, 5));
+	appendStringInfoString(buf, " (");
+	append_html(buf, value_at(0, 6));
+	appendStringInfoString(buf, " per second)</dd>");
+	append_dt(buf, "Waits for a full WAL buffer");
+	append_html(buf, value_at(0, 8));
+	appendStringInfoString(buf, "</dd></dl>\n");
+}
+
+/* Findings dbopt.run_checks() recorded as new or resolved within the window. */
+static void
+append_findings(StringInfo buf, int64 from_id, int64 to_id)
+{
+	static const char *const h[] = {"severity", "event", "at", "report", "check", "object", "detail"};
+
+	appendStringInfoString(buf, "<h2>Findings new and resolved in the window</h2>\n");
+	query("WITH w AS (SELECT a.taken_at AS t0, b.taken_at AS t1 FROM dbopt.snapshots a, dbopt.snapshots b"
+		  "            WHERE a.snap_id = $1 AND b.snap_id = $2),"
+		  " e AS (SELECT f.*, 'new' AS event, f.first_seen AS at FROM dbopt.findings_history f, w"
+		  "        WHERE f.first_seen >= w.t0 AND f.first_seen <= w.t1"
+		  "       UNION ALL"
+		  "       SELECT f.*, 'resolved', f.resolved_at FROM dbopt.findings_history f, w"
+		  "        WHERE f.resolved_at >= w.t0 AND f.resolved_at <= w.t1)"
+		  " SELECT severity, event, " TS("at") ", report, check_name, object_name, detail"
+		  "   FROM e ORDER BY at, finding_id, event LIMIT 200", from_id, to_id, false);
+	if (SPI_processed > 0)
+		appendStringInfoString(buf, "<p class=\"none\">From dbopt.findings_history, as dbopt.run_checks() recorded them "
+							   "(at most 200, the oldest first).</p>\n");
+	append_result_table(buf, h, "No finding was recorded as new or resolved in this window (dbopt.run_checks() records them in dbopt.findings_history).");
 }
 
 static void
@@ -604,7 +1023,7 @@ append_health(StringInfo buf, int64 from_id, int64 to_id)
 	query("SELECT severity, check_name, object_name, round(value::numeric, 2), round(threshold::numeric, 2), detail"
 		  "  FROM dbopt.health_check() WHERE severity <> 'ok'"
 		  " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, check_name",
-		  from_id, to_id);
+		  from_id, to_id, false);
 	append_result_table(buf, h, "Every health check is ok.");
 }
 
@@ -614,7 +1033,7 @@ window_untrusted(int64 from_id, int64 to_id)
 {
 	bool		isnull;
 
-	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id);
+	query("SELECT dbopt.check_snapshot_window($1, $2)", from_id, to_id, false);
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -623,10 +1042,11 @@ PG_FUNCTION_INFO_V1(dbopt_report_html);
 Datum
 dbopt_report_html(PG_FUNCTION_ARGS)
 {
-	Window		w = {0, NULL, NULL, {"transactions/s", NULL, NULL}, {"cache hit %", NULL, NULL},
-	{{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}}, NULL, 0, 0};
+	Window		w = {0, NULL, {"transactions/s", NULL, NULL}, {"cache hit %", NULL, NULL},
+	{{"client connections", NULL, NULL}, {"max_connections", NULL, NULL}}, NULL, NULL, 0, 0};
 	int64		from_id = PG_GETARG_INT64(0);
 	int64		to_id = PG_GETARG_INT64(1);
+	bool		include_dbopt = PG_GETARG_BOOL(2);
 	StringInfoData buf;
 	bool		untrusted;
 
@@ -634,16 +1054,30 @@ dbopt_report_html(PG_FUNCTION_ARGS)
 	SPI_connect();
 	untrusted = window_untrusted(from_id, to_id);
 	append_head(&buf, from_id, to_id);
-	append_summary(&buf, from_id, to_id, untrusted);
+	append_summary(&buf, from_id, to_id, include_dbopt, untrusted);
 	read_snapshots(&w, from_id, to_id);
-	read_statements(&w, from_id, to_id);
+	read_statements(&w, from_id, to_id, include_dbopt);
 	append_charts(&buf, &w);
-	append_top_statements(&buf, from_id, to_id);
-	append_regressions(&buf, from_id, to_id, &w);
+	append_top_statements(&buf, from_id, to_id, include_dbopt);
+	append_regressions(&buf, from_id, to_id, &w, include_dbopt);
+	append_tables(&buf, from_id, to_id, include_dbopt);
+	append_indexes(&buf, from_id, to_id, include_dbopt);
+	append_wal(&buf, from_id, to_id);
+	append_findings(&buf, from_id, to_id);
 	append_health(&buf, from_id, to_id);
 
-	appendStringInfo(&buf, "<p class=\"none\">Made by dbopt.report_html(" INT64_FORMAT ", " INT64_FORMAT ") at ", from_id, to_id);
-	append_html(&buf, timestamptz_to_str(GetCurrentTimestamp()));
+	appendStringInfo(&buf, "<p class=\"none\">Made by dbopt.report_html(" INT64_FORMAT ", " INT64_FORMAT ", %s) at ",
+					 from_id, to_id, include_dbopt ? "true" : "false");
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int			tz;
+		const char *tzn;
+
+		if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, &tzn, NULL) == 0)
+			appendStringInfo(&buf, "%04d-%02d-%02d %02d&#58;%02d&#58;%02d", tm.tm_year, tm.tm_mon, tm.tm_mday,
+							 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	}
 	appendStringInfoString(&buf, ".</p>\n</body></html>\n");
 
 	SPI_finish();

@@ -42,6 +42,7 @@ dbopt_validate_security_configuration(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	dbopt_findings_begin(&f, fcinfo, include_suppressed);
+	f.hide_passed = !include_passed;
 	values[0] = DirectFunctionCall2Coll(text_to_array, DEFAULT_COLLATION_OID, CStringGetTextDatum(dbopt_tenant_columns ? dbopt_tenant_columns : ""),
 									CStringGetTextDatum(","));
 	checkcxt = AllocSetContextCreate(CurrentMemoryContext, "dbopt security check", ALLOCSET_DEFAULT_SIZES);
@@ -70,16 +71,13 @@ dbopt_validate_security_configuration(PG_FUNCTION_ARGS)
 		}
 		else if (rows == NIL)
 		{
-			if (include_passed)
-			{
-				row.severity = DBOPT_OK;
-				row.check_name = c->name;
-				row.object_name = NULL;
-				row.detail = c->ok_detail;
-				row.remediation = NULL;
-				row.fix_sql = NULL;
-				dbopt_findings_add(&f, &row, NULL, NULL);
-			}
+			row.severity = DBOPT_OK;
+			row.check_name = c->name;
+			row.object_name = NULL;
+			row.detail = c->ok_detail;
+			row.remediation = NULL;
+			row.fix_sql = NULL;
+			dbopt_findings_add(&f, &row, NULL, NULL);
 		}
 		else
 			foreach(lc, rows)
@@ -98,5 +96,6 @@ dbopt_validate_security_configuration(PG_FUNCTION_ARGS)
 		MemoryContextReset(checkcxt);
 	}
 	MemoryContextDelete(checkcxt);
+	dbopt_findings_end(&f);
 	return (Datum) 0;
 }

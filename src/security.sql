@@ -1,14 +1,14 @@
 -- src/security.sql: security configuration and the compliance report (the SQL of src/security.c)
 
 CREATE FUNCTION dbopt.validate_security_configuration(
-    include_passed boolean DEFAULT false, include_suppressed boolean DEFAULT false)
+    include_passed boolean DEFAULT true, include_suppressed boolean DEFAULT false)
 RETURNS TABLE (
     severity text, check_name text, object_name text, detail text, remediation text, fix_sql text)
 AS 'MODULE_PATHNAME', 'dbopt_validate_security_configuration'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) IS
-    'Security findings: password storage, superusers and role attributes, schema and function privileges, row-level security and tenant tables, pg_hba.conf, SSL, logging, checksums, default privileges, sensitive columns; an ok row per passed check with include_passed, check_skipped when a check cannot be evaluated';
+    'Security findings, worst first: password storage, superusers and role attributes, schema and function privileges, row-level security and tenant tables, pg_hba.conf, SSL, logging, checksums, default privileges, sensitive columns; an ok row per passed check unless include_passed => false, check_skipped when a check cannot be evaluated';
 REVOKE ALL ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) TO pg_monitor;
 
@@ -62,8 +62,9 @@ BEGIN
                      'info', count(*) FILTER (WHERE f.severity = 'info')),
                  'findings', coalesce(jsonb_agg(jsonb_build_object('severity', f.severity, 'check_name', f.check_name,
                                                                    'object_name', f.object_name, 'detail', f.detail)
-                                                ORDER BY f.severity, f.check_name, f.object_name), '[]'))
-          INTO section FROM dbopt.validate_security_configuration() f;
+                                                ORDER BY pg_catalog.array_position(ARRAY['critical', 'warning', 'info'], f.severity),
+                                                         f.object_name COLLATE "C", f.check_name COLLATE "C"), '[]'))
+          INTO section FROM dbopt.validate_security_configuration(include_passed => false) f;
     EXCEPTION WHEN OTHERS THEN
         section := jsonb_build_object('skipped', SQLERRM);
     END;

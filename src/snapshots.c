@@ -129,6 +129,7 @@ snap_plan(int which, const char *q)
 				" SELECT $1, $2, $3, $4, $5, $6, jsonb_build_object("
 				"  'bgwriter', (SELECT to_jsonb(b) FROM pg_catalog.pg_stat_bgwriter b),"
 				"  'archiver', (SELECT to_jsonb(a) FROM pg_catalog.pg_stat_archiver a),"
+				"  'wal', (SELECT to_jsonb(w) FROM pg_catalog.pg_stat_wal w),"
 				"  'replication', (SELECT coalesce(jsonb_agg(jsonb_build_object('application_name', application_name,"
 				"      'state', state, 'write_lag', write_lag, 'flush_lag', flush_lag, 'replay_lag', replay_lag,"
 				"      'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery()"
@@ -159,8 +160,10 @@ snap_plan(int which, const char *q)
 				"        seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd,"
 				"        n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count,"
 				"        last_vacuum, last_autovacuum, last_analyze, last_autoanalyze,"
-				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
-				"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid";
+				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint,"
+				"        io.heap_blks_read, io.heap_blks_hit, io.idx_blks_read, io.idx_blks_hit"
+				"   FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid"
+				"   LEFT JOIN pg_catalog.pg_statio_user_tables io ON io.relid = s.relid";
 			break;
 		case SNAP_OBSERVE:
 		case SNAP_FORGET:
@@ -173,8 +176,10 @@ snap_plan(int which, const char *q)
 				" SELECT $1, s.indexrelid, s.relid,"
 				"        pg_catalog.quote_ident(s.schemaname) || '.' || pg_catalog.quote_ident(s.indexrelname),"
 				"        idx_scan, idx_tup_read, idx_tup_fetch,"
-				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint"
-				"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid";
+				"        c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint,"
+				"        io.idx_blks_read, io.idx_blks_hit"
+				"   FROM pg_catalog.pg_stat_user_indexes s JOIN pg_catalog.pg_class c ON c.oid = s.indexrelid"
+				"   LEFT JOIN pg_catalog.pg_statio_user_indexes io ON io.indexrelid = s.indexrelid";
 			break;
 	}
 	plan = SPI_prepare(sql, nargs, argtypes);

@@ -17,7 +17,7 @@ CREATE TABLE dbopt.snapshots (
 );
 CREATE INDEX ON dbopt.snapshots (taken_at);
 COMMENT ON TABLE dbopt.snapshots IS
-    'Snapshots taken by dbopt.take_snapshot(); server holds bgwriter, archiver, replication, activity and connection figures';
+    'Snapshots taken by dbopt.take_snapshot(); server holds bgwriter, archiver, WAL (pg_stat_wal, from 0.13), replication, activity and connection figures';
 COMMENT ON COLUMN dbopt.snapshots.pgss_entries IS 'pg_stat_statements entries copied by this snapshot';
 
 -- Cumulative pg_stat_statements counters per snapshot; texts are kept once
@@ -67,13 +67,15 @@ CREATE TABLE dbopt.snapshot_tables (
     n_live_tup bigint, n_dead_tup bigint,
     vacuum_count bigint, autovacuum_count bigint, analyze_count bigint, autoanalyze_count bigint,
     last_vacuum timestamptz, last_autovacuum timestamptz, last_analyze timestamptz, last_autoanalyze timestamptz,
-    bytes bigint
+    bytes bigint,
+    heap_blks_read bigint, heap_blks_hit bigint, idx_blks_read bigint, idx_blks_hit bigint
 );
 CREATE INDEX ON dbopt.snapshot_tables USING brin (snap_id);
 CREATE TABLE dbopt.snapshot_indexes (
     snap_id bigint NOT NULL,
     indexrelid oid NOT NULL, relid oid NOT NULL, index_name text NOT NULL,
-    idx_scan bigint, idx_tup_read bigint, idx_tup_fetch bigint, bytes bigint
+    idx_scan bigint, idx_tup_read bigint, idx_tup_fetch bigint, bytes bigint,
+    idx_blks_read bigint, idx_blks_hit bigint
 );
 CREATE INDEX ON dbopt.snapshot_indexes USING brin (snap_id);
 -- No foreign keys, and BRIN indexes on snap_id: a snapshot appends
@@ -87,8 +89,10 @@ COMMENT ON TABLE dbopt.snapshot_statements IS
 COMMENT ON TABLE dbopt.query_texts IS
     'Statement texts, kept once per (dbid, queryid) from the first snapshot that saw them';
 COMMENT ON TABLE dbopt.snapshot_databases IS 'pg_stat_database per snapshot';
-COMMENT ON TABLE dbopt.snapshot_tables IS 'pg_stat_user_tables per snapshot, with the size from pg_class';
-COMMENT ON TABLE dbopt.snapshot_indexes IS 'pg_stat_user_indexes per snapshot, with the size from pg_class';
+COMMENT ON TABLE dbopt.snapshot_tables IS
+    'pg_stat_user_tables per snapshot, with the size from pg_class and the block counts of pg_statio_user_tables (NULL in snapshots taken before 0.13)';
+COMMENT ON TABLE dbopt.snapshot_indexes IS
+    'pg_stat_user_indexes per snapshot, with the size from pg_class and the block counts of pg_statio_user_indexes (NULL in snapshots taken before 0.13)';
 REVOKE ALL ON dbopt.snapshots, dbopt.snapshot_statements, dbopt.query_texts, dbopt.snapshot_databases,
     dbopt.snapshot_tables, dbopt.snapshot_indexes FROM PUBLIC;
 GRANT SELECT ON dbopt.snapshots, dbopt.snapshot_statements, dbopt.query_texts, dbopt.snapshot_databases,
@@ -109,7 +113,7 @@ AS 'MODULE_PATHNAME', 'dbopt_take_snapshot'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION dbopt.take_snapshot() IS
-    'Record pg_stat_statements (never reset), pg_stat_database, user tables and indexes, activity, connections, bgwriter, archiver and replication into dbopt.snapshot_*; returns the snapshot id';
+    'Record pg_stat_statements (never reset), pg_stat_database, user tables and indexes with their block I/O, activity, connections, bgwriter, archiver, WAL and replication into dbopt.snapshot_*; returns the snapshot id';
 REVOKE ALL ON FUNCTION dbopt.take_snapshot() FROM PUBLIC;
 
 -- purge_snapshots() with keep written as text: a bare number is refused.

@@ -158,7 +158,7 @@ report_pg_stat_statements(DboptFindings *f)
 		double		pct = max_entries > 0 ? 100.0 * entries / max_entries : 0;
 		char	   *value = psprintf("%lld/%lld", (long long) entries,
 									 (long long) max_entries);
-		char	   *detail = psprintf("%lld of %lld entries used (%.0f%%).",
+		char	   *detail = psprintf("%lld of %lld entries used (%.1f%%).",
 									  (long long) entries, (long long) max_entries, pct);
 
 		if (pct >= 90.0)
@@ -399,6 +399,7 @@ dbopt_status(PG_FUNCTION_ARGS)
 	DboptFindings f;
 
 	dbopt_findings_begin(&f, fcinfo, PG_GETARG_BOOL(0));
+	f.hide_passed = !PG_GETARG_BOOL(1);
 	report_versions(&f);
 	report_preload(&f);
 	report_pg_stat_statements(&f);
@@ -410,5 +411,6 @@ dbopt_status(PG_FUNCTION_ARGS)
 		report_jobs_skipped(&f);
 	}
 	report_settings(&f);
+	dbopt_findings_end(&f);
 	return (Datum) 0;
 }

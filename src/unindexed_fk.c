@@ -218,5 +218,6 @@ dbopt_find_unindexed_foreign_keys(PG_FUNCTION_ARGS)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	dbopt_findings_end(&f);
 	return (Datum) 0;
 }

@@ -39,8 +39,9 @@ command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('
 	'the dump restores without errors');
 is($node->safe_psql('restored', $state), $before,
 	'registrations, policies, suppressions and user jobs come back; the default job exists once');
-is($node->safe_psql('restored', q{SELECT schedule FROM dbopt.jobs WHERE is_default}), '15 minutes',
-	'the default job is the one CREATE EXTENSION makes');
+is($node->safe_psql('restored', q{SELECT string_agg(job_name || ': ' || schedule, ', ' ORDER BY job_id) FROM dbopt.jobs WHERE is_default}),
+	'dbopt snapshot: 15 minutes, dbopt run_checks: 1 day',
+	'the default jobs are the ones CREATE EXTENSION makes');
 my $id = $node->safe_psql('restored', q{SELECT dbopt.schedule_job('after restore', 'sql', '1 hour', 'SELECT 1')});
 cmp_ok($id, '>', $node->safe_psql('restored', q{SELECT max(job_id) FROM dbopt.jobs WHERE job_name <> 'after restore'}),
 	'new jobs get ids after the restored ones');

@@ -9,16 +9,19 @@ SELECT columns_are('dbopt', 'suppressions',
     ARRAY['check_name', 'object_name', 'reason', 'until', 'created_at', 'created_by']);
 SELECT col_type_is('dbopt', 'suppressions', 'until', 'timestamp with time zone',
     'until is timestamptz');
-SELECT has_function('dbopt', 'status', ARRAY['boolean']);
+SELECT has_function('dbopt', 'status', ARRAY['boolean', 'boolean']);
 SELECT has_function('dbopt', 'suppress', ARRAY['text', 'text', 'text', 'timestamp with time zone']);
 SELECT has_function('dbopt', 'unsuppress', ARRAY['text', 'text']);
 
 -- Every check-style report starts with the shared findings columns, in order.
+-- findings_changes() is not a report but a list of changes in the history
+-- (change and time first), so it is not held to that shape.
 SELECT is_empty($$
     SELECT p.oid::regprocedure
       FROM pg_proc p
      WHERE p.pronamespace = 'dbopt'::regnamespace
        AND 'severity' = ANY (p.proargnames)
+       AND p.oid <> 'dbopt.findings_changes(timestamptz)'::regprocedure
        AND ((SELECT array_agg(n ORDER BY i)
                FROM unnest(p.proargnames, p.proargmodes) WITH ORDINALITY AS a(n, m, i)
               WHERE m IN ('o', 't'))::text[])[1:6]

@@ -18,8 +18,9 @@ SELECT ok(NOT has_function_privilege('pg_monitor', 'dbopt.schedule_job(text, tex
           AND NOT has_function_privilege('pg_monitor', 'dbopt.run_job(text)', 'EXECUTE')
           AND has_table_privilege('pg_monitor', 'dbopt.job_status', 'SELECT'),
           'pg_monitor reads job_status but may not schedule or run jobs');
-SELECT is((SELECT kind || ' ' || schedule || ' ' || enabled FROM dbopt.jobs WHERE is_default),
-          'snapshot 15 minutes true', 'CREATE EXTENSION adds the snapshot job, on since take_snapshot() exists');
+SELECT is((SELECT string_agg(kind || ' ' || schedule || ' ' || enabled, ', ' ORDER BY job_id) FROM dbopt.jobs WHERE is_default),
+          'snapshot 15 minutes true, sql 1 day true',
+          'CREATE EXTENSION adds the snapshot job, on since take_snapshot() exists, and the daily run_checks job');
 SELECT throws_ok($$SET dbopt.timezone = 'Mars/Olympus_Mons'$$, '22023', NULL,
                  'an unknown dbopt.timezone is refused');
 SELECT is(dbopt.schedule_next_run('0 */6 * * *', '2026-01-01 05:59:59+00') AT TIME ZONE 'UTC',

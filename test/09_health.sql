@@ -5,15 +5,15 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS dbopt CASCADE;
 SELECT plan(12);
 
-SELECT function_returns('dbopt', 'health_check', ARRAY['boolean', 'boolean'], 'setof record');
+SELECT function_returns('dbopt', 'health_check', ARRAY['boolean', 'boolean', 'boolean'], 'setof record');
 SELECT is((SELECT string_agg(n || ' ' || format_type(t, NULL), ', ' ORDER BY o)
              FROM pg_proc p, unnest(p.proargnames, p.proallargtypes, p.proargmodes)
                   WITH ORDINALITY AS x(n, t, m, o)
-            WHERE p.oid = 'dbopt.health_check(boolean,boolean)'::regprocedure AND m = 't'),
+            WHERE p.oid = 'dbopt.health_check(boolean,boolean,boolean)'::regprocedure AND m = 't'),
           'severity text, check_name text, object_name text, detail text, remediation text, fix_sql text, value double precision, threshold double precision',
           'health_check returns the findings columns plus value and threshold');
-SELECT ok(has_function_privilege('pg_monitor', 'dbopt.health_check(boolean,boolean)', 'EXECUTE')
-      AND NOT has_function_privilege('public', 'dbopt.health_check(boolean,boolean)', 'EXECUTE'),
+SELECT ok(has_function_privilege('pg_monitor', 'dbopt.health_check(boolean,boolean,boolean)', 'EXECUTE')
+      AND NOT has_function_privilege('public', 'dbopt.health_check(boolean,boolean,boolean)', 'EXECUTE'),
           'pg_monitor may run health_check, PUBLIC may not');
 
 CREATE TEMP TABLE hc AS SELECT * FROM dbopt.health_check();
@@ -44,7 +44,7 @@ SELECT is_empty($$ SELECT 1 FROM dbopt.health_check(NULL) $$,
 -- A role granted EXECUTE but not pg_monitor: the checks it may not read
 -- become check_failed rows, and the other checks still answer.
 CREATE ROLE tap_hc_nobody;
-GRANT EXECUTE ON FUNCTION dbopt.health_check(boolean, boolean) TO tap_hc_nobody;
+GRANT EXECUTE ON FUNCTION dbopt.health_check(boolean, boolean, boolean) TO tap_hc_nobody;
 GRANT SELECT ON dbopt.suppressions TO tap_hc_nobody;  -- every report reads it
 SET LOCAL ROLE tap_hc_nobody;
 CREATE TEMP TABLE hc_nobody AS SELECT * FROM dbopt.health_check();

@@ -7,7 +7,7 @@ SELECT plan(11);
 
 SELECT function_returns('dbopt', 'check_names', ARRAY[]::text[], 'setof record');
 SELECT ok(has_function_privilege('pg_monitor', 'dbopt.check_names()', 'EXECUTE')
-      AND has_function_privilege('pg_monitor', 'dbopt.status(boolean)', 'EXECUTE')
+      AND has_function_privilege('pg_monitor', 'dbopt.status(boolean,boolean)', 'EXECUTE')
       AND NOT has_function_privilege('public', 'dbopt.check_names()', 'EXECUTE')
       AND NOT has_function_privilege('pg_monitor', 'dbopt.suppress(text,text,text,timestamp with time zone)', 'EXECUTE')
       AND NOT has_function_privilege('pg_monitor', 'dbopt.unsuppress(text,text)', 'EXECUTE'),
@@ -18,8 +18,8 @@ SELECT is_empty($$ SELECT 1 FROM dbopt.check_names() WHERE coalesce(trim(descrip
                 'every name has a description');
 SELECT set_eq($$ SELECT DISTINCT report FROM dbopt.check_names() $$,
               ARRAY['status', 'analyze_index_usage', 'find_unindexed_foreign_keys', 'check_data_integrity',
-                    'health_check', 'validate_security_configuration'],
-              'the six reports that emit findings');
+                    'health_check', 'validate_security_configuration', 'analyze_partition_distribution'],
+              'the seven reports that emit findings');
 SELECT is_empty($$ SELECT check_name FROM dbopt.status() EXCEPT
                    SELECT check_name FROM dbopt.check_names() WHERE report = 'status' $$,
                 'status emits only its registered names');

@@ -61,6 +61,349 @@ COMMENT ON VIEW dbopt.findings IS
 REVOKE ALL ON dbopt.findings FROM PUBLIC;
 GRANT SELECT ON dbopt.findings TO pg_monitor;
 
+-- Metrics (issue #23 item 3): dbopt.metric_values() and dbopt.metrics(), in src/metrics.sql.
+CREATE FUNCTION dbopt.metric_values(OUT metric text, OUT labels jsonb, OUT value double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'dbopt_metric_values'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.metric_values() IS
+    'dbopt''s gauges as rows (metric name, labels as a jsonb object, value; NaN when unknown): open findings, the last run_checks() run, jobs, snapshots, materialized views, partition runway and sequence headroom; dbopt.metrics() renders the same samples';
+REVOKE ALL ON FUNCTION dbopt.metric_values() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.metric_values() TO pg_monitor;
+
+CREATE FUNCTION dbopt.metrics()
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_metrics'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.metrics() IS
+    'The samples of dbopt.metric_values() as OpenMetrics text (HELP and TYPE for every family, ending with # EOF), which Prometheus'' text format parser also reads: for node-exporter''s textfile collector or any scraper';
+REVOKE ALL ON FUNCTION dbopt.metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.metrics() TO pg_monitor;
+
+-- report_html() (issue #23, item 4): block I/O per table and index, and
+-- pg_stat_wal per snapshot (in snapshots.server->'wal'); report_html()
+-- gains include_dbopt, so it is dropped and created again.
+ALTER TABLE dbopt.snapshot_tables
+    ADD COLUMN heap_blks_read bigint, ADD COLUMN heap_blks_hit bigint,
+    ADD COLUMN idx_blks_read bigint, ADD COLUMN idx_blks_hit bigint;
+ALTER TABLE dbopt.snapshot_indexes
+    ADD COLUMN idx_blks_read bigint, ADD COLUMN idx_blks_hit bigint;
+COMMENT ON TABLE dbopt.snapshots IS
+    'Snapshots taken by dbopt.take_snapshot(); server holds bgwriter, archiver, WAL (pg_stat_wal, from 0.13), replication, activity and connection figures';
+COMMENT ON TABLE dbopt.snapshot_tables IS
+    'pg_stat_user_tables per snapshot, with the size from pg_class and the block counts of pg_statio_user_tables (NULL in snapshots taken before 0.13)';
+COMMENT ON TABLE dbopt.snapshot_indexes IS
+    'pg_stat_user_indexes per snapshot, with the size from pg_class and the block counts of pg_statio_user_indexes (NULL in snapshots taken before 0.13)';
+COMMENT ON FUNCTION dbopt.take_snapshot() IS
+    'Record pg_stat_statements (never reset), pg_stat_database, user tables and indexes with their block I/O, activity, connections, bgwriter, archiver, WAL and replication into dbopt.snapshot_*; returns the snapshot id';
+
+DROP FUNCTION dbopt.report_html(bigint, bigint);
+CREATE FUNCTION dbopt.report_html(from_id bigint, to_id bigint, include_dbopt boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbopt_report_html'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.report_html(bigint,bigint,boolean) IS
+    'A self-contained HTML page over a snapshot window: summary, inline SVG charts (transactions per second, cache hit ratio, connections, and one chart per top statement with its own scale), top statements, regressions between its halves, table and index I/O and scans, WAL, findings new and resolved in the window, and health findings now; dbopt''s own statements are left out unless include_dbopt; write it with psql -Atc';
+REVOKE ALL ON FUNCTION dbopt.report_html(bigint,bigint,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.report_html(bigint,bigint,boolean) TO pg_monitor;
+
+-- run_checks(), findings_changes() and the daily run_checks job (issue #23 item 1)
+-- Not granted to pg_monitor: it writes dbopt's history and sends alerts.
+-- pg_monitor reads the result in dbopt.findings and findings_changes().
+CREATE FUNCTION dbopt.run_checks(reports text[] DEFAULT NULL, notify boolean DEFAULT true)
+RETURNS TABLE (
+    severity text, check_name text, object_name text, detail text, remediation text, fix_sql text,
+    report text, first_seen timestamp with time zone, new boolean)
+AS 'MODULE_PATHNAME', 'dbopt_run_checks'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.run_checks(text[],boolean) IS
+    'Run the read-only check-style reports (NULL: all) as the caller, each isolated, record their findings in dbopt.findings_history (opened, still seen, resolved) and dbopt.check_runs, prune history past dbopt.findings_history_retention, NOTIFY dbopt_alerts for each new critical finding, and return the open findings of those reports, most severe first';
+REVOKE ALL ON FUNCTION dbopt.run_checks(text[],boolean) FROM PUBLIC;
+
+CREATE FUNCTION dbopt.findings_changes(since timestamp with time zone)
+RETURNS TABLE (
+    change text, at timestamp with time zone, report text, check_name text, object_name text,
+    severity text, previous_severity text, detail text, fix_sql text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF since IS NULL THEN
+        RAISE EXCEPTION 'since must not be null'
+            USING ERRCODE = '22004', DETAIL = 'findings_changes() lists what changed in the findings history after a point in time.',
+                  HINT = 'For the last week: dbopt.findings_changes(now() - interval ''7 days'').';
+    END IF;
+    -- Each episode gives its opening, its last severity change and its
+    -- resolution; an episode whose severity changed opened with the
+    -- severity it had before that change.
+    RETURN QUERY
+    SELECT e.change, e.at, h.report, h.check_name, h.object_name, e.severity, e.previous_severity,
+           h.detail, h.fix_sql
+      FROM dbopt.findings_history h
+     CROSS JOIN LATERAL (VALUES
+           (1, 'new', h.first_seen,
+            CASE WHEN h.severity_changed_at IS NULL THEN h.severity ELSE h.previous_severity END,
+            NULL::text),
+           (2, CASE WHEN array_position(ARRAY['critical', 'warning', 'info'], h.severity)
+                         < array_position(ARRAY['critical', 'warning', 'info'], h.previous_severity)
+                    THEN 'worse' ELSE 'better' END,
+            h.severity_changed_at, h.severity, h.previous_severity),
+           (3, 'resolved', h.resolved_at, h.severity, NULL::text))
+           AS e(ord, change, at, severity, previous_severity)
+     WHERE e.at >= since
+     ORDER BY e.at, e.ord, h.report, h.check_name, h.object_name;
+END $$;
+COMMENT ON FUNCTION dbopt.findings_changes(timestamp with time zone) IS
+    'What changed in the findings history since a time: new, worse, better and resolved findings, oldest first';
+REVOKE ALL ON FUNCTION dbopt.findings_changes(timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.findings_changes(timestamp with time zone) TO pg_monitor;
+
+-- The default run_checks job: daily, as the extension owner, first an hour
+-- after CREATE EXTENSION.
+INSERT INTO dbopt.jobs (job_name, kind, schedule, command, enabled, run_as, is_default, next_run_at)
+VALUES ('dbopt run_checks', 'sql', '1 day', 'SELECT pg_catalog.count(*) FROM dbopt.run_checks()', true,
+        (SELECT e.extowner::pg_catalog.regrole FROM pg_catalog.pg_extension e WHERE e.extname = 'dbopt'),
+        true, pg_catalog.now() + interval '1 hour');
+
+-- Issue #23, item 2 (sorted reports, rounded values, one ok-row rule):
+-- status() and health_check() take include_passed (DEFAULT true, as
+-- validate_security_configuration() now has it), so their signatures change;
+-- the compliance report asks for findings only and lists them worst first.
+DROP FUNCTION dbopt.status(boolean);
+CREATE FUNCTION dbopt.status(
+    include_suppressed boolean DEFAULT false, include_passed boolean DEFAULT true,
+    OUT severity text, OUT check_name text, OUT object_name text, OUT detail text,
+    OUT remediation text, OUT fix_sql text, OUT value text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'dbopt_status'
+LANGUAGE C STABLE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.status(boolean,boolean) IS
+    'Versions, preloading, pg_stat_statements fill and evictions, companion extensions and dbopt.* settings, as findings, worst first; an ok row per passed check unless include_passed => false';
+REVOKE ALL ON FUNCTION dbopt.status(boolean,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.status(boolean,boolean) TO pg_monitor;
+
+DROP FUNCTION dbopt.health_check(boolean, boolean);
+CREATE FUNCTION dbopt.health_check(
+    notify boolean DEFAULT false, include_suppressed boolean DEFAULT false,
+    include_passed boolean DEFAULT true)
+RETURNS TABLE (
+    severity text, check_name text, object_name text, detail text, remediation text, fix_sql text,
+    value double precision, threshold double precision)
+AS 'MODULE_PATHNAME', 'dbopt_health_check'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.health_check(boolean,boolean,boolean) IS
+    'Server health as findings, worst first, with the measured value (one decimal) and its threshold (dbopt.health_* settings): cache hit ratio, connections, idle and long transactions, slow statements, replication, wraparound, archiving, dead tuples, bloat, autovacuum, checkpoints, temp files, pg_stat_statements evictions; an ok row per passed check unless include_passed => false; notify => true also sends each non-ok finding as JSON with NOTIFY dbopt_alerts';
+REVOKE ALL ON FUNCTION dbopt.health_check(boolean,boolean,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.health_check(boolean,boolean,boolean) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION dbopt.validate_security_configuration(
+    include_passed boolean DEFAULT true, include_suppressed boolean DEFAULT false)
+RETURNS TABLE (
+    severity text, check_name text, object_name text, detail text, remediation text, fix_sql text)
+AS 'MODULE_PATHNAME', 'dbopt_validate_security_configuration'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) IS
+    'Security findings, worst first: password storage, superusers and role attributes, schema and function privileges, row-level security and tenant tables, pg_hba.conf, SSL, logging, checksums, default privileges, sensitive columns; an ok row per passed check unless include_passed => false, check_skipped when a check cannot be evaluated';
+REVOKE ALL ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.validate_security_configuration(boolean,boolean) TO pg_monitor;
+
+CREATE OR REPLACE FUNCTION dbopt.generate_compliance_report(
+    scope text DEFAULT NULL, as_of date DEFAULT CURRENT_DATE)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    report jsonb;
+    section jsonb;
+    tenant_cols text[] := pg_catalog.string_to_array(pg_catalog.current_setting('dbopt.tenant_columns'), ',');
+    upto timestamptz := (as_of + 1)::timestamptz;
+    r record;
+    n bigint;
+    items jsonb;
+    scope_rows bigint := 0;
+    scope_events bigint := 0;
+    notes jsonb := '[]';
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be null'
+              USING ERRCODE = 'null_value_not_allowed',
+                    DETAIL = 'The report describes the database as of one day.',
+                    HINT = 'Leave it out for today, or pass a past date.';
+    END IF;
+    IF as_of > current_date THEN
+        RAISE EXCEPTION 'as_of is in the future'
+              USING ERRCODE = 'invalid_parameter_value',
+                    DETAIL = 'A compliance report states what happened up to a day; nothing has happened after today.',
+                    HINT = 'Pass today''s date or an earlier one, or leave it out for today.';
+    END IF;
+    IF scope IS NOT NULL AND pg_catalog.btrim(scope) = '' THEN
+        RAISE EXCEPTION 'scope must be a tenant id or NULL'
+              USING ERRCODE = 'invalid_parameter_value',
+                    DETAIL = 'An empty scope matches no tenant.',
+                    HINT = 'Pass NULL for the whole database, or a value of the tenant columns (dbopt.tenant_columns).';
+    END IF;
+    report := jsonb_build_object('generated_at', pg_catalog.now(), 'as_of', as_of,
+                                 'database', pg_catalog.current_database(), 'scope', scope);
+
+    -- security
+    BEGIN
+        SELECT jsonb_build_object(
+                 'counts', jsonb_build_object(
+                     'critical', count(*) FILTER (WHERE f.severity = 'critical'),
+                     'warning', count(*) FILTER (WHERE f.severity = 'warning'),
+                     'info', count(*) FILTER (WHERE f.severity = 'info')),
+                 'findings', coalesce(jsonb_agg(jsonb_build_object('severity', f.severity, 'check_name', f.check_name,
+                                                                   'object_name', f.object_name, 'detail', f.detail)
+                                                ORDER BY pg_catalog.array_position(ARRAY['critical', 'warning', 'info'], f.severity),
+                                                         f.object_name COLLATE "C", f.check_name COLLATE "C"), '[]'))
+          INTO section FROM dbopt.validate_security_configuration(include_passed => false) f;
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('security', section);
+
+    -- audit
+    BEGIN
+        SELECT jsonb_build_object(
+                 'audited_tables', coalesce((SELECT jsonb_agg(t.relation::text ORDER BY t.relation::text)
+                                               FROM dbopt.audited_tables t WHERE t.enabled), '[]'),
+                 'sensitive_tables_not_audited',
+                     coalesce((SELECT jsonb_agg(DISTINCT s.relation::text)
+                                 FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
+                                WHERE NOT EXISTS (SELECT FROM dbopt.audited_tables t WHERE t.relation = s.relation AND t.enabled)), '[]'),
+                 'events_30_days', (SELECT count(*) FROM dbopt.audit_log l
+                                     WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
+                                       AND (scope IS NULL OR l.tenant = scope)),
+                 'events_by_operation', coalesce((SELECT jsonb_object_agg(o.operation, o.n) FROM (
+                                          SELECT l.operation, count(*) AS n FROM dbopt.audit_log l
+                                           WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
+                                             AND (scope IS NULL OR l.tenant = scope) GROUP BY 1) o), '{}'))
+          INTO section;
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('audit', section);
+
+    -- tenant_isolation: tables with a tenant column; with a scope, that tenant's row count
+    BEGIN
+        items := '[]';
+        FOR r IN
+            SELECT DISTINCT ON (c.oid) c.oid::regclass AS rel, a.attname, c.relrowsecurity AS rls, c.reltuples
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attname::text = ANY (tenant_cols)
+               AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'dbopt') AND ns.nspname !~ '^pg_'
+             ORDER BY c.oid, pg_catalog.array_position(tenant_cols, a.attname::text)
+        LOOP
+            IF scope IS NULL THEN
+                n := greatest(r.reltuples, 0)::bigint;
+            ELSE
+                EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I::pg_catalog.text OPERATOR(pg_catalog.=) $1',
+                                          r.rel, r.attname) INTO n USING scope;
+                scope_rows := scope_rows + n;
+            END IF;
+            items := items || jsonb_build_object('table', r.rel::text, 'tenant_column', r.attname, 'rls', r.rls,
+                                                 CASE WHEN scope IS NULL THEN 'rows_estimate' ELSE 'rows' END, n);
+        END LOOP;
+        section := jsonb_build_object(
+            'with_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE (e->>'rls')::boolean),
+            'without_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE NOT (e->>'rls')::boolean),
+            'tables', items);
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('tenant_isolation', section);
+
+    -- sensitive_columns: each with its protection
+    BEGIN
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'table', s.relation::text, 'column', s.column_name, 'kind', s.kind,
+                   'protection', CASE WHEN a.atttypid = 'bytea'::regtype THEN 'encrypted'
+                                      WHEN NOT EXISTS (SELECT FROM dbopt.validate_security_configuration(include_suppressed => true) f
+                                                        WHERE f.check_name = 'sensitive_column_unprotected'
+                                                          AND f.object_name = pg_catalog.format('%s.%I', s.relation, s.column_name))
+                                      THEN 'masked_view' ELSE 'none' END)
+                 ORDER BY s.relation::text, s.column_name), '[]')
+          INTO section
+          FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relation AND a.attname = s.column_name;
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('sensitive_columns', section);
+
+    -- retention: the policies, and rows older than policy still present
+    BEGIN
+        items := '[]';
+        FOR r IN SELECT p.relation, p.time_column, p.keep, p.mode, p.enabled, p.last_run_at, p.last_status
+                   FROM dbopt.retention_policies p JOIN pg_catalog.pg_class c ON c.oid = p.relation ORDER BY p.relation::text
+        LOOP
+            EXECUTE format('SELECT count(*) FROM %s WHERE %I < $1', r.relation, r.time_column) INTO n USING upto - r.keep;
+            items := items || jsonb_build_object('table', r.relation::text, 'time_column', r.time_column, 'keep', r.keep,
+                                                 'mode', r.mode, 'enabled', r.enabled, 'last_run_at', r.last_run_at,
+                                                 'last_status', r.last_status, 'rows_older_than_policy', n);
+        END LOOP;
+        section := jsonb_build_object('policies', items);
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('retention', section);
+
+    -- backups
+    SELECT jsonb_build_object('archive_mode', pg_catalog.current_setting('archive_mode'),
+                              'archived_count', a.archived_count, 'failed_count', a.failed_count,
+                              'last_archived_wal', a.last_archived_wal, 'last_archived_time', a.last_archived_time,
+                              'last_archived_age_s', round(extract(epoch FROM pg_catalog.now() - a.last_archived_time)),
+                              'last_failed_time', a.last_failed_time)
+      INTO section FROM pg_catalog.pg_stat_archiver a;
+    report := report || jsonb_build_object('backups', section);
+
+    -- integrity: counts of check_data_integrity() findings
+    BEGIN
+        WITH d AS MATERIALIZED (SELECT i.severity, i.check_name FROM dbopt.check_data_integrity() i)
+        SELECT jsonb_build_object(
+                 'critical', (SELECT count(*) FROM d WHERE d.severity = 'critical'),
+                 'warning', (SELECT count(*) FROM d WHERE d.severity = 'warning'),
+                 'info', (SELECT count(*) FROM d WHERE d.severity = 'info'),
+                 'checks', coalesce((SELECT jsonb_object_agg(x.check_name, x.n)
+                                       FROM (SELECT d.check_name, count(*) AS n FROM d GROUP BY 1) x), '{}'))
+          INTO section;
+    EXCEPTION WHEN OTHERS THEN
+        section := jsonb_build_object('skipped', SQLERRM);
+    END;
+    report := report || jsonb_build_object('integrity', section);
+
+    -- A scope that names no tenant is said so, not reported as empty tables.
+    IF scope IS NOT NULL THEN
+        BEGIN
+            SELECT count(*) INTO scope_events FROM dbopt.audit_log l WHERE l.tenant = scope;
+        EXCEPTION WHEN OTHERS THEN
+            scope_events := NULL;
+        END;
+        IF scope_rows = 0 AND coalesce(scope_events, 0) = 0 THEN
+            notes := notes || pg_catalog.to_jsonb(pg_catalog.format(
+                'scope %L matches no tenant: no row of any tenant table (columns %s) and no audit event carries it',
+                scope, pg_catalog.array_to_string(tenant_cols, ', ')));
+        END IF;
+        report := report || jsonb_build_object('scope_found', scope_rows > 0 OR coalesce(scope_events, 0) > 0);
+    END IF;
+    report := report || jsonb_build_object('notes', notes);
+    RETURN report;
+END $$;
+COMMENT ON FUNCTION dbopt.generate_compliance_report(text,date) IS
+    'One jsonb document: generated_at, as_of (not in the future), database, scope, security, audit, tenant_isolation, sensitive_columns, retention, backups, integrity, notes; with scope set to a tenant, its row counts and audit events, and scope_found saying whether any row or event carries it';
+REVOKE ALL ON FUNCTION dbopt.generate_compliance_report(text,date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dbopt.generate_compliance_report(text,date) TO pg_monitor;
+
 -- issue #22: partition an existing table online (src/partition_migrate.sql)
 
 -- One row per conversion of a plain table into a range-partitioned one:

@@ -31,6 +31,13 @@
 #define dbopt_init_materialized_srf(fcinfo) SetSingleFuncCall((fcinfo), 0)
 #endif
 
+/* tuplesort_begin_heap() moved to its own header in 16. */
+#if PG_VERSION_NUM >= 160000
+#include "utils/tuplesortvariants.h"
+#else
+#include "utils/tuplesort.h"
+#endif
+
 /* Ownership checks: 16 replaced the per-catalog functions. */
 #if PG_VERSION_NUM >= 160000
 #define dbopt_relation_ownercheck(relid, roleid) \

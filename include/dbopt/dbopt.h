@@ -26,6 +26,7 @@ extern bool dbopt_enable_worker;
 extern int	dbopt_max_concurrent_jobs;
 extern int	dbopt_launcher_naptime_ms;
 extern int	dbopt_job_history_retention_s;
+extern int	dbopt_findings_history_retention_s;
 extern char *dbopt_job_role;
 extern char *dbopt_tenant_columns;
 extern int	dbopt_max_partitions_per_call;

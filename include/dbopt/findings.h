@@ -5,7 +5,10 @@
  *
  * Rows are (severity, check_name, object_name, detail, remediation,
  * fix_sql) followed by the report's own columns.  Reports build them only
- * through dbopt_findings_add(), which also applies dbopt.suppressions.
+ * through dbopt_findings_add(), which also applies dbopt.suppressions, and
+ * end with dbopt_findings_end(), which returns them sorted: severity
+ * (critical, warning, info, ok), then object_name and check_name in byte
+ * order (NULL last), then the order the report added them.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +73,9 @@ typedef struct DboptFindings
 	TupleDesc	tupdesc;
 	int			nextra;			/* report's own columns */
 	bool		include_suppressed;
+	bool		hide_passed;	/* drop 'ok' rows (include_passed => false) */
+	struct Tuplesortstate *sort;	/* rows until dbopt_findings_end() */
+	TupleTableSlot *sortslot;	/* the report's columns, rank, sequence */
 	DboptSuppressionSet *supp;
 	MemoryContext rowcxt;		/* reset after every row */
 	int64		emitted;
@@ -90,6 +96,9 @@ extern void dbopt_findings_begin(DboptFindings *f, FunctionCallInfo fcinfo,
  */
 extern bool dbopt_findings_add(DboptFindings *f, const DboptFinding *row,
 							   Datum *extra, bool *extra_null);
+
+/* Sort the rows added and hand them to the caller; call once, last. */
+extern void dbopt_findings_end(DboptFindings *f);
 
 extern const char *dbopt_severity_name(DboptSeverity s);
 

@@ -19,4 +19,11 @@ extern bool dbopt_is_reindex_leftover(const char *name);
  */
 extern int64 dbopt_unique_duplicate_keys(Oid indexrelid);
 
+/*
+ * The share of its range a sequence has handed out, as the
+ * sequence_exhaustion check judges it (the nearest of its own limit and
+ * that of the narrowest column it feeds); false when it cannot be read.
+ */
+extern bool dbopt_sequence_used_fraction(Oid seqid, double *used);
+
 #endif							/* DBOPT_INTEGRITY_H */

@@ -41,4 +41,12 @@ extern void dbopt_drop_partitions_below(Oid parent, const char *column, Timestam
 										DboptBetweenUnits between, void *between_arg,
 										DboptPartitionDrops *out);
 
+/*
+ * Seconds from now to the end of the unbroken run of range partitions
+ * holding now (+Inf to MAXVALUE, 0 when none holds now), for a table
+ * range-partitioned on a time key; false otherwise, or when its partitions
+ * could not be read within dbopt.lock_timeout.
+ */
+extern bool dbopt_partition_runway(Oid parent, double *seconds);
+
 #endif							/* DBOPT_PARTITIONS_H */

@@ -16,7 +16,7 @@ win AS (SELECT b.datid, b.blks_hit - a.blks_hit AS hit, b.blks_read - a.blks_rea
            AND b.blks_hit >= a.blks_hit AND b.blks_read >= a.blks_read)
 SELECT CASE WHEN req >= 1000 AND r < $1 THEN 'warning' ELSE 'ok' END, pg_catalog.quote_ident(datname),
  CASE WHEN req < 1000 THEN pg_catalog.format('not enough evidence: %s block requests %s', req, since)
-      ELSE pg_catalog.format('%s%% of %s block requests were found in shared buffers %s', round(r::numeric, 2), req, since) END,
+      ELSE pg_catalog.format('%s%% of %s block requests were found in shared buffers %s', round(r::numeric, 1), req, since) END,
  'Find the statements that read the most blocks (shared_blks_read in dbopt.compare_snapshots()); raise shared_buffers if the working set should fit in memory.',
  NULL, CASE WHEN req >= 1000 THEN r::float8 END
 FROM (SELECT d.datname, coalesce(win.hit + win.rd, d.blks_hit + d.blks_read) AS req,

@@ -2,7 +2,7 @@
 -- unique constraints, foreign keys in and out, partial and expression
 -- indexes, triggers, RLS, grants and a generated column; every refusal
 -- with its reason; a run, finish and undo on small tables.  Concurrent
--- writers, kill -9 and a busy swap are in t/016_partition_table.pl and
+-- writers, kill -9 and a busy swap are in t/018_partition_table.pl and
 -- specs/partition_table.spec.
 SET TimeZone = 'UTC';
 CREATE ROLE "regress pm owner";
