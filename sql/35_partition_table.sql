@@ -210,8 +210,24 @@ SELECT (SELECT relkind FROM pg_class WHERE oid = 'ev'::regclass) AS relkind, cou
        min(at) FILTER (WHERE id = 1) AS moved
   FROM ev;
 SELECT to_regclass('ev_migrating') AS copy, to_regclass('ev_premigration') AS premigration;
+-- A migration whose table was renamed stops; one that failed half way is
+-- abandoned by undo before the swap: the copy and the trigger go.
+SELECT count(*) > 0 AS planned FROM dbopt.partition_table('ev2', 'at', '1 year', dry_run => false);
+ALTER TABLE ev2 RENAME TO ev2_renamed;
+CALL dbopt.run_partition_migration('ev2_renamed');
+ALTER TABLE ev2_renamed RENAME TO ev2;
+CREATE TABLE ev2_default (x int);
+CALL dbopt.run_partition_migration('ev2');
+SELECT to_regclass('ev2_migrating') IS NOT NULL AS copy_made;
+SET client_min_messages = warning;
+SELECT step, action, object, detail FROM dbopt.undo_partition_migration('ev2');
+RESET client_min_messages;
+SELECT to_regclass('ev2_migrating') AS copy,
+       (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ev2'::regclass) AS triggers;
 RESET ROLE;
 SELECT count(*) AS captured_left FROM dbopt.partition_migration_changes;
+SELECT state, errors, regexp_replace(last_error, '\d{4,}', 'N', 'g') AS last_error
+  FROM dbopt.partition_migrations WHERE table_name = 'ev2';
 SELECT original::regclass, state FROM dbopt.partition_migrations ORDER BY id;
 SELECT dbopt.unmanage_partitions('"pm ""s"";"."ord;ers"');
 DROP SCHEMA "pm ""s"";" CASCADE;

@@ -1631,7 +1631,7 @@ load_migration(int64 id, Loaded *l)
 
 /* The key and columns of a recorded migration, read again from the original. */
 static void
-derive(Mig *m)
+derive(Mig *m, bool swapped)
 {
 	Relation	rel = try_relation_open(m->relid, AccessShareLock);
 	AttrNumber	attnum;
@@ -1644,9 +1644,21 @@ derive(Mig *m)
 				 errhint("The migration cannot go on; plan it again.")));
 	m->owner = rel->rd_rel->relowner;
 	m->nsp = get_namespace_oid(m->nspname, false);
+	/* every statement names the tables: they must still bear the names planned */
+	if (RelationGetNamespace(rel) != m->nsp ||
+		strcmp(RelationGetRelationName(rel), swapped ? m->premig_relname : m->relname) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the original table of partition migration %lld was renamed or moved", (long long) m->id),
+				 errdetail("It is %s now; the migration's statements name it %s.",
+						   dbopt_qualified_relname(m->relid),
+						   qualify(m->nspname, swapped ? m->premig_relname : m->relname)),
+				 errhint("Rename it back to go on.")));
 	m->qname = qualify(m->nspname, m->relname);
 	m->copy_qname = qualify(m->nspname, m->copy_relname);
 	m->premig_qname = qualify(m->nspname, m->premig_relname);
+	m->capture_fn = psprintf("dbopt.%s", quote_identifier(psprintf("partition_capture_%u", m->relid)));
+	m->reverse_fn = psprintf("dbopt.%s", quote_identifier(psprintf("partition_capture_%u_undo", m->relid)));
 	attnum = get_attnum(m->relid, m->column);
 	m->key.attnum = attnum;
 	load_pk(m, rel);
@@ -2180,7 +2192,7 @@ run_migration(int64 id, MemoryContext cxt)
 	int			p;
 
 	load_migration(id, &l);
-	derive(m);
+	derive(m, strcmp(l.state, "swapped") == 0);
 	set_state(m, strcmp(l.state, "planned") == 0 ? "copying" : l.state);
 	SPI_commit();
 	for (p = 0; run_phases_order[p]; p++)
@@ -2395,7 +2407,7 @@ dbopt_run_partition_migration(PG_FUNCTION_ARGS)
 
 /* Finish and undo: a swapped migration of relation, with its owner calling. */
 static int64
-swapped_migration(Oid relid, const char *func, Loaded *l)
+swapped_migration(Oid relid, const char *func, Loaded *l, bool any_state)
 {
 	char	   *state = NULL;
 	int64		id;
@@ -2408,7 +2420,7 @@ swapped_migration(Oid relid, const char *func, Loaded *l)
 				 errhint("Pass the table's name, such as 'public.events'.")));
 	dbopt_require_owner(relid, "%s() changes the migrated table; only its owner may.", func);
 	id = find_migration(relid, &state);
-	if (id == 0 || strcmp(state, "swapped") != 0)
+	if (id == 0 || (!any_state && strcmp(state, "swapped") != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("%s has no swapped partition migration", dbopt_qualified_relname(relid)),
@@ -2416,7 +2428,7 @@ swapped_migration(Oid relid, const char *func, Loaded *l)
 				 errhint("%s() applies after CALL dbopt.run_partition_migration() has swapped the tables.", func)));
 	lock_migration(id, false, dbopt_qualified_relname(relid));
 	load_migration(id, l);
-	derive(&l->m);
+	derive(&l->m, strcmp(l->state, "swapped") == 0);
 	return id;
 }
 
@@ -2474,7 +2486,7 @@ dbopt_finish_partition_migration(PG_FUNCTION_ARGS)
 	drop_original = dbopt_steering_bool(fcinfo, 1, "drop_original");
 	dry_run = dbopt_steering_bool(fcinfo, 2, "dry_run");
 	dbopt_init_materialized_srf(fcinfo);
-	(void) swapped_migration(PG_GETARG_OID(0), "finish_partition_migration", &l);
+	(void) swapped_migration(PG_GETARG_OID(0), "finish_partition_migration", &l, false);
 	run_phases(&l.m, phases, dry_run, rsinfo, &n);
 	if (drop_original)
 		run_phases(&l.m, drop_phases, dry_run, rsinfo, &n);
@@ -2522,6 +2534,52 @@ undo_unit(void *arg)
 	u->checked = r.checked;
 }
 
+/*
+ * Undo before the swap: the table never changed; the capture trigger, the
+ * copy and the captured keys go.
+ */
+static void
+abandon_migration(Mig *m, bool dry_run, ReturnSetInfo *rsinfo)
+{
+	MStep		steps[2];
+	int			i;
+
+	memset(steps, 0, sizeof(steps));
+	steps[0].action = "drop_capture";
+	steps[0].object = m->qname;
+	steps[0].sql = drop_capture_sql(m->capture_fn, m->qname);
+	steps[0].run_as = RA_DBOPT;
+	steps[1].action = "drop_copy";
+	steps[1].object = m->copy_qname;
+	steps[1].sql = psprintf("DROP TABLE IF EXISTS %s", m->copy_qname);
+	steps[1].run_as = RA_OWNER;
+	for (i = 0; i < 2; i++)
+	{
+		if (!dry_run)
+		{
+			StepUnit	u = {m, &steps[i], false};
+			DboptUnitError err;
+
+			if (!dbopt_run_unit(step_unit, &u, m->owner, 0, 0, &err))
+				ereport(ERROR,
+						(errcode(err.sqlerrcode ? err.sqlerrcode : ERRCODE_INTERNAL_ERROR),
+						 errmsg("undo of the partition migration of %s failed: %s", m->qname, err.message),
+						 err.detail ? errdetail("%s", err.detail) : errdetail("Nothing was changed."),
+						 errhint(err.lock_timeout ? "The table was busy; call it again." : "Fix the cause and call it again.")));
+		}
+		put_step_row(rsinfo, i + 1, steps[i].action, steps[i].object,
+					 i == 0 ? "the migration never swapped: the table is as it was; its capture trigger goes" : NULL,
+					 steps[i].sql);
+	}
+	if (!dry_run)
+	{
+		forget_changes(m);
+		set_state(m, "undone");
+		dbopt_log_action(OPERATION, m->qname, "undone", -1, -1,
+						 psprintf("migration %lld: abandoned before the swap; the copy dropped", (long long) m->id));
+	}
+}
+
 PG_FUNCTION_INFO_V1(dbopt_undo_partition_migration);
 
 Datum
@@ -2540,7 +2598,12 @@ dbopt_undo_partition_migration(PG_FUNCTION_ARGS)
 	dbopt_require_arg(fcinfo, 0, "relation");
 	dry_run = dbopt_steering_bool(fcinfo, 1, "dry_run");
 	dbopt_init_materialized_srf(fcinfo);
-	(void) swapped_migration(PG_GETARG_OID(0), "undo_partition_migration", &l);
+	(void) swapped_migration(PG_GETARG_OID(0), "undo_partition_migration", &l, true);
+	if (strcmp(l.state, "swapped") != 0)
+	{
+		abandon_migration(m, dry_run, rsinfo);
+		return (Datum) 0;
+	}
 	if (!OidIsValid(get_relname_relid(m->premig_relname, m->nsp)) ||
 		get_relname_relid(m->premig_relname, m->nsp) != m->relid)
 		ereport(ERROR,

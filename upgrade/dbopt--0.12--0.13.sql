@@ -517,5 +517,5 @@ AS 'MODULE_PATHNAME', 'dbopt_undo_partition_migration'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION dbopt.undo_partition_migration(regclass,boolean) IS
-    'Swap a partition migration back while the original is kept: the writes made since the swap are carried back, names, sequences and foreign keys restored, and the partitioned copy dropped';
+    'Swap a partition migration back while the original is kept: the writes made since the swap are carried back, names, sequences and foreign keys restored, and the partitioned copy dropped; before the swap, abandon it: the capture trigger and the copy go';
 REVOKE ALL ON FUNCTION dbopt.undo_partition_migration(regclass,boolean) FROM PUBLIC;
