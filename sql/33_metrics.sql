@@ -48,6 +48,8 @@ SELECT dbopt.take_snapshot() > 0 AS snapshot;
 
 -- Findings as run_checks() records them, one with a check name that needs
 -- escaping (a quote, a backslash and a newline).
+-- The history earlier tests left would hold the latest run: start empty.
+DELETE FROM dbopt.check_runs;
 INSERT INTO dbopt.check_runs (run_id, started_at, finished_at, reports, findings, errors)
 VALUES (-1, now() - interval '1 hour', now() - interval '1 hour', '{integrity}', 3, '{"x: failed"}');
 INSERT INTO dbopt.findings_history (run_id, report, check_name, object_name, severity, first_seen, last_seen, resolved_at)

@@ -36,6 +36,8 @@ SELECT DISTINCT p.proname::text, 'include_passed' = ANY (p.proargnames)
   FROM pg_proc p, unnest(p.proargnames, p.proargmodes) AS a(name, mode)
  WHERE p.pronamespace = 'dbopt'::regnamespace
    AND a.name = 'severity' AND a.mode IN ('o', 't', 'b')
+   -- a change log, in the order things happened
+   AND p.proname <> 'findings_changes'
 $$;
 SELECT * FROM check_reports() ORDER BY 1;
 

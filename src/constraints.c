@@ -136,17 +136,13 @@ int2_array(HeapTuple tup, TupleDesc desc, int attno, AttrNumber *out, int *n)
 static List *
 table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 {
-	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
+										  Anum_pg_constraint_conrelid, relid);
+	TupleDesc	desc = RelationGetDescr(scan->heap_rel);
 	HeapTuple	tup;
 	List	   *result = NIL;
 
 	*npk = 0;
-	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
-							  NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
@@ -154,7 +150,7 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 
 		if (con->contype == CONSTRAINT_PRIMARY)
 		{
-			int2_array(tup, RelationGetDescr(rel), Anum_pg_constraint_conkey, pkcols, npk);
+			int2_array(tup, desc, Anum_pg_constraint_conkey, pkcols, npk);
 			continue;
 		}
 		if (con->contype != CONSTRAINT_FOREIGN && con->contype != CONSTRAINT_CHECK)
@@ -189,7 +185,7 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 		{
 			bool		isnull;
 			Datum		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
-										   RelationGetDescr(rel), &isnull);
+										   desc, &isnull);
 
 			if (isnull)
 				continue;
@@ -197,8 +193,7 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 		}
 		result = lappend(result, c);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 	return result;
 }
 
@@ -206,18 +201,13 @@ table_constraints(Oid relid, AttrNumber *pkcols, int *npk)
 static bool
 any_trigger_disabled(Oid indexid, AttrNumber attno, Oid value)
 {
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(TriggerRelationId, indexid, attno, value);
 	HeapTuple	tup;
 	bool		found = false;
 
-	ScanKeyInit(&key, attno, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
-	scan = systable_beginscan(rel, indexid, true, NULL, 1, &key);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 		found = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled == TRIGGER_DISABLED;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 	return found;
 }
 
@@ -491,17 +481,13 @@ trigger_disabled(Oid trigoid)
 void
 dbopt_integrity_check_disabled_triggers(IntegrityRun *run, Oid relid)
 {
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(TriggerRelationId, TriggerRelidNameIndexId,
+										  Anum_pg_trigger_tgrelid, relid);
 	HeapTuple	tup;
 	List	   *groups = NIL;
 	ListCell   *lc;
 	char	   *relname = dbopt_qualified_relname(relid);
 
-	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tup);
@@ -532,8 +518,7 @@ dbopt_integrity_check_disabled_triggers(IntegrityRun *run, Oid relid)
 		}
 		g->n++;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 
 	foreach(lc, groups)
 	{

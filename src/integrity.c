@@ -432,15 +432,11 @@ dbopt_unique_duplicate_keys(Oid indexrelid)
 static List *
 table_indexes(Oid relid, bool (*keep) (Form_pg_index idx))
 {
-	Relation	rel = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(IndexRelationId, IndexIndrelidIndexId,
+										  Anum_pg_index_indrelid, relid);
 	HeapTuple	tup;
 	List	   *result = NIL;
 
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
@@ -448,8 +444,7 @@ table_indexes(Oid relid, bool (*keep) (Form_pg_index idx))
 		if (keep(idx))
 			result = lappend_oid(result, idx->indexrelid);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 	return result;
 }
 
@@ -669,18 +664,14 @@ coll_unit(void *arg)
 static void
 check_collations(IntegrityRun *run, const OidSet *only)
 {
-	Relation	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(DependRelationId, DependReferenceIndexId,
+										  Anum_pg_depend_refclassid, CollationRelationId);
 	HeapTuple	tup;
 	CollIdx    *pairs = NULL;
 	int			npairs = 0, cap = 0;
 	CollUnit	u;
 	DboptUnitError err;
 
-	ScanKeyInit(&key, Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(CollationRelationId));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -699,8 +690,7 @@ check_collations(IntegrityRun *run, const OidSet *only)
 		pairs[npairs].indexid = dep->objid;
 		npairs++;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 
 	if (npairs > 0)
 		qsort(pairs, npairs, sizeof(CollIdx), collidx_cmp);

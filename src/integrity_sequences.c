@@ -605,6 +605,30 @@ check_sequence(IntegrityRun *run, Oid seqid, const OidSet *only)
 }
 
 /*
+ * seqs with the sequences on the other side of classid/objid's pg_depend
+ * rows added once each: the objects that depend on it (referenced) or
+ * that it depends on.
+ */
+static List *
+add_depend_sequences(List *seqs, Relation dep, bool referenced, Oid classid, Oid objid)
+{
+	SysScanDesc scan = depend_scan(dep, referenced, classid, objid, -1);
+	HeapTuple	tup;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		Oid			other_class = referenced ? d->classid : d->refclassid;
+		Oid			other = referenced ? d->objid : d->refobjid;
+
+		if (other_class == RelationRelationId && get_rel_relkind(other) == RELKIND_SEQUENCE)
+			seqs = list_append_unique_oid(seqs, other);
+	}
+	systable_endscan(scan);
+	return seqs;
+}
+
+/*
  * Sequences feeding the given tables, found from the tables' side: owned
  * sequences (serial, identity) depend on the table; a DEFAULT nextval()
  * depends on the sequence.  Each sequence once.
@@ -625,16 +649,7 @@ sequences_of_tables(const OidSet *tables)
 		ListCell   *lc;
 
 		CHECK_FOR_INTERRUPTS();
-		scan = depend_scan(dep, true, RelationRelationId, tables->oids[i], -1);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-
-			if (d->classid == RelationRelationId &&
-				get_rel_relkind(d->objid) == RELKIND_SEQUENCE)
-				seqs = list_append_unique_oid(seqs, d->objid);
-		}
-		systable_endscan(scan);
+		seqs = add_depend_sequences(seqs, dep, true, RelationRelationId, tables->oids[i]);
 
 		ScanKeyInit(&key, Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(tables->oids[i]));
@@ -644,18 +659,7 @@ sequences_of_tables(const OidSet *tables)
 		systable_endscan(scan);
 
 		foreach(lc, defaults)
-		{
-			scan = depend_scan(dep, false, AttrDefaultRelationId, lfirst_oid(lc), -1);
-			while (HeapTupleIsValid(tup = systable_getnext(scan)))
-			{
-				Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-
-				if (d->refclassid == RelationRelationId &&
-					get_rel_relkind(d->refobjid) == RELKIND_SEQUENCE)
-					seqs = list_append_unique_oid(seqs, d->refobjid);
-			}
-			systable_endscan(scan);
-		}
+			seqs = add_depend_sequences(seqs, dep, false, AttrDefaultRelationId, lfirst_oid(lc));
 	}
 	table_close(adrel, AccessShareLock);
 	table_close(dep, AccessShareLock);

@@ -283,20 +283,6 @@ new_partition_name(const KeyInfo *k, const Step *step, const NamePattern *pat, O
 	}
 }
 
-/*
- * Columns copied when default-partition rows move: every live column that
- * is not generated (those are recomputed on insert).
- */
-static char *
-movable_columns(Oid parent)
-{
-	Relation	rel = relation_open(parent, AccessShareLock);
-	char	   *cols = dbopt_column_names(RelationGetDescr(rel), true);
-
-	relation_close(rel, NoLock);
-	return cols;
-}
-
 static char *
 create_sql(const PartOp *op)
 {
@@ -321,7 +307,8 @@ create_sql(const PartOp *op)
 static List *
 move_statements(const PartOp *op, const Part *def)
 {
-	char	   *cols = movable_columns(op->parent);
+	/* Every live column but the generated ones, recomputed on insert. */
+	char	   *cols = dbopt_relation_column_names(op->parent, true, true);
 	char	   *defname = dbopt_qualified_relname(def->relid);
 	const char *key = quote_identifier(op->key->attname);
 	char	   *newname = psprintf("%s.%s",

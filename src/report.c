@@ -54,38 +54,31 @@ typedef struct Series
 	bool	   *isnull;
 } Series;
 
-/* Text from the database, made safe for element content and attributes. */
+/*
+ * Text from the database, made safe for element content and attributes.
+ * ':' too: "http://" in a query text must not read as a reference.
+ */
 static void
 append_html(StringInfo buf, const char *s)
 {
+	static const char *const entity[][2] = {
+		{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"},
+		{"'", "&#39;"}, {":", "&#58;"},
+	};
+
 	if (s == NULL)
 		return;
 	for (; *s; s++)
 	{
-		switch (*s)
-		{
-			case '&':
-				appendStringInfoString(buf, "&amp;");
-				break;
-			case '<':
-				appendStringInfoString(buf, "&lt;");
-				break;
-			case '>':
-				appendStringInfoString(buf, "&gt;");
-				break;
-			case '"':
-				appendStringInfoString(buf, "&quot;");
-				break;
-			case '\'':
-				appendStringInfoString(buf, "&#39;");
-				break;
-			case ':':
-				/* "http://" in a query text must not read as a reference */
-				appendStringInfoString(buf, "&#58;");
-				break;
-			default:
-				appendStringInfoChar(buf, *s);
-		}
+		const char *out = NULL;
+
+		for (int i = 0; i < (int) lengthof(entity) && out == NULL; i++)
+			if (*s == entity[i][0][0])
+				out = entity[i][1];
+		if (out != NULL)
+			appendStringInfoString(buf, out);
+		else
+			appendStringInfoChar(buf, *s);
 	}
 }
 
@@ -252,18 +245,25 @@ append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
 	int			pw = CHART_W - PLOT_L - PLOT_R;
 	int			ph = CHART_H - PLOT_T - PLOT_B;
 	int			points = 0;
+	bool		whole = !duration;
 
 	for (int s = 0; s < nseries; s++)
 		for (int i = 0; i < n; i++)
 			if (!series[s].isnull[i])
 			{
 				ymax = Max(ymax, series[s].y[i]);
+				whole = whole && series[s].y[i] == floor(series[s].y[i]);
 				points++;
 			}
 	/* About four steps of 1, 2, 2.5 or 5 times a power of ten, the data under the top one. */
 	ystep = nice_ceiling(ymax / 4);
+	/* Counts (connections) get whole steps: no tick at 0.25 of a session. */
+	if (whole && ystep < 1)
+		ystep = 1;
+	else if (whole && ystep != floor(ystep))
+		ystep = ceil(ystep / 5) * 5;	/* 2.5 becomes 5 */
 	nyticks = (int) ceil(ymax / ystep - 1e-9);
-	nyticks = Max(nyticks, 1);
+	nyticks = Max(nyticks, whole ? 2 : 1);
 	ymax = ystep * nyticks;
 	if (xmax <= xmin)
 		xmax = xmin + 1;
@@ -394,6 +394,14 @@ append_chart(StringInfo buf, const char *title, const char *unit, bool duration,
 #define OWN_STATEMENT(col) \
 	"(coalesce(" col ", '') ~* '(^|[^[:alnum:]_$\"])\"?dbopt\"?[[:space:]]*[.]'" \
 	" OR coalesce(" col ", '') ~* 'pg_stat_statements')"
+/*
+ * With pg_stat_statements.track = all, a DO block's or a CALL's time is
+ * also counted in the statements it ran, which are listed on their own:
+ * such wrappers are left out of the statement figures, charts and tables.
+ */
+#define WRAPPER_STATEMENT(col) \
+	"(pg_catalog.current_setting('pg_stat_statements.track', true) = 'all'" \
+	" AND coalesce(" col ", '') ~* '^[[:space:]]*(do|call)([^[:alnum:]_]|$)')"
 /* Local time to the second; the time zone is named once, in the summary. */
 #define TS(col) "to_char(" col ", 'YYYY-MM-DD HH24:MI:SS')"
 
@@ -553,15 +561,32 @@ append_dt(StringInfo buf, const char *label)
 	appendStringInfoString(buf, "</dt><dd>");
 }
 
+/* One <dt>/<dd> pair; if_null stands in for a NULL value. */
+static void
+append_item(StringInfo buf, const char *label, const char *value, const char *if_null)
+{
+	append_dt(buf, label);
+	append_html(buf, value ? value : if_null);
+	appendStringInfoString(buf, "</dd>");
+}
+
+static void
+append_duration_item(StringInfo buf, const char *label, double ms)
+{
+	append_dt(buf, label);
+	append_duration(buf, ms);
+	appendStringInfoString(buf, "</dd>");
+}
+
 static void
 append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, bool untrusted)
 {
 	bool		isnull;
-	double		v;
 
 	query("WITH me AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),"
-		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own FROM dbopt.compare_snapshots($1, $2) c),"
-		  " c AS (SELECT * FROM c0 WHERE $3 OR NOT own)"
+		  " c0 AS (SELECT c.*, " OWN_STATEMENT("c.query") " AS own, " WRAPPER_STATEMENT("c.query") " AS wrapper"
+		  "          FROM dbopt.compare_snapshots($1, $2) c),"
+		  " c AS (SELECT * FROM c0 WHERE ($3 OR NOT own) AND NOT wrapper)"
 		  " SELECT " TS("a.taken_at") ", " TS("b.taken_at") ", extract(epoch FROM b.taken_at - a.taken_at)::float8,"
 		  "       (SELECT count(*) FROM dbopt.snapshots s WHERE s.snap_id BETWEEN $1 AND $2),"
 		  "       (SELECT count(*) FROM c), (SELECT sum(c.calls) FROM c),"
@@ -572,7 +597,8 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		  "         round(100 * (db.hit - da.hit)::numeric / nullif(db.hit - da.hit + db.rd - da.rd, 0), 2) END,"
 		  "       pg_catalog.version(), pg_catalog.current_setting('TimeZone'),"
 		  "       (SELECT count(*) FROM c0 WHERE own), (SELECT sum(c0.calls) FROM c0 WHERE own),"
-		  "       (SELECT sum(c0.total_ms) FROM c0 WHERE own)::float8"
+		  "       (SELECT sum(c0.total_ms) FROM c0 WHERE own)::float8,"
+		  "       (SELECT count(*) FROM c0 WHERE wrapper AND NOT own)"
 		  "  FROM dbopt.snapshots a, dbopt.snapshots b,"
 		  "       LATERAL (SELECT xact_commit + xact_rollback AS xc, blks_hit AS hit, blks_read AS rd, stats_reset AS sr"
 		  "                  FROM dbopt.snapshot_databases WHERE snap_id = a.snap_id AND datid = (SELECT oid FROM me)) da,"
@@ -586,37 +612,16 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		char	   *own = value_at(0, 12);
 
 		appendStringInfo(buf, "<dt>Snapshots</dt><dd>" INT64_FORMAT " to " INT64_FORMAT "</dd>", from_id, to_id);
-		append_dt(buf, "From");
-		append_html(buf, value_at(0, 1));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "To");
-		append_html(buf, value_at(0, 2));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Time zone");
-		append_html(buf, value_at(0, 11));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Window");
-		append_duration(buf, 1000 * double_at(0, 3, &isnull));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Snapshots in the window");
-		append_html(buf, value_at(0, 4));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Statements that ran");
-		append_html(buf, value_at(0, 5));
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Calls");
-		append_html(buf, value_at(0, 6) ? value_at(0, 6) : "0");
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Execution time");
-		v = double_at(0, 7, &isnull);
-		append_duration(buf, v);
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Transactions per second");
-		append_html(buf, value_at(0, 8) ? value_at(0, 8) : "unknown");
-		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Cache hit ratio (%)");
-		append_html(buf, value_at(0, 9) ? value_at(0, 9) : "unknown");
-		appendStringInfoString(buf, "</dd>");
+		append_item(buf, "From", value_at(0, 1), "");
+		append_item(buf, "To", value_at(0, 2), "");
+		append_item(buf, "Time zone", value_at(0, 11), "");
+		append_duration_item(buf, "Window", 1000 * double_at(0, 3, &isnull));
+		append_item(buf, "Snapshots in the window", value_at(0, 4), "");
+		append_item(buf, "Statements that ran", value_at(0, 5), "");
+		append_item(buf, "Calls", value_at(0, 6), "0");
+		append_duration_item(buf, "Execution time", double_at(0, 7, &isnull));
+		append_item(buf, "Transactions per second", value_at(0, 8), "unknown");
+		append_item(buf, "Cache hit ratio (%)", value_at(0, 9), "unknown");
 		append_dt(buf, include_dbopt ? "dbopt's own statements (included)" : "dbopt's own statements (excluded)");
 		append_html(buf, own);
 		appendStringInfoString(buf, strcmp(own, "1") == 0 ? " statement, " : " statements, ");
@@ -624,9 +629,13 @@ append_summary(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt, b
 		appendStringInfoString(buf, " calls, ");
 		append_duration(buf, double_at(0, 14, &isnull));
 		appendStringInfoString(buf, "</dd>");
-		append_dt(buf, "Server");
-		append_html(buf, value_at(0, 10));
-		appendStringInfoString(buf, "</dd>");
+		if (strcmp(value_at(0, 15), "0") != 0)
+		{
+			append_dt(buf, "DO blocks and CALLs (left out)");
+			append_html(buf, value_at(0, 15));
+			appendStringInfoString(buf, ": with pg_stat_statements.track = all, the statements they ran are counted on their own</dd>");
+		}
+		append_item(buf, "Server", value_at(0, 10), "");
 	}
 	appendStringInfoString(buf, "</dl>\n");
 	if (!include_dbopt)
@@ -730,7 +739,7 @@ read_statements(Window *w, int64 from_id, int64 to_id, bool include_dbopt)
 	int64		psnap = -1;
 
 	query("WITH top AS (SELECT queryid, query, total_ms FROM dbopt.compare_snapshots($1, $2) c"
-		  "              WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  "              WHERE ($3 OR NOT " OWN_STATEMENT("c.query") ") AND NOT " WRAPPER_STATEMENT("c.query")
 		  "              ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(CHART_STATEMENTS) ")"
 		  " SELECT t.queryid::text, s.snap_id, sum(s.calls)::float8, sum(s.total_exec_time),"
 		  "        'queryid ' || t.queryid,"
@@ -853,7 +862,8 @@ append_top_statements(StringInfo buf, int64 from_id, int64 to_id, bool include_d
 	query("SELECT queryid, calls, round(total_ms::numeric, 1), round(mean_ms::numeric, 3), rows,"
 		  "       round((100 * hit_ratio)::numeric, 1), round(share_of_total_pct::numeric, 1),"
 		  "       array_to_string(flags, ' '), CASE WHEN length(query) > 600 THEN left(query, 600) || ' ...' ELSE query END"
-		  "  FROM dbopt.compare_snapshots($1, $2) c WHERE $3 OR NOT " OWN_STATEMENT("c.query")
+		  "  FROM dbopt.compare_snapshots($1, $2) c"
+		  " WHERE ($3 OR NOT " OWN_STATEMENT("c.query") ") AND NOT " WRAPPER_STATEMENT("c.query")
 		  " ORDER BY total_ms DESC NULLS LAST LIMIT " CppAsString2(TOP_STATEMENTS), from_id, to_id, include_dbopt);
 	append_result_table(buf, h, "No statement ran in this window, or pg_stat_statements was not available.");
 }
@@ -951,18 +961,24 @@ append_indexes(StringInfo buf, int64 from_id, int64 to_id, bool include_dbopt)
 static void
 append_wal(StringInfo buf, int64 from_id, int64 to_id)
 {
+	static const char *const label[] = {"WAL records", "Full-page images", "WAL written",
+	"Waits for a full WAL buffer"};
+
 	appendStringInfoString(buf, "<h2>WAL</h2>\n");
-	query("SELECT a.server ? 'wal' AND b.server ? 'wal',"
-		  "       a.server->'wal'->>'stats_reset' IS NOT DISTINCT FROM b.server->'wal'->>'stats_reset',"
-		  "       (b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric,"
-		  "       (b.server->'wal'->>'wal_fpi')::numeric - (a.server->'wal'->>'wal_fpi')::numeric,"
-		  "       pg_catalog.pg_size_pretty((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric),"
-		  "       pg_catalog.pg_size_pretty(round(((b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric)"
-		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0))),"
-		  "       round(((b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric)"
-		  "         / nullif(extract(epoch FROM b.taken_at - a.taken_at), 0), 1),"
-		  "       (b.server->'wal'->>'wal_buffers_full')::numeric - (a.server->'wal'->>'wal_buffers_full')::numeric"
-		  "  FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = $1 AND b.snap_id = $2", from_id, to_id, false);
+	query("WITH d AS (SELECT coalesce(a.server ? 'wal' AND b.server ? 'wal', false) AS recorded,"
+		  "       a.server->'wal'->>'stats_reset' IS NOT DISTINCT FROM b.server->'wal'->>'stats_reset' AS same_reset,"
+		  "       (b.server->'wal'->>'wal_records')::numeric - (a.server->'wal'->>'wal_records')::numeric AS records,"
+		  "       (b.server->'wal'->>'wal_fpi')::numeric - (a.server->'wal'->>'wal_fpi')::numeric AS fpi,"
+		  "       (b.server->'wal'->>'wal_bytes')::numeric - (a.server->'wal'->>'wal_bytes')::numeric AS bytes,"
+		  "       (b.server->'wal'->>'wal_buffers_full')::numeric - (a.server->'wal'->>'wal_buffers_full')::numeric AS full_waits,"
+		  "       nullif(extract(epoch FROM b.taken_at - a.taken_at), 0) AS seconds"
+		  "  FROM dbopt.snapshots a, dbopt.snapshots b WHERE a.snap_id = $1 AND b.snap_id = $2)"
+		  " SELECT recorded, same_reset,"
+		  "        pg_catalog.format('%s (%s per second)', records, round(records / seconds, 1)), fpi,"
+		  "        pg_catalog.format('%s (%s per second)', pg_catalog.pg_size_pretty(bytes),"
+		  "                          pg_catalog.pg_size_pretty(round(bytes / seconds))),"
+		  "        full_waits"
+		  "   FROM d", from_id, to_id, false);
 	if (SPI_processed != 1 || strcmp(value_at(0, 1), "t") != 0)
 	{
 		appendStringInfoString(buf, "<p class=\"none\">These snapshots do not record pg_stat_wal: snapshots taken before dbopt 0.13 do not.</p>\n");
@@ -974,22 +990,9 @@ append_wal(StringInfo buf, int64 from_id, int64 to_id)
 		return;
 	}
 	appendStringInfoString(buf, "<p class=\"none\">Server-wide (pg_stat_wal), over the window.</p>\n<dl>");
-	append_dt(buf, "WAL records");
-	append_html(buf, value_at(0, 3));
-	appendStringInfoString(buf, " (");
-	append_html(buf, value_at(0, 7));
-	appendStringInfoString(buf, " per second)</dd>");
-	append_dt(buf, "Full-page images");
-	append_html(buf, value_at(0, 4));
-	appendStringInfoString(buf, "</dd>");
-	append_dt(buf, "WAL written");
-	append_html(buf, value_at(0, 5));
-	appendStringInfoString(buf, " (");
-	append_html(buf, value_at(0, 6));
-	appendStringInfoString(buf, " per second)</dd>");
-	append_dt(buf, "Waits for a full WAL buffer");
-	append_html(buf, value_at(0, 8));
-	appendStringInfoString(buf, "</dd></dl>\n");
+	for (int i = 0; i < (int) lengthof(label); i++)
+		append_item(buf, label[i], value_at(0, 3 + i), "");
+	appendStringInfoString(buf, "</dl>\n");
 }
 
 /* Findings dbopt.run_checks() recorded as new or resolved within the window. */

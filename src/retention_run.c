@@ -85,17 +85,6 @@ typedef struct Target
 	int			blocks_per_batch;
 } Target;
 
-/* Quoted list of the source's columns, the shape an archived row has. */
-static char *
-column_list(Oid relid)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	char	   *cols = dbopt_column_names(RelationGetDescr(rel), false);
-
-	relation_close(rel, AccessShareLock);
-	return cols;
-}
-
 /* Whether a valid, non-partial btree index leads on attnum. */
 static bool
 has_time_index(Relation rel, AttrNumber attnum)
@@ -158,7 +147,8 @@ prepare_unit(void *arg)
 	if (p->archive)
 	{
 		dbopt_ret_check_archive(p->relid, p->archive_relid, u->operation);
-		u->columns = column_list(p->relid);
+		/* The source's columns, the shape an archived row has. */
+		u->columns = dbopt_relation_column_names(p->relid, false, false);
 	}
 	u->references = dbopt_ret_referencing_keys(p->relid);
 	u->blocking = dbopt_ret_blocking_keys(p->relid);

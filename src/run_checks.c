@@ -335,7 +335,7 @@ static const char *const merge_sql =
 "        (SELECT pg_catalog.array_agg(finding_id) FROM opened),"
 "        (SELECT pg_catalog.count(*) FROM seen), (SELECT pg_catalog.count(*) FROM gone)";
 
-/* The open findings of the reports run, most severe first. */
+/* The open findings of the reports run, in the order every report uses. */
 static const char *const open_sql =
 "SELECT h.severity, h.check_name, h.object_name, h.detail, h.remediation, h.fix_sql,"
 "       h.report, h.first_seen,"
@@ -343,7 +343,7 @@ static const char *const open_sql =
 "  FROM dbopt.findings_history h"
 " WHERE h.resolved_at IS NULL AND h.report OPERATOR(pg_catalog.=) ANY ($1)"
 " ORDER BY pg_catalog.array_position(ARRAY['critical', 'warning', 'info'], h.severity),"
-"          h.report, h.check_name, h.object_name";
+"          h.object_name IS NULL, h.object_name COLLATE pg_catalog.\"C\", h.check_name COLLATE pg_catalog.\"C\", h.report";
 
 PG_FUNCTION_INFO_V1(dbopt_run_checks);
 

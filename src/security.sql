@@ -53,110 +53,6 @@ BEGIN
     report := jsonb_build_object('generated_at', pg_catalog.now(), 'as_of', as_of,
                                  'database', pg_catalog.current_database(), 'scope', scope);
 
-    -- security
-    BEGIN
-        SELECT jsonb_build_object(
-                 'counts', jsonb_build_object(
-                     'critical', count(*) FILTER (WHERE f.severity = 'critical'),
-                     'warning', count(*) FILTER (WHERE f.severity = 'warning'),
-                     'info', count(*) FILTER (WHERE f.severity = 'info')),
-                 'findings', coalesce(jsonb_agg(jsonb_build_object('severity', f.severity, 'check_name', f.check_name,
-                                                                   'object_name', f.object_name, 'detail', f.detail)
-                                                ORDER BY pg_catalog.array_position(ARRAY['critical', 'warning', 'info'], f.severity),
-                                                         f.object_name COLLATE "C", f.check_name COLLATE "C"), '[]'))
-          INTO section FROM dbopt.validate_security_configuration(include_passed => false) f;
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
-    END;
-    report := report || jsonb_build_object('security', section);
-
-    -- audit
-    BEGIN
-        SELECT jsonb_build_object(
-                 'audited_tables', coalesce((SELECT jsonb_agg(t.relation::text ORDER BY t.relation::text)
-                                               FROM dbopt.audited_tables t WHERE t.enabled), '[]'),
-                 'sensitive_tables_not_audited',
-                     coalesce((SELECT jsonb_agg(DISTINCT s.relation::text)
-                                 FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
-                                WHERE NOT EXISTS (SELECT FROM dbopt.audited_tables t WHERE t.relation = s.relation AND t.enabled)), '[]'),
-                 'events_30_days', (SELECT count(*) FROM dbopt.audit_log l
-                                     WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
-                                       AND (scope IS NULL OR l.tenant = scope)),
-                 'events_by_operation', coalesce((SELECT jsonb_object_agg(o.operation, o.n) FROM (
-                                          SELECT l.operation, count(*) AS n FROM dbopt.audit_log l
-                                           WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
-                                             AND (scope IS NULL OR l.tenant = scope) GROUP BY 1) o), '{}'))
-          INTO section;
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
-    END;
-    report := report || jsonb_build_object('audit', section);
-
-    -- tenant_isolation: tables with a tenant column; with a scope, that tenant's row count
-    BEGIN
-        items := '[]';
-        FOR r IN
-            SELECT DISTINCT ON (c.oid) c.oid::regclass AS rel, a.attname, c.relrowsecurity AS rls, c.reltuples
-              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
-              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attname::text = ANY (tenant_cols)
-               AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'dbopt') AND ns.nspname !~ '^pg_'
-             ORDER BY c.oid, pg_catalog.array_position(tenant_cols, a.attname::text)
-        LOOP
-            IF scope IS NULL THEN
-                n := greatest(r.reltuples, 0)::bigint;
-            ELSE
-                EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I::pg_catalog.text OPERATOR(pg_catalog.=) $1',
-                                          r.rel, r.attname) INTO n USING scope;
-                scope_rows := scope_rows + n;
-            END IF;
-            items := items || jsonb_build_object('table', r.rel::text, 'tenant_column', r.attname, 'rls', r.rls,
-                                                 CASE WHEN scope IS NULL THEN 'rows_estimate' ELSE 'rows' END, n);
-        END LOOP;
-        section := jsonb_build_object(
-            'with_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE (e->>'rls')::boolean),
-            'without_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE NOT (e->>'rls')::boolean),
-            'tables', items);
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
-    END;
-    report := report || jsonb_build_object('tenant_isolation', section);
-
-    -- sensitive_columns: each with its protection
-    BEGIN
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'table', s.relation::text, 'column', s.column_name, 'kind', s.kind,
-                   'protection', CASE WHEN a.atttypid = 'bytea'::regtype THEN 'encrypted'
-                                      WHEN NOT EXISTS (SELECT FROM dbopt.validate_security_configuration(include_suppressed => true) f
-                                                        WHERE f.check_name = 'sensitive_column_unprotected'
-                                                          AND f.object_name = pg_catalog.format('%s.%I', s.relation, s.column_name))
-                                      THEN 'masked_view' ELSE 'none' END)
-                 ORDER BY s.relation::text, s.column_name), '[]')
-          INTO section
-          FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
-          JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relation AND a.attname = s.column_name;
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
-    END;
-    report := report || jsonb_build_object('sensitive_columns', section);
-
-    -- retention: the policies, and rows older than policy still present
-    BEGIN
-        items := '[]';
-        FOR r IN SELECT p.relation, p.time_column, p.keep, p.mode, p.enabled, p.last_run_at, p.last_status
-                   FROM dbopt.retention_policies p JOIN pg_catalog.pg_class c ON c.oid = p.relation ORDER BY p.relation::text
-        LOOP
-            EXECUTE format('SELECT count(*) FROM %s WHERE %I < $1', r.relation, r.time_column) INTO n USING upto - r.keep;
-            items := items || jsonb_build_object('table', r.relation::text, 'time_column', r.time_column, 'keep', r.keep,
-                                                 'mode', r.mode, 'enabled', r.enabled, 'last_run_at', r.last_run_at,
-                                                 'last_status', r.last_status, 'rows_older_than_policy', n);
-        END LOOP;
-        section := jsonb_build_object('policies', items);
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
-    END;
-    report := report || jsonb_build_object('retention', section);
-
     -- backups
     SELECT jsonb_build_object('archive_mode', pg_catalog.current_setting('archive_mode'),
                               'archived_count', a.archived_count, 'failed_count', a.failed_count,
@@ -166,20 +62,108 @@ BEGIN
       INTO section FROM pg_catalog.pg_stat_archiver a;
     report := report || jsonb_build_object('backups', section);
 
-    -- integrity: counts of check_data_integrity() findings
+    -- Every other section is read in its own subtransaction: one that fails
+    -- (a missing privilege, say) is reported as skipped, with its error.
+    DECLARE
+        part text;
     BEGIN
-        WITH d AS MATERIALIZED (SELECT i.severity, i.check_name FROM dbopt.check_data_integrity() i)
-        SELECT jsonb_build_object(
-                 'critical', (SELECT count(*) FROM d WHERE d.severity = 'critical'),
-                 'warning', (SELECT count(*) FROM d WHERE d.severity = 'warning'),
-                 'info', (SELECT count(*) FROM d WHERE d.severity = 'info'),
-                 'checks', coalesce((SELECT jsonb_object_agg(x.check_name, x.n)
-                                       FROM (SELECT d.check_name, count(*) AS n FROM d GROUP BY 1) x), '{}'))
-          INTO section;
-    EXCEPTION WHEN OTHERS THEN
-        section := jsonb_build_object('skipped', SQLERRM);
+        FOREACH part IN ARRAY ARRAY['security', 'audit', 'tenant_isolation', 'sensitive_columns', 'retention', 'integrity'] LOOP
+            BEGIN
+                CASE part
+                WHEN 'security' THEN
+                    SELECT jsonb_build_object(
+                             'counts', jsonb_build_object(
+                                 'critical', count(*) FILTER (WHERE f.severity = 'critical'),
+                                 'warning', count(*) FILTER (WHERE f.severity = 'warning'),
+                                 'info', count(*) FILTER (WHERE f.severity = 'info')),
+                             'findings', coalesce(jsonb_agg(jsonb_build_object('severity', f.severity, 'check_name', f.check_name,
+                                                                               'object_name', f.object_name, 'detail', f.detail)
+                                                            ORDER BY pg_catalog.array_position(ARRAY['critical', 'warning', 'info'], f.severity),
+                                                                     f.object_name COLLATE "C", f.check_name COLLATE "C"), '[]'))
+                      INTO section FROM dbopt.validate_security_configuration(include_passed => false) f;
+                WHEN 'audit' THEN
+                    SELECT jsonb_build_object(
+                             'audited_tables', coalesce((SELECT jsonb_agg(t.relation::text ORDER BY t.relation::text)
+                                                           FROM dbopt.audited_tables t WHERE t.enabled), '[]'),
+                             'sensitive_tables_not_audited',
+                                 coalesce((SELECT jsonb_agg(DISTINCT s.relation::text)
+                                             FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
+                                            WHERE NOT EXISTS (SELECT FROM dbopt.audited_tables t WHERE t.relation = s.relation AND t.enabled)), '[]'),
+                             'events_30_days', (SELECT count(*) FROM dbopt.audit_log l
+                                                 WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
+                                                   AND (scope IS NULL OR l.tenant = scope)),
+                             'events_by_operation', coalesce((SELECT jsonb_object_agg(o.operation, o.n) FROM (
+                                                      SELECT l.operation, count(*) AS n FROM dbopt.audit_log l
+                                                       WHERE l.logged_at >= upto - interval '30 days' AND l.logged_at < upto
+                                                         AND (scope IS NULL OR l.tenant = scope) GROUP BY 1) o), '{}'))
+                      INTO section;
+                WHEN 'tenant_isolation' THEN
+                    -- tables with a tenant column; with a scope, that tenant's row count
+                    items := '[]';
+                    FOR r IN
+                        SELECT DISTINCT ON (c.oid) c.oid::regclass AS rel, a.attname, c.relrowsecurity AS rls, c.reltuples
+                          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+                          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attname::text = ANY (tenant_cols)
+                           AND ns.nspname NOT IN ('pg_catalog', 'information_schema', 'dbopt') AND ns.nspname !~ '^pg_'
+                         ORDER BY c.oid, pg_catalog.array_position(tenant_cols, a.attname::text)
+                    LOOP
+                        IF scope IS NULL THEN
+                            n := greatest(r.reltuples, 0)::bigint;
+                        ELSE
+                            EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I::pg_catalog.text OPERATOR(pg_catalog.=) $1',
+                                                      r.rel, r.attname) INTO n USING scope;
+                            scope_rows := scope_rows + n;
+                        END IF;
+                        items := items || jsonb_build_object('table', r.rel::text, 'tenant_column', r.attname, 'rls', r.rls,
+                                                             CASE WHEN scope IS NULL THEN 'rows_estimate' ELSE 'rows' END, n);
+                    END LOOP;
+                    section := jsonb_build_object(
+                        'with_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE (e->>'rls')::boolean),
+                        'without_rls', (SELECT count(*) FROM jsonb_array_elements(items) e WHERE NOT (e->>'rls')::boolean),
+                        'tables', items);
+                WHEN 'sensitive_columns' THEN
+                    -- each with its protection
+                    SELECT coalesce(jsonb_agg(jsonb_build_object(
+                               'table', s.relation::text, 'column', s.column_name, 'kind', s.kind,
+                               'protection', CASE WHEN a.atttypid = 'bytea'::regtype THEN 'encrypted'
+                                                  WHEN NOT EXISTS (SELECT FROM dbopt.validate_security_configuration(include_suppressed => true) f
+                                                                    WHERE f.check_name = 'sensitive_column_unprotected'
+                                                                      AND f.object_name = pg_catalog.format('%s.%I', s.relation, s.column_name))
+                                                  THEN 'masked_view' ELSE 'none' END)
+                             ORDER BY s.relation::text, s.column_name), '[]')
+                      INTO section
+                      FROM dbopt.sensitive_columns s JOIN pg_catalog.pg_class c ON c.oid = s.relation
+                      JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relation AND a.attname = s.column_name;
+                WHEN 'retention' THEN
+                    -- the policies, and rows older than policy still present
+                    items := '[]';
+                    FOR r IN SELECT p.relation, p.time_column, p.keep, p.mode, p.enabled, p.last_run_at, p.last_status
+                               FROM dbopt.retention_policies p JOIN pg_catalog.pg_class c ON c.oid = p.relation ORDER BY p.relation::text
+                    LOOP
+                        EXECUTE format('SELECT count(*) FROM %s WHERE %I < $1', r.relation, r.time_column) INTO n USING upto - r.keep;
+                        items := items || jsonb_build_object('table', r.relation::text, 'time_column', r.time_column, 'keep', r.keep,
+                                                             'mode', r.mode, 'enabled', r.enabled, 'last_run_at', r.last_run_at,
+                                                             'last_status', r.last_status, 'rows_older_than_policy', n);
+                    END LOOP;
+                    section := jsonb_build_object('policies', items);
+                WHEN 'integrity' THEN
+                    -- counts of check_data_integrity() findings
+                    WITH d AS MATERIALIZED (SELECT i.severity, i.check_name FROM dbopt.check_data_integrity() i)
+                    SELECT jsonb_build_object(
+                             'critical', (SELECT count(*) FROM d WHERE d.severity = 'critical'),
+                             'warning', (SELECT count(*) FROM d WHERE d.severity = 'warning'),
+                             'info', (SELECT count(*) FROM d WHERE d.severity = 'info'),
+                             'checks', coalesce((SELECT jsonb_object_agg(x.check_name, x.n)
+                                                   FROM (SELECT d.check_name, count(*) AS n FROM d GROUP BY 1) x), '{}'))
+                      INTO section;
+                END CASE;
+            EXCEPTION WHEN OTHERS THEN
+                section := jsonb_build_object('skipped', SQLERRM);
+            END;
+            report := report || jsonb_build_object(part, section);
+        END LOOP;
     END;
-    report := report || jsonb_build_object('integrity', section);
 
     -- A scope that names no tenant is said so, not reported as empty tables.
     IF scope IS NOT NULL THEN

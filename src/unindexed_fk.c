@@ -63,15 +63,11 @@ dbopt_iu_leading_keys_are(const int16 *keyatts, int nkeys, const int16 *cols, in
 static bool
 fk_is_indexed(Oid relid, const int16 *fkcols, int nfk)
 {
-	Relation	rel = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
+	SysScanDesc scan = dbopt_catalog_scan(IndexRelationId, IndexIndrelidIndexId,
+										  Anum_pg_index_indrelid, relid);
 	HeapTuple	tup;
 	bool		found = false;
 
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
 	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_index idx = (Form_pg_index) GETSTRUCT(tup);
@@ -80,8 +76,7 @@ fk_is_indexed(Oid relid, const int16 *fkcols, int nfk)
 			continue;
 		found = dbopt_iu_leading_keys_are(idx->indkey.values, idx->indnkeyatts, fkcols, nfk);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	dbopt_catalog_scan_end(scan);
 	return found;
 }
 

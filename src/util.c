@@ -644,6 +644,26 @@ dbopt_log_actions(List *entries)
 	}
 }
 
+SysScanDesc
+dbopt_catalog_scan(Oid catalog, Oid indexid, AttrNumber attno, Oid value)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+
+	/* systable_beginscan() copies the key. */
+	ScanKeyInit(&key, attno, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
+	return systable_beginscan(rel, indexid, true, NULL, 1, &key);
+}
+
+void
+dbopt_catalog_scan_end(SysScanDesc scan)
+{
+	Relation	rel = scan->heap_rel;
+
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
 List *
 dbopt_user_relations(const char *relkinds)
 {
@@ -696,6 +716,16 @@ dbopt_column_names(TupleDesc desc, bool skip_generated)
 		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier(NameStr(att->attname)));
 	}
 	return buf.data;
+}
+
+char *
+dbopt_relation_column_names(Oid relid, bool skip_generated, bool keep_lock)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *cols = dbopt_column_names(RelationGetDescr(rel), skip_generated);
+
+	relation_close(rel, keep_lock ? NoLock : AccessShareLock);
+	return cols;
 }
 
 void

@@ -24,7 +24,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('report');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'dbopt, pg_stat_statements'\ndbopt.enable_worker = off");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'dbopt, pg_stat_statements'\ndbopt.enable_worker = off\npg_stat_statements.track = all");
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION dbopt CASCADE;
@@ -47,6 +47,8 @@ for my $ms (1, 1, 5, 5)
 	$sql .= "SELECT v FROM public.\"we<ird> & 'co'; x\" WHERE k = 7;\n";
 	$sql .= "UPDATE public.\"we<ird> & 'co'; x\" SET v = v WHERE k <= 100;\n";
 	$sql .= "SELECT pg_sleep(0.4) AS outlier;\n";
+	# A wrapper: with track = all its time is counted again in what it ran.
+	$sql .= "DO \$\$BEGIN PERFORM count(*) FROM pg_sleep(0.03); END\$\$;\n";
 	$node->safe_psql('postgres', $sql);
 	push @snaps, $node->safe_psql('postgres', 'SELECT dbopt.take_snapshot()');
 }
@@ -93,6 +95,9 @@ like($html, qr{<dt>Execution time</dt><dd>\d+(\.\d)? s</dd>}, 'durations in huma
 my ($top) = $html =~ m{<h2>Top statements by total time</h2>(.*?)<h2>}s;
 unlike($top, qr{dbopt\.|pg_stat_statements}, "dbopt's own statements are left out by default");
 like($html, qr{<dt>dbopt&#39;s own statements \(excluded\)</dt><dd>[1-9]\d* statements?, }, 'and the page says how many');
+unlike($top, qr{<code>DO }, 'a DO block is left out of the top statements under track = all');
+like($top, qr{<code>SELECT count\(\*\) FROM pg_sleep\(\$1\)</code>}, 'and the statement it ran is listed');
+like($html, qr{<dt>DO blocks and CALLs \(left out\)</dt><dd>1: }, 'and the page says so');
 my $with = $node->safe_psql('postgres', "SELECT dbopt.report_html($snaps[0], $snaps[-1], true)");
 my ($top_with) = $with =~ m{<h2>Top statements by total time</h2>(.*?)<h2>}s;
 like($top_with, qr{SELECT dbopt\.take_snapshot\(\)}, 'include_dbopt => true shows them');

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
@@ -30,6 +31,14 @@ extern bool dbopt_extension_available(const char *extname);
 
 /* "schema.name", each part quoted only where needed. */
 extern char *dbopt_qualified_relname(Oid relid);
+
+/*
+ * Scan a catalog, opened under AccessShareLock, through its index indexid
+ * for the rows whose OID column attno is value.  dbopt_catalog_scan_end()
+ * ends the scan and closes the catalog.
+ */
+extern SysScanDesc dbopt_catalog_scan(Oid catalog, Oid indexid, AttrNumber attno, Oid value);
+extern void dbopt_catalog_scan_end(SysScanDesc scan);
 
 /*
  * Size in bytes of a relation's main fork, summed over its leaf partitions
@@ -146,6 +155,12 @@ extern void dbopt_require_own_table(Oid relid, const char *what);
  * the generated ones when skip_generated.
  */
 extern char *dbopt_column_names(TupleDesc desc, bool skip_generated);
+
+/*
+ * The same for a relation, opened under AccessShareLock; keep_lock holds
+ * that lock to the end of the transaction, else it is released at once.
+ */
+extern char *dbopt_relation_column_names(Oid relid, bool skip_generated, bool keep_lock);
 
 /*
  * Run DDL (one or more statements) as the extension owner, with lock waits

@@ -51,37 +51,18 @@ FROM (SELECT r.rolname, r.rolconnlimit, coalesce(c.n, 0) AS n, 100.0 * coalesce(
 ORDER BY u DESC;
 
 -- check: idle_in_transaction
--- Sessions, and the sessions that block others (computed once, not per row).
-WITH blockers AS (SELECT DISTINCT pg_catalog.unnest(pg_catalog.pg_blocking_pids(pid)) AS pid
-                   FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock')
-SELECT CASE WHEN a.age <= $1 THEN 'ok' WHEN b.pid IS NOT NULL THEN 'critical' ELSE 'warning' END,
- pg_catalog.format('pid %s (%s on %s)', a.pid, pg_catalog.quote_ident(a.usename), pg_catalog.quote_ident(a.datname)),
- pg_catalog.format('%s for %s s%s; %s: %s', a.state, round(a.age::numeric),
-   CASE WHEN b.pid IS NOT NULL THEN ', blocking other sessions' ELSE '' END,
-   CASE WHEN a.state = 'active' THEN 'statement' ELSE 'last statement' END, left(a.query, 200)),
+SELECT CASE WHEN s.age <= $1 THEN 'ok' WHEN s.blocking THEN 'critical' ELSE 'warning' END, s.object_name, s.detail,
  'End the transaction in the application. It holds its locks and keeps vacuum from removing dead rows; idle_in_transaction_session_timeout makes the server end such sessions.',
- pg_catalog.format('SELECT pg_catalog.pg_terminate_backend(%s)', a.pid), a.age
-FROM (SELECT *, extract(epoch FROM pg_catalog.clock_timestamp() - state_change)::float8 AS age
-        FROM pg_catalog.pg_stat_activity WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')
-         AND backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()) a
-LEFT JOIN blockers b ON b.pid = a.pid
-ORDER BY a.age DESC;
+ pg_catalog.format('SELECT pg_catalog.pg_terminate_backend(%s)', s.pid), s.age
+FROM dbopt.session_ages s WHERE s.check_name = 'idle_in_transaction'
+ORDER BY s.age DESC;
 
 -- check: long_running_query
-WITH blockers AS (SELECT DISTINCT pg_catalog.unnest(pg_catalog.pg_blocking_pids(pid)) AS pid
-                   FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock')
-SELECT CASE WHEN a.age <= $1 THEN 'ok' WHEN b.pid IS NOT NULL THEN 'critical' ELSE 'warning' END,
- pg_catalog.format('pid %s (%s on %s)', a.pid, pg_catalog.quote_ident(a.usename), pg_catalog.quote_ident(a.datname)),
- pg_catalog.format('%s for %s s%s; %s: %s', a.state, round(a.age::numeric),
-   CASE WHEN b.pid IS NOT NULL THEN ', blocking other sessions' ELSE '' END,
-   CASE WHEN a.state = 'active' THEN 'statement' ELSE 'last statement' END, left(a.query, 200)),
+SELECT CASE WHEN s.age <= $1 THEN 'ok' WHEN s.blocking THEN 'critical' ELSE 'warning' END, s.object_name, s.detail,
  'Read its plan with EXPLAIN; statement_timeout bounds how long a statement may run.',
- pg_catalog.format('SELECT pg_catalog.pg_cancel_backend(%s)', a.pid), a.age
-FROM (SELECT *, extract(epoch FROM pg_catalog.clock_timestamp() - query_start)::float8 AS age
-        FROM pg_catalog.pg_stat_activity WHERE state = 'active'
-         AND backend_type = 'client backend' AND pid <> pg_catalog.pg_backend_pid()) a
-LEFT JOIN blockers b ON b.pid = a.pid
-ORDER BY a.age DESC;
+ pg_catalog.format('SELECT pg_catalog.pg_cancel_backend(%s)', s.pid), s.age
+FROM dbopt.session_ages s WHERE s.check_name = 'long_running_query'
+ORDER BY s.age DESC;
 
 -- check: slow_queries
 SELECT CASE WHEN n > $1 THEN 'warning' ELSE 'ok' END, NULL,
