@@ -14,7 +14,7 @@ DBOPT_HEADERS = $(wildcard include/dbopt/*.h)
 # step, each new version adding only its delta.
 SQL_PARTS = dbopt findings checks status schedule jobs run_checks matviews \
             index_usage index_evidence standbys index_whatif index_advisor \
-            integrity partitions retention snapshots health report \
+            integrity partitions partition_migrate retention snapshots health report \
             audit masking tenant security metrics
 SQL_SRCS = $(addprefix src/,$(addsuffix .sql,$(SQL_PARTS)))
 DATA_built = $(EXTENSION)--$(EXT_VERSION).sql

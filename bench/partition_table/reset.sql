@@ -1,0 +1,27 @@
+-- A fresh table per side, loaded from bench_src, with its primary key and
+-- two indexes, vacuumed and analyzed; leftovers of the last run dropped.
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_dbopt, bench_dbopt_premigration, bench_dbopt_migrating,
+                     bench_plain, bench_plain_old, bench_pm, bench_pm_old CASCADE;
+DROP TABLE IF EXISTS partman.template_public_bench_pm;
+DELETE FROM partman.part_config;
+DELETE FROM dbopt.partition_config;
+DELETE FROM dbopt.partition_migrations;
+DELETE FROM dbopt.maintenance_log;
+DO $$
+DECLARE f regprocedure;
+BEGIN
+    FOR f IN SELECT oid FROM pg_proc WHERE pronamespace = 'dbopt'::regnamespace AND proname LIKE 'partition\_capture\_%' LOOP
+        EXECUTE format('DROP FUNCTION %s', f);
+    END LOOP;
+END $$;
+CREATE TABLE bench_dbopt (id bigint PRIMARY KEY, at timestamptz NOT NULL, v int NOT NULL, note text);
+INSERT INTO bench_dbopt SELECT * FROM bench_src;
+CREATE INDEX bench_dbopt_at ON bench_dbopt (at);
+CREATE INDEX bench_dbopt_v ON bench_dbopt (v);
+CREATE TABLE bench_plain (LIKE bench_dbopt INCLUDING ALL);
+INSERT INTO bench_plain SELECT * FROM bench_src;
+CREATE TABLE bench_pm (LIKE bench_dbopt INCLUDING ALL);
+INSERT INTO bench_pm SELECT * FROM bench_src;
+VACUUM ANALYZE bench_dbopt, bench_plain, bench_pm;
+CHECKPOINT;
