@@ -236,7 +236,7 @@ BEGIN
 END$$;
 CREATE TYPE pm_color AS ENUM ('v1', 'v2', 'v3');
 CREATE FUNCTION pm_color_json(pm_color) RETURNS json LANGUAGE plpgsql AS $$
-BEGIN PERFORM pm_probe(); RETURN pg_catalog.to_json($1::text); END$$;
+BEGIN PERFORM "pm ""s"";".pm_probe(); RETURN pg_catalog.to_json($1::text); END$$;
 CREATE CAST (pm_color AS json) WITH FUNCTION pm_color_json(pm_color);
 -- An enum key: its casts are the owner's; refused.
 CREATE TABLE enumkey (id pm_color PRIMARY KEY, at date NOT NULL);
