@@ -224,6 +224,66 @@ SELECT step, action, object, detail FROM dbopt.undo_partition_migration('ev2');
 RESET client_min_messages;
 SELECT to_regclass('ev2_migrating') AS copy,
        (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ev2'::regclass) AS triggers;
+-- Attacks by the table's owner, who is no superuser: each would make
+-- dbopt's owner run the owner's code.  pm_probe() fails loudly when it
+-- runs as a superuser.
+CREATE FUNCTION pm_probe() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    RAISE EXCEPTION 'owner code ran as a superuser';
+  END IF;
+  RETURN true;
+END$$;
+CREATE TYPE pm_color AS ENUM ('v1', 'v2', 'v3');
+CREATE FUNCTION pm_color_json(pm_color) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN PERFORM "pm ""s"";".pm_probe(); RETURN pg_catalog.to_json($1::text); END$$;
+CREATE CAST (pm_color AS json) WITH FUNCTION pm_color_json(pm_color);
+-- An enum key: its casts are the owner's; refused.
+CREATE TABLE enumkey (id pm_color PRIMARY KEY, at date NOT NULL);
+SELECT * FROM dbopt.partition_table('enumkey', 'at', '1 month');
+-- A key changed to the enum after capture began: the capture trigger,
+-- dbopt's own, refuses to convert it.  (A table holding the name planned
+-- for the copy's primary key stops the run after the copy, with the
+-- trigger in place.)
+CREATE TABLE kt (id int PRIMARY KEY, at date NOT NULL);
+INSERT INTO kt SELECT g, date '2024-01-01' + g FROM generate_series(1, 3) g;
+SELECT count(*) > 0 AS planned FROM dbopt.partition_table('kt', 'at', '1 year', dry_run => false);
+CREATE TABLE kt_pkey_pm ();
+\set VERBOSITY terse
+CALL dbopt.run_partition_migration('kt');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'kt'::regclass ORDER BY 1;
+ALTER TABLE kt ALTER COLUMN id TYPE pm_color USING ('v' || id)::pm_color;
+UPDATE kt SET at = at + 1 WHERE id = 'v1';
+ALTER TABLE kt ALTER COLUMN id TYPE int USING substr(id::text, 2)::int;
+-- The copy replaced by a view whose function would run as dbopt's owner
+-- when the run verifies.  (A row put in the copy makes the first
+-- verification fail, after the indexes.)
+DROP TABLE kt_pkey_pm;
+INSERT INTO kt_migrating VALUES (100, '2024-01-01');
+CALL dbopt.run_partition_migration('kt');
+CREATE TABLE kt_other AS SELECT * FROM kt;
+DROP TABLE kt_migrating;
+CREATE VIEW kt_migrating AS SELECT * FROM kt_other WHERE pm_probe();
+CALL dbopt.run_partition_migration('kt');
+DROP VIEW kt_migrating;
+SELECT action FROM dbopt.undo_partition_migration('kt');
+\set VERBOSITY default
+-- Undo after the swap names the partitioned table: one put in its place
+-- is neither carried back from nor dropped.
+CREATE TABLE sw (id int PRIMARY KEY, at date NOT NULL);
+INSERT INTO sw SELECT g, date '2024-01-01' + g FROM generate_series(1, 3) g;
+SELECT count(*) > 0 AS planned FROM dbopt.partition_table('sw', 'at', '1 year', dry_run => false);
+CALL dbopt.run_partition_migration('sw');
+ALTER TABLE sw RENAME TO sw_moved;
+CREATE TABLE sw (id int PRIMARY KEY, at date NOT NULL);
+SELECT action FROM dbopt.undo_partition_migration('sw_premigration');
+SELECT action FROM dbopt.finish_partition_migration('sw_premigration', drop_original => true);
+SELECT to_regclass('sw') IS NOT NULL AS new_sw, to_regclass('sw_moved') IS NOT NULL AS partitioned,
+       (SELECT count(*) FROM sw_premigration) AS original_rows;
+DROP TABLE sw;
+ALTER TABLE sw_moved RENAME TO sw;
+SELECT action FROM dbopt.undo_partition_migration('sw');
+SELECT relkind, (SELECT count(*) FROM sw) AS sw_rows FROM pg_class WHERE oid = 'sw'::regclass;
 RESET ROLE;
 SELECT count(*) AS captured_left FROM dbopt.partition_migration_changes;
 SELECT state, errors, regexp_replace(last_error, '\d{4,}', 'N', 'g') AS last_error

@@ -39,6 +39,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
@@ -141,6 +142,7 @@ typedef struct Mig
 	char	  **pkcols;			/* quoted */
 	char	  **pknames;		/* raw */
 	char	  **pktypes;		/* qualified type names, for casts from text */
+	Oid		   *pktypids;		/* the key columns' types as planned */
 	char	   *cols;			/* every live column, quoted */
 	char	   *ins_cols;		/* without the generated ones */
 	char	   *bounds_array;	/* partition bounds, for width_bucket() */
@@ -351,16 +353,34 @@ capture_fn_sql(Mig *m, const char *fname, bool reverse, const char *target)
 {
 	const char *ins = psprintf("INSERT INTO dbopt.partition_migration_changes (original, reverse, key) VALUES (%u, %s, ",
 							   m->relid, reverse ? "true" : "false");
-	char	   *body = psprintf("BEGIN\n"
+	StringInfoData guard;
+	char	   *body;
+	int			i;
+
+	/*
+	 * This function runs as dbopt's owner: a key whose type the table's
+	 * owner changed since the plan (to one with a cast to json of theirs)
+	 * must not reach jsonb_build_object().
+	 */
+	initStringInfo(&guard);
+	for (i = 0; i < m->npk; i++)
+		appendStringInfo(&guard, "%s(TG_OP <> 'INSERT' AND pg_catalog.pg_typeof(OLD.%s)::pg_catalog.oid OPERATOR(pg_catalog.<>) %u)"
+						 " OR (TG_OP <> 'DELETE' AND pg_catalog.pg_typeof(NEW.%s)::pg_catalog.oid OPERATOR(pg_catalog.<>) %u)",
+						 i ? " OR " : "", m->pkcols[i], m->pktypids[i], m->pkcols[i], m->pktypids[i]);
+	body = psprintf("BEGIN\n"
 								"  IF TG_OP = 'TRUNCATE' THEN\n"
 								"    RAISE EXCEPTION 'cannot truncate %%: a partition migration is under way', TG_TABLE_NAME\n"
 								"      USING HINT = 'Finish or undo the migration first (dbopt.finish_partition_migration, dbopt.undo_partition_migration).';\n"
+								"  END IF;\n"
+								"  IF %s THEN\n"
+								"    RAISE EXCEPTION 'the primary key of %% changed type during a partition migration', TG_TABLE_NAME\n"
+								"      USING HINT = 'Undo the migration (dbopt.undo_partition_migration) and plan it again.';\n"
 								"  END IF;\n"
 								"  IF TG_OP <> 'INSERT' THEN %s%s); END IF;\n"
 								"  IF TG_OP <> 'DELETE' THEN %s%s); END IF;\n"
 								"  RETURN NULL;\n"
 								"END",
-								ins, jsonb_key_expr(m, "OLD"), ins, jsonb_key_expr(m, "NEW"));
+								guard.data, ins, jsonb_key_expr(m, "OLD"), ins, jsonb_key_expr(m, "NEW"));
 
 	return psprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
 					" SET search_path = pg_catalog, pg_temp AS %s;"
@@ -696,20 +716,25 @@ load_pk(Mig *m, Relation rel)
 	m->pkcols = palloc(sizeof(char *) * m->npk);
 	m->pknames = palloc(sizeof(char *) * m->npk);
 	m->pktypes = palloc(sizeof(char *) * m->npk);
+	m->pktypids = palloc(sizeof(Oid) * m->npk);
 	for (i = 0; i < m->npk; i++)
 	{
 		AttrNumber	a = ind->indkey.values[i];
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), a - 1);
 		Oid			base = getBaseType(att->atttypid);
-		char		typtype = get_typtype(base);
 
 		m->pknames[i] = pstrdup(NameStr(att->attname));
 		m->pkcols[i] = pstrdup(quote_identifier(NameStr(att->attname)));
+		/*
+		 * Keys are converted to jsonb and cast from text by dbopt's owner:
+		 * a type the owner made (an enum) may carry casts of its own.
+		 */
 		if (get_typ_typrelid(base) != InvalidOid || OidIsValid(get_element_type(base)) ||
-			(typtype != TYPTYPE_ENUM && type_namespace(base) != PG_CATALOG_NAMESPACE))
+			base >= FirstNormalObjectId || type_namespace(base) != PG_CATALOG_NAMESPACE)
 			refuse(m, psprintf("Primary key column %s has type %s, which change capture cannot carry as a key.",
 							   m->pkcols[i], format_type_be(att->atttypid)),
-				   "dbopt carries keys of built-in scalar types, enums and domains over them.");
+				   "dbopt carries keys of built-in scalar types and domains over them.");
+		m->pktypids[i] = att->atttypid;
 		/* the base type: a domain's CHECK is code the owner controls, and keys are read elevated */
 		m->pktypes[i] = format_type_be_qualified(base);
 	}
@@ -1862,6 +1887,8 @@ typedef struct ReplayUnit
 	int64		checked;		/* rows compared */
 } ReplayUnit;
 
+static void check_elevated_read(Mig *m, const char *qname);
+
 static void
 replay_unit(void *arg)
 {
@@ -1909,6 +1936,8 @@ replay_unit(void *arg)
 	if (u->compare_sql)
 	{
 		/* as dbopt: the NOT EXISTS over its log must see the same snapshot (see verify_unit) */
+		check_elevated_read(m, u->src);
+		check_elevated_read(m, u->dst);
 		dbopt_elevate(&saved);
 		SPI_connect();
 		if (SPI_execute_with_args(u->compare_sql, 1, ktypes, &keys, NULL, false, 0) != SPI_OK_SELECT)
@@ -1929,6 +1958,58 @@ replay_unit(void *arg)
 		}
 		SPI_finish();
 		dbopt_restore_identity(&saved);
+	}
+}
+
+/*
+ * Before dbopt's owner reads qname (verify, compare): it must still be the
+ * owner's plain or partitioned table of plain tables, whose key columns
+ * have built-in types, locked until the end of the transaction.  A view
+ * put in its place would run the owner's functions as dbopt's owner, and
+ * a key changed to a type of theirs their casts.
+ */
+static void
+check_elevated_read(Mig *m, const char *qname)
+{
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(qname)),
+										 AccessShareLock, true);
+	List	   *rels;
+	ListCell   *lc;
+	int			i;
+
+	if (!OidIsValid(relid) ||
+		(get_rel_relkind(relid) != RELKIND_RELATION && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s is not a table any more", qname),
+				 errdetail("Partition migration %lld reads it, and it was dropped or replaced since the plan.", (long long) m->id),
+				 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
+	rels = find_all_inheritors(relid, AccessShareLock, NULL);
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+		char		kind = get_rel_relkind(r);
+
+		if ((kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE) || dbopt_relation_owner(r) != m->owner)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("%s holds %s, which is not a table of %s", qname, dbopt_qualified_relname(r),
+							quote_identifier(GetUserNameFromId(m->owner, false))),
+					 errdetail("Partition migration %lld reads only the owner's own tables.", (long long) m->id),
+					 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
+	}
+	for (i = 0; i < m->npk; i++)
+	{
+		AttrNumber	a = get_attnum(relid, m->pknames[i]);
+		Oid			t = a == InvalidAttrNumber ? InvalidOid : getBaseType(get_atttype(relid, a));
+
+		if (!OidIsValid(t) || t >= FirstNormalObjectId || get_typ_typrelid(t) != InvalidOid ||
+			OidIsValid(get_element_type(t)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the key column %s of %s is gone or changed type", m->pkcols[i], qname),
+					 errdetail("Partition migration %lld compares rows by their keys of built-in types.", (long long) m->id),
+					 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
 	}
 }
 
@@ -1958,6 +2039,8 @@ verify_unit(void *arg)
 	 * controls: no triggers, policies (bypassed) or domain checks (keys
 	 * are cast to their base types); only built-in output and hashing.
 	 */
+	check_elevated_read(u->m, u->m->qname);
+	check_elevated_read(u->m, u->m->copy_qname);
 	dbopt_elevate(&saved);
 	/* a few dozen ranges, which the planner takes for as many groups as rows: hash them */
 	dbopt_set_local_guc("enable_sort", "off");
@@ -2465,6 +2548,13 @@ swapped_migration(Oid relid, const char *func, Loaded *l, bool any_state)
 	lock_migration(id, false, dbopt_qualified_relname(relid));
 	load_migration(id, l);
 	derive(&l->m, strcmp(l->state, "swapped") == 0);
+	/* finish and undo name the partitioned table too: it must be the one swapped in */
+	if (strcmp(l->state, "swapped") == 0 && get_relname_relid(l->m.relname, l->m.nsp) != l->copy)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the partitioned table of partition migration %lld is no longer %s", (long long) id, l->m.qname),
+				 errdetail("%s() changes the table swapped in under that name, which was renamed, moved or replaced.", func),
+				 errhint("Rename it back to go on.")));
 	return id;
 }
 
