@@ -78,8 +78,8 @@ int_floor_step(const KeyInfo *k, Datum v, const Step *step, Datum limit)
 }
 
 /* Start of the interval-sized slot holding v, for a table with no partitions yet. */
-static Datum
-key_anchor(const KeyInfo *k, Datum v, const Step *step)
+Datum
+dbopt_part_key_anchor(const KeyInfo *k, Datum v, const Step *step)
 {
 	const char *unit;
 	Datum		u;
@@ -427,7 +427,7 @@ plan_start(const Tree *t, const Step *step, const Bound *cur, bool backfill)
 	}
 	if (below >= 0)
 		return t->parts[below].hi;
-	pos.value = key_anchor(k, cur->value, step);
+	pos.value = dbopt_part_key_anchor(k, cur->value, step);
 	return pos;
 }
 

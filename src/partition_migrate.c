@@ -441,42 +441,11 @@ load_migration_key(Mig *m, AttrNumber attnum, Oid atttype, Oid collation)
 	fmgr_info(cmpproc, &k->cmp);
 }
 
-/* Start of the interval-sized slot holding v (as partition_create.c anchors). */
+/* Start of the interval-sized slot holding v. */
 static Datum
 anchor(Mig *m, Datum v)
 {
-	KeyInfo    *k = &m->key;
-	const char *unit;
-	Datum		u;
-
-	if (!k->is_time)
-	{
-		int64		x = dbopt_part_int_value(k, v);
-		int64		a = x - ((x % m->stepsize.n) + m->stepsize.n) % m->stepsize.n;
-		Datum		d;
-
-		return dbopt_part_int_datum(k, a, &d) ? d : v;
-	}
-	if (m->stepsize.iv->month > 0)
-		unit = m->stepsize.iv->month % 12 == 0 ? "year" : "month";
-	else if (m->stepsize.iv->day > 0)
-		unit = m->stepsize.iv->day % 7 == 0 ? "week" : "day";
-	else if (m->stepsize.iv->time >= USECS_PER_HOUR)
-		unit = "hour";
-	else
-		unit = "minute";
-	u = CStringGetTextDatum(unit);
-	switch (k->typid)
-	{
-		case TIMESTAMPTZOID:
-			return DirectFunctionCall2(timestamptz_trunc, u, v);
-		case TIMESTAMPOID:
-			return DirectFunctionCall2(timestamp_trunc, u, v);
-		default:
-			return DirectFunctionCall1(timestamp_date,
-									   DirectFunctionCall2(timestamp_trunc, u,
-														   DirectFunctionCall1(date_timestamp, v)));
-	}
+	return dbopt_part_key_anchor(&m->key, v, &m->stepsize);
 }
 
 static char *

@@ -161,6 +161,8 @@ extern bool dbopt_part_int_datum(const KeyInfo *k, int64 v, Datum *d);
 extern bool dbopt_part_key_shift(const KeyInfo *k, Datum v, const Step *step, int sign, int times,
 								 Datum *out);
 extern Datum dbopt_part_key_shift_value(const KeyInfo *k, Datum v, const Step *step);
+/* Start of the interval-sized slot holding v (partition_create.c). */
+extern Datum dbopt_part_key_anchor(const KeyInfo *k, Datum v, const Step *step);
 extern bool dbopt_part_retention_cutoff(const Tree *t, const Step *step, Bound *cutoff);
 
 /* partitions.c: the registry, and runs over it */
