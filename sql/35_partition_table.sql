@@ -268,6 +268,28 @@ CALL dbopt.run_partition_migration('kt');
 DROP VIEW kt_migrating;
 SELECT action FROM dbopt.undo_partition_migration('kt');
 \set VERBOSITY default
+-- Planning a query const-folds the immutable calls of the tables'
+-- statistics and index expressions and index predicates: an owner's
+-- "immutable" function there would run as dbopt's owner when the run
+-- verifies; refused.  (LIKE INCLUDING ALL gave the copy the statistics.)
+CREATE FUNCTION pm_iprobe() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM "pm ""s"";".pm_probe(); RETURN 0; END$$;
+CREATE TABLE st (id int PRIMARY KEY, at date NOT NULL);
+INSERT INTO st SELECT g, date '2024-01-01' + g FROM generate_series(1, 3) g;
+SELECT count(*) > 0 AS planned FROM dbopt.partition_table('st', 'at', '1 year', dry_run => false);
+CREATE STATISTICS st_x ON (id + pm_iprobe()) FROM st;
+ANALYZE st;
+\set VERBOSITY terse
+CALL dbopt.run_partition_migration('st');
+DROP STATISTICS st_x, st_migrating_expr_stat;
+CREATE INDEX st_pred ON st (at) WHERE id > pm_iprobe();
+CALL dbopt.run_partition_migration('st');
+DROP INDEX st_pred;
+CREATE INDEX st_expr ON st ((id + pm_iprobe()));
+CALL dbopt.run_partition_migration('st');
+DROP INDEX st_expr;
+\set VERBOSITY default
+SELECT action FROM dbopt.undo_partition_migration('st');
 -- Undo after the swap names the partitioned table: one put in its place
 -- is neither carried back from nor dropped.
 CREATE TABLE sw (id int PRIMARY KEY, at date NOT NULL);

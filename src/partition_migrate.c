@@ -51,11 +51,13 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_partitioned_table.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_publication.h"
 #include "catalog/pg_publication_rel.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
@@ -65,6 +67,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -1930,18 +1933,109 @@ replay_unit(void *arg)
 	}
 }
 
+static bool
+owned_by_nonsuperuser(Oid funcid, void *context)
+{
+	HeapTuple	tup;
+	bool		theirs;
+
+	if (funcid < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	theirs = !superuser_arg(((Form_pg_proc) GETSTRUCT(tup))->proowner);
+	ReleaseSysCache(tup);
+	return theirs;
+}
+
+static bool
+calls_owner_code_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, owned_by_nonsuperuser, context))
+		return true;
+	return expression_tree_walker(node, calls_owner_code_walker, context);
+}
+
+/* A stored expression (nodeToString form) calls a function a non-superuser owns. */
+static bool
+calls_owner_code(HeapTuple tup, int cacheid, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(cacheid, tup, att, &isnull);
+	Node	   *expr;
+
+	if (isnull)
+		return false;
+	expr = stringToNode(TextDatumGetCString(d));
+	fix_opfuncids(expr);
+	return calls_owner_code_walker(expr, NULL);
+}
+
+/*
+ * What the planner const-folds when it plans a read of rel: the immutable
+ * calls in its index expressions and predicates, statistics expressions
+ * and partition key.  (Its CHECK constraints too, for constraint
+ * exclusion, but verify's filters are joins, never base restrictions.)
+ * Read from the catalogs, not the relcache, which would fold them here.
+ * NULL if none calls the code of a non-superuser, else what does.
+ */
+static char *
+planner_runs_owner_code(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	char	   *found = NULL;
+	ListCell   *lc;
+	HeapTuple	tup;
+
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (found == NULL &&
+			(calls_owner_code(tup, INDEXRELID, Anum_pg_index_indexprs) ||
+			 calls_owner_code(tup, INDEXRELID, Anum_pg_index_indpred)))
+			found = psprintf("index %s", dbopt_qualified_relname(lfirst_oid(lc)));
+		ReleaseSysCache(tup);
+	}
+	foreach(lc, RelationGetStatExtList(rel))
+	{
+		tup = SearchSysCache1(STATEXTOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (found == NULL && calls_owner_code(tup, STATEXTOID, Anum_pg_statistic_ext_stxexprs))
+			found = psprintf("statistics object %s",
+							 quote_identifier(NameStr(((Form_pg_statistic_ext) GETSTRUCT(tup))->stxname)));
+		ReleaseSysCache(tup);
+	}
+	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		if (found == NULL && calls_owner_code(tup, PARTRELID, Anum_pg_partitioned_table_partexprs))
+			found = pstrdup("its partition key");
+		ReleaseSysCache(tup);
+	}
+	relation_close(rel, NoLock);
+	return found;
+}
+
 /*
  * Before dbopt's owner reads qname (verify, compare): it must still be the
  * owner's plain or partitioned table of plain tables, whose key columns
- * have built-in types, locked until the end of the transaction.  A view
- * put in its place would run the owner's functions as dbopt's owner, and
- * a key changed to a type of theirs their casts.
+ * have built-in types, with nothing the planner folds calling the owner's
+ * functions, locked until the end of the transaction (SHARE UPDATE
+ * EXCLUSIVE: writes go on, no index or statistics object comes in).  A
+ * view put in its place would run the owner's functions as dbopt's owner,
+ * and a key changed to a type of theirs their casts.
  */
 static void
 check_elevated_read(Mig *m, const char *qname)
 {
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(qname)),
-										 AccessShareLock, true);
+										 ShareUpdateExclusiveLock, true);
 	List	   *rels;
 	ListCell   *lc;
 	int			i;
@@ -1953,11 +2047,12 @@ check_elevated_read(Mig *m, const char *qname)
 				 errmsg("%s is not a table any more", qname),
 				 errdetail("Partition migration %lld reads it, and it was dropped or replaced since the plan.", (long long) m->id),
 				 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
-	rels = find_all_inheritors(relid, AccessShareLock, NULL);
+	rels = find_all_inheritors(relid, ShareUpdateExclusiveLock, NULL);
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);
 		char		kind = get_rel_relkind(r);
+		char	   *code;
 
 		if ((kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE) || dbopt_relation_owner(r) != m->owner)
 			ereport(ERROR,
@@ -1966,6 +2061,15 @@ check_elevated_read(Mig *m, const char *qname)
 							quote_identifier(GetUserNameFromId(m->owner, false))),
 					 errdetail("Partition migration %lld reads only the owner's own tables.", (long long) m->id),
 					 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
+		code = planner_runs_owner_code(r);
+		if (code)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("%s of %s calls a function of a role that is not a superuser", code,
+							dbopt_qualified_relname(r)),
+					 errdetail("Partition migration %lld compares the tables as dbopt's owner, and planning that query would run the function.",
+							   (long long) m->id),
+					 errhint("Drop it for the migration (or use functions a superuser owns) and run the migration again.")));
 	}
 	for (i = 0; i < m->npk; i++)
 	{
