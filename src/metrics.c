@@ -156,6 +156,7 @@ collect_query(Collected *c, const char *sql, int nlabels, const int *fams, int n
 		char	   *l[MAX_LABELS] = {NULL, NULL};
 		int			k;
 
+		CHECK_FOR_INTERRUPTS();
 		for (k = 0; k < nlabels; k++)
 			l[k] = SPI_getvalue(tup, desc, k + 1);
 		for (k = 0; k < nfams; k++)
