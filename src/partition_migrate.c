@@ -18,17 +18,18 @@
  * and replay starts only once the copy is done, so the two never insert
  * the same key.
  *
- * Verification compares, per partition range, the row count and an
- * order-independent checksum (the sum of a hash of each row's text) of the
- * original and the copy in one statement, that is one snapshot, leaving
- * out the keys captured but not yet replayed; the swap then replays those
- * under lock and compares them alone.  The swap is one transaction under
- * dbopt.lock_timeout, retried a few times.
+ * Verification compares the row count and an order-independent checksum
+ * (the sum of a hash of each row) of the original and the copy, leaving
+ * out the keys captured but not yet replayed: dbopt reads those keys from
+ * its log, and the table's owner compares the tables with the keys as a
+ * parameter, both in one registered snapshot.  The swap then replays the
+ * keys left under lock and compares them alone.  The swap is one
+ * transaction under dbopt.lock_timeout, retried a few times.
  *
- * Everything that touches the user's tables runs as the table's owner
- * under SECURITY_RESTRICTED_OPERATION with a pinned search_path
- * (dbopt_run_unit); the capture triggers and their functions belong to
- * the extension owner, which alone writes dbopt's tables.
+ * Everything that reads or writes the user's tables runs as the table's
+ * owner under SECURITY_RESTRICTED_OPERATION with a pinned search_path
+ * (dbopt_run_unit); dbopt's owner only reads and writes dbopt's own tables
+ * (and owns the capture triggers' functions, which write its log).
  *
  *-------------------------------------------------------------------------
  */
@@ -62,11 +63,13 @@
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
 #include "commands/defrem.h"
+#include "commands/tablespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
@@ -83,6 +86,7 @@
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -132,6 +136,7 @@ typedef struct Mig
 	char	   *relname;
 	char	   *qname;			/* the original's name: after the swap, the copy's */
 	char	   *copy_relname;
+	Oid			copy_relid;		/* the copy made, once made (recorded) */
 	char	   *copy_qname;
 	char	   *premig_relname;
 	char	   *premig_qname;
@@ -149,6 +154,7 @@ typedef struct Mig
 	char	   *cols;			/* every live column, quoted */
 	char	   *ins_cols;		/* without the generated ones */
 	char	   *bounds_array;	/* partition bounds, for width_bucket() */
+	char	   *part_with;		/* the original's storage parameters, for each partition */
 	const char *row_hash;		/* a row's 64-bit hash, as SQL over alias t */
 	int			nparts;
 	char	   *capture_fn;		/* qualified */
@@ -316,23 +322,19 @@ copy_sql(Mig *m)
 
 /*
  * The rows of src and dst per partition range: count and checksum, in
- * one statement (one snapshot).  only: a jsonb array of keys to compare
- * ($1); otherwise every row but the keys captured and not yet replayed.
+ * one statement.  $1 is a jsonb array of keys: with only, the keys to
+ * compare; otherwise the keys captured and not yet replayed, left out.
+ * The statement reads nothing of dbopt's, so it runs as the table owner.
  */
 static char *
-verify_sql(Mig *m, const char *src, const char *dst, bool only, bool reverse, bool per_range)
+verify_sql(Mig *m, const char *src, const char *dst, bool only, bool per_range)
 {
 	const char *filter;
 	const char *group = per_range ?
 		psprintf("pg_catalog.width_bucket(t.%s, %s)", quote_identifier(m->column), m->bounds_array) : "0";
 
-	if (only)
-		filter = psprintf("EXISTS (SELECT FROM pg_catalog.jsonb_array_elements($1) e(k) WHERE %s)",
-						  key_match(m, "t", "e.k"));
-	else
-		filter = psprintf("NOT EXISTS (SELECT FROM dbopt.partition_migration_changes c"
-						  " WHERE c.original OPERATOR(pg_catalog.=) %u AND c.reverse OPERATOR(pg_catalog.=) %s AND %s)",
-						  m->relid, reverse ? "true" : "false", key_match(m, "t", "c.key"));
+	filter = psprintf("%sEXISTS (SELECT FROM pg_catalog.jsonb_array_elements($1) e(k) WHERE %s)",
+					  only ? "" : "NOT ", key_match(m, "t", "e.k"));
 	/* sum() of bigint hashes is exact (numeric), and cheaper than summing numerics */
 	if (!per_range)
 		/* totals: no grouping or join, which cost twice the two scans */
@@ -545,9 +547,9 @@ plan_partitions(Mig *m)
 		hi_text = dbopt_part_bound_text(k, &hi);
 		name = free_name(m, m->relname, bound_suffix(m, lo.value));
 		add_step(m, "setup", "create_partition", qualify(m->nspname, name), RA_OWNER,
-				 psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
+				 psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)%s",
 						  qualify(m->nspname, name), m->copy_qname,
-						  quote_literal_cstr(lo_text), quote_literal_cstr(hi_text)),
+						  quote_literal_cstr(lo_text), quote_literal_cstr(hi_text), m->part_with),
 				 "range [%s, %s)", lo_text, hi_text);
 		appendStringInfo(&bounds, ", %s", quote_literal_cstr(hi_text));
 		m->nparts++;
@@ -571,7 +573,7 @@ plan_partitions(Mig *m)
 		char	   *def = free_name(m, m->relname, "_default");
 
 		add_step(m, "setup", "create_partition", qualify(m->nspname, def), RA_OWNER,
-				 psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT", qualify(m->nspname, def), m->copy_qname),
+				 psprintf("CREATE TABLE %s PARTITION OF %s DEFAULT%s", qualify(m->nspname, def), m->copy_qname, m->part_with),
 				 "default partition: rows outside the planned ranges (such as rows written during the migration beyond them) land here");
 	}
 	if (u.empty)
@@ -794,6 +796,47 @@ comment_step_sql(const char *kind, const char *name, Oid objid, Oid classid)
 }
 
 /* Primary key, unique constraints and indexes, built on the copy after the copy. */
+/* The storage parameters of relid as "prefix.name = 'value'" items of a WITH list. */
+static void
+append_reloptions(StringInfo buf, Oid relid, const char *prefix)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		isnull;
+	Datum		d;
+	Datum	   *elems;
+	int			n,
+				i;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	if (!isnull)
+	{
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
+		for (i = 0; i < n; i++)
+		{
+			char	   *opt = TextDatumGetCString(elems[i]);
+			char	   *eq = strchr(opt, '=');
+
+			if (eq == NULL)
+				continue;
+			*eq = '\0';
+			appendStringInfo(buf, "%s%s%s = %s", buf->len ? ", " : "", prefix, quote_identifier(opt),
+							 quote_literal_cstr(eq + 1));
+		}
+	}
+	ReleaseSysCache(tup);
+}
+
+/* Appends "; COMMENT ON ..." to sql when the object has a comment. */
+static char *
+with_comment(char *sql, const char *kind, const char *name, Oid objid, Oid classid)
+{
+	char	   *c = comment_step_sql(kind, name, objid, classid);
+
+	return c ? psprintf("%s; %s", sql, c) : sql;
+}
+
 static void
 plan_indexes(Mig *m, Relation rel)
 {
@@ -840,8 +883,10 @@ plan_indexes(Mig *m, Relation rel)
 				cols = psprintf("%s, %s", cols, col);
 			add_step(m, "index", isprimary ? "primary_key" : "unique_constraint", qualify(m->nspname, name),
 					 RA_OWNER,
-					 psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s%s (%s)%s", m->copy_qname, quote_identifier(tmp),
-							  isprimary ? "PRIMARY KEY" : "UNIQUE", nnd ? " NULLS NOT DISTINCT" : "", cols, deferrable),
+					 with_comment(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s%s (%s)%s", m->copy_qname, quote_identifier(tmp),
+										   isprimary ? "PRIMARY KEY" : "UNIQUE", nnd ? " NULLS NOT DISTINCT" : "", cols, deferrable),
+								  "CONSTRAINT", psprintf("%s ON %s", quote_identifier(tmp), m->copy_qname), con,
+								  ConstraintRelationId),
 					 has ? "carried over as it is (it holds %s)" :
 					 "becomes (%s): PostgreSQL requires the partition column in every unique key of a partitioned table, so uniqueness is enforced per partition range only",
 					 has ? col : cols);
@@ -928,6 +973,7 @@ plan_triggers(Mig *m)
 			refuse(m, psprintf("Row trigger %s uses transition tables, which partitioned tables do not allow on row triggers.", q),
 				   "Make it a statement trigger, or drop it before the migration.");
 		def = TextDatumGetCString(DirectFunctionCall1(pg_get_triggerdef, ObjectIdGetDatum(t->oid)));
+		def = with_comment(def, "TRIGGER", psprintf("%s ON %s", q, m->qname), t->oid, TriggerRelationId);
 		add_step(m, "swap", "trigger", psprintf("%s on %s", q, m->qname), RA_OWNER,
 				 t->tgenabled == TRIGGER_FIRES_ON_ORIGIN ? def :
 				 psprintf("%s; ALTER TABLE %s %s TRIGGER %s", def, m->qname, trigger_enable_clause(t->tgenabled), q),
@@ -1063,6 +1109,13 @@ plan_policies(Mig *m, Relation rel)
 		if (!check_null)
 			appendStringInfo(&buf, " WITH CHECK (%s)",
 							 TextDatumGetCString(DirectFunctionCall2(pg_get_expr, check, ObjectIdGetDatum(m->relid))));
+		{
+			char	   *c = comment_step_sql("POLICY", psprintf("%s ON %s", quote_identifier(NameStr(p->polname)), m->qname),
+											 p->oid, PolicyRelationId);
+
+			if (c)
+				appendStringInfo(&buf, "; %s", c);
+		}
 	}
 	systable_endscan(scan);
 	table_close(pol, AccessShareLock);
@@ -1115,7 +1168,8 @@ plan_foreign_keys(Mig *m)
 				refuse(m, psprintf("Foreign key %s is NOT VALID; a partitioned table's foreign keys must be validated.", q),
 					   "VALIDATE CONSTRAINT it first (or drop it).");
 			add_step(m, "constrain", "foreign_key_out", psprintf("%s on %s", q, m->copy_qname), RA_OWNER,
-					 psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", m->copy_qname, q, def),
+					 with_comment(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", m->copy_qname, q, def),
+								  "CONSTRAINT", psprintf("%s ON %s", q, m->copy_qname), c->oid, ConstraintRelationId),
 					 "added to the copy once it has caught up, and validated there (PostgreSQL 15 cannot add a NOT VALID foreign key to a partitioned table); until the swap, deleting a referenced row the copy still holds, before its replay, fails as it would on the original");
 		}
 		else
@@ -1139,13 +1193,15 @@ plan_foreign_keys(Mig *m)
 				refuse(m, psprintf("Foreign key %s belongs to %s, which another role owns; re-pointing it needs its owner.", q, ref),
 					   "Run the migration when both tables have the same owner, or drop the foreign key first.");
 			add_step(m, "swap", "foreign_key_in", psprintf("%s on %s", q, ref), RA_OWNER,
-					 psprintf("ALTER TABLE %s DROP CONSTRAINT %s; ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID",
-							  ref, q, ref, q, def),
+					 with_comment(psprintf("ALTER TABLE %s DROP CONSTRAINT %s; ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID",
+										   ref, q, ref, q, def),
+								  "CONSTRAINT", psprintf("%s ON %s", q, ref), c->oid, ConstraintRelationId),
 					 "re-pointed at the partitioned table (NOT VALID at the swap, validated right after)");
 			add_step(m, "undo", "foreign_key_in", psprintf("%s on %s", q, ref), RA_OWNER,
 					 psprintf("ALTER TABLE %s DROP CONSTRAINT %s", ref, q), NULL);
 			add_step(m, "undo_late", "foreign_key_in", psprintf("%s on %s", q, ref), RA_OWNER,
-					 psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", ref, q, def), NULL);
+					 with_comment(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", ref, q, def),
+								  "CONSTRAINT", psprintf("%s ON %s", q, ref), c->oid, ConstraintRelationId), NULL);
 			if (c->convalidated)
 			{
 				add_step(m, "after", "validate", psprintf("%s on %s", q, ref), RA_OWNER,
@@ -1364,10 +1420,25 @@ build_plan(Mig *m)
 	m->reverse_fn = psprintf("dbopt.%s", quote_identifier(psprintf("partition_capture_%u_undo", m->relid)));
 
 	/* setup: the partitioned copy, without indexes, and its partitions */
-	add_step(m, "setup", "create_table", m->copy_qname, RA_OWNER,
-			 psprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (%s)",
-					  m->copy_qname, m->qname, quote_identifier(m->column)),
-			 "columns, defaults, generated columns, identity, CHECK and NOT NULL constraints, column comments, storage and statistics come with LIKE; indexes are built after the copy");
+	{
+		StringInfoData with;
+		Oid			spc = rel->rd_rel->reltablespace;
+
+		initStringInfo(&with);
+		append_reloptions(&with, m->relid, "");
+		if (OidIsValid(rel->rd_rel->reltoastrelid))
+			append_reloptions(&with, rel->rd_rel->reltoastrelid, "toast.");
+		m->part_with = with.len ? psprintf(" WITH (%s)", with.data) : "";
+		add_step(m, "setup", "create_table", m->copy_qname, RA_OWNER,
+				 psprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (%s)%s%s",
+						  m->copy_qname, m->qname, quote_identifier(m->column),
+						  OidIsValid(spc) ? " TABLESPACE " : "",
+						  OidIsValid(spc) ? quote_identifier(get_tablespace_name(spc)) : ""),
+				 "columns, defaults, generated columns, identity, CHECK and NOT NULL constraints, column and CHECK comments, storage and statistics come with LIKE%s%s; indexes are built after the copy",
+				 OidIsValid(spc) ? "; the table's tablespace becomes the partitions' default" : "",
+				 with.len ? psprintf("; the partitions planned here get the table's storage parameters (%s), which a partitioned table cannot hold, so partitions made later by manage_partitions() do not",
+									 with.data) : "");
+	}
 	add_step(m, "setup", "ownership", m->copy_qname, RA_NONE, NULL,
 			 "the partitioned table and its partitions are created by, and owned by, %s, the original's owner",
 			 quote_identifier(GetUserNameFromId(m->owner, false)));
@@ -1381,14 +1452,14 @@ build_plan(Mig *m)
 	add_step(m, "replay", "replay", m->copy_qname, RA_NONE, NULL,
 			 "the captured keys are applied to the copy: each key deleted and inserted again as the original holds it now");
 	plan_foreign_keys(m);
-	add_step(m, "verify", "verify", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, false, false, false),
+	add_step(m, "verify", "verify", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, false, false),
 			 "row count and checksum (the sum of a 64-bit hash of every row) equal in the original and the copy, in one snapshot; as every row's partition follows from its key, equal multisets of rows mean equal counts per partition range; a mismatch stops before the swap");
-	add_step(m, "verify", "locate", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, false, false, true),
+	add_step(m, "verify", "locate", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, false, true),
 			 "only when the totals differ: the same per partition range, to say where");
 	add_step(m, "swap_lock", "lock", m->qname, RA_NONE,
 			 psprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", m->qname, m->copy_qname),
 			 "one short transaction under dbopt.lock_timeout (retried %d times): the last captured keys replayed and compared, then the steps below", SWAP_ATTEMPTS);
-	add_step(m, "swap_lock", "compare", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, true, false, true),
+	add_step(m, "swap_lock", "compare", m->copy_qname, RA_NONE, verify_sql(m, m->qname, m->copy_qname, true, true),
 			 "the keys replayed under the lock compared between the original and the copy");
 	add_step(m, "swap_first", "rename", m->qname, RA_OWNER,
 			 psprintf("ALTER TABLE %s RENAME TO %s; ALTER TABLE %s RENAME TO %s", m->qname,
@@ -1421,7 +1492,7 @@ build_plan(Mig *m)
 			 psprintf("DROP TABLE %s", m->premig_qname), "only with drop_original => true");
 
 	/* undo, besides the steps the planners above added */
-	add_step(m, "undo_check", "compare", m->premig_qname, RA_NONE, verify_sql(m, m->qname, m->premig_qname, true, true, true),
+	add_step(m, "undo_check", "compare", m->premig_qname, RA_NONE, verify_sql(m, m->qname, m->premig_qname, true, true),
 			 "the writes since the swap carried back to the original, and compared");
 	add_step(m, "undo_first", "drop_capture", m->premig_qname, RA_DBOPT, drop_capture_sql(m->capture_fn, m->premig_qname), NULL);
 	add_step(m, "undo_first", "drop_capture", m->qname, RA_DBOPT, drop_capture_sql(m->reverse_fn, m->qname), NULL);
@@ -1601,6 +1672,7 @@ load_migration(int64 id, Loaded *l)
 	l->copy = DatumGetObjectId(SPI_getbinval(t, d, 2, &isnull));
 	if (isnull)
 		l->copy = InvalidOid;
+	l->m.copy_relid = l->copy;
 	l->m.nspname = SPI_getvalue(t, d, 3);
 	l->m.relname = SPI_getvalue(t, d, 4);
 	l->m.column = SPI_getvalue(t, d, 5);
@@ -1795,6 +1867,13 @@ step_unit(void *arg)
 	StepUnit   *u = arg;
 
 	exec_as(u->s->sql, u->s->run_as);
+	if (u->record && strcmp(u->s->phase, "setup") == 0 && strcmp(u->s->action, "create_table") == 0)
+	{
+		/* the copy is known by its OID from now on: see check_copy() */
+		u->m->copy_relid = get_relname_relid(u->m->copy_relname, u->m->nsp);
+		write_dbopt("UPDATE dbopt.partition_migrations SET copy = $2::pg_catalog.oid"
+					" WHERE id OPERATOR(pg_catalog.=) $1 AND $3 IS NULL", u->m->id, (int) u->m->copy_relid, NULL);
+	}
 	if (u->record)
 		mark_done(u->m, u->s);
 	if (u->record && u->s->sql && u->s->run_as != RA_NONE)
@@ -1859,8 +1938,6 @@ typedef struct ReplayUnit
 	int64		checked;		/* rows compared */
 } ReplayUnit;
 
-static void check_elevated_read(Mig *m, const char *qname);
-
 static void
 replay_unit(void *arg)
 {
@@ -1907,10 +1984,7 @@ replay_unit(void *arg)
 	SPI_finish();
 	if (u->compare_sql)
 	{
-		/* as dbopt: the NOT EXISTS over its log must see the same snapshot (see verify_unit) */
-		check_elevated_read(m, u->src);
-		check_elevated_read(m, u->dst);
-		dbopt_elevate(&saved);
+		/* as the owner, like the replay: the keys come as a parameter */
 		SPI_connect();
 		if (SPI_execute_with_args(u->compare_sql, 1, ktypes, &keys, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not compare the replayed rows");
@@ -1929,160 +2003,6 @@ replay_unit(void *arg)
 			u->checked += DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
 		}
 		SPI_finish();
-		dbopt_restore_identity(&saved);
-	}
-}
-
-static bool
-owned_by_nonsuperuser(Oid funcid, void *context)
-{
-	HeapTuple	tup;
-	bool		theirs;
-
-	if (funcid < FirstNormalObjectId)
-		return false;
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tup))
-		return true;
-	theirs = !superuser_arg(((Form_pg_proc) GETSTRUCT(tup))->proowner);
-	ReleaseSysCache(tup);
-	return theirs;
-}
-
-static bool
-calls_owner_code_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (check_functions_in_node(node, owned_by_nonsuperuser, context))
-		return true;
-	return expression_tree_walker(node, calls_owner_code_walker, context);
-}
-
-/* A stored expression (nodeToString form) calls a function a non-superuser owns. */
-static bool
-calls_owner_code(HeapTuple tup, int cacheid, AttrNumber att)
-{
-	bool		isnull;
-	Datum		d = SysCacheGetAttr(cacheid, tup, att, &isnull);
-	Node	   *expr;
-
-	if (isnull)
-		return false;
-	expr = stringToNode(TextDatumGetCString(d));
-	fix_opfuncids(expr);
-	return calls_owner_code_walker(expr, NULL);
-}
-
-/*
- * What the planner const-folds when it plans a read of rel: the immutable
- * calls in its index expressions and predicates, statistics expressions
- * and partition key.  (Its CHECK constraints too, for constraint
- * exclusion, but verify's filters are joins, never base restrictions.)
- * Read from the catalogs, not the relcache, which would fold them here.
- * NULL if none calls the code of a non-superuser, else what does.
- */
-static char *
-planner_runs_owner_code(Oid relid)
-{
-	Relation	rel = relation_open(relid, NoLock);
-	char	   *found = NULL;
-	ListCell   *lc;
-	HeapTuple	tup;
-
-	foreach(lc, RelationGetIndexList(rel))
-	{
-		tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		if (!HeapTupleIsValid(tup))
-			continue;
-		if (found == NULL &&
-			(calls_owner_code(tup, INDEXRELID, Anum_pg_index_indexprs) ||
-			 calls_owner_code(tup, INDEXRELID, Anum_pg_index_indpred)))
-			found = psprintf("index %s", dbopt_qualified_relname(lfirst_oid(lc)));
-		ReleaseSysCache(tup);
-	}
-	foreach(lc, RelationGetStatExtList(rel))
-	{
-		tup = SearchSysCache1(STATEXTOID, ObjectIdGetDatum(lfirst_oid(lc)));
-		if (!HeapTupleIsValid(tup))
-			continue;
-		if (found == NULL && calls_owner_code(tup, STATEXTOID, Anum_pg_statistic_ext_stxexprs))
-			found = psprintf("statistics object %s",
-							 quote_identifier(NameStr(((Form_pg_statistic_ext) GETSTRUCT(tup))->stxname)));
-		ReleaseSysCache(tup);
-	}
-	tup = SearchSysCache1(PARTRELID, ObjectIdGetDatum(relid));
-	if (HeapTupleIsValid(tup))
-	{
-		if (found == NULL && calls_owner_code(tup, PARTRELID, Anum_pg_partitioned_table_partexprs))
-			found = pstrdup("its partition key");
-		ReleaseSysCache(tup);
-	}
-	relation_close(rel, NoLock);
-	return found;
-}
-
-/*
- * Before dbopt's owner reads qname (verify, compare): it must still be the
- * owner's plain or partitioned table of plain tables, whose key columns
- * have built-in types, with nothing the planner folds calling the owner's
- * functions, locked until the end of the transaction (SHARE UPDATE
- * EXCLUSIVE: writes go on, no index or statistics object comes in).  A
- * view put in its place would run the owner's functions as dbopt's owner,
- * and a key changed to a type of theirs their casts.
- */
-static void
-check_elevated_read(Mig *m, const char *qname)
-{
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(qname)),
-										 ShareUpdateExclusiveLock, true);
-	List	   *rels;
-	ListCell   *lc;
-	int			i;
-
-	if (!OidIsValid(relid) ||
-		(get_rel_relkind(relid) != RELKIND_RELATION && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s is not a table any more", qname),
-				 errdetail("Partition migration %lld reads it, and it was dropped or replaced since the plan.", (long long) m->id),
-				 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
-	rels = find_all_inheritors(relid, ShareUpdateExclusiveLock, NULL);
-	foreach(lc, rels)
-	{
-		Oid			r = lfirst_oid(lc);
-		char		kind = get_rel_relkind(r);
-		char	   *code;
-
-		if ((kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE) || dbopt_relation_owner(r) != m->owner)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("%s holds %s, which is not a table of %s", qname, dbopt_qualified_relname(r),
-							quote_identifier(GetUserNameFromId(m->owner, false))),
-					 errdetail("Partition migration %lld reads only the owner's own tables.", (long long) m->id),
-					 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
-		code = planner_runs_owner_code(r);
-		if (code)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("%s of %s calls a function of a role that is not a superuser", code,
-							dbopt_qualified_relname(r)),
-					 errdetail("Partition migration %lld compares the tables as dbopt's owner, and planning that query would run the function.",
-							   (long long) m->id),
-					 errhint("Drop it for the migration (or use functions a superuser owns) and run the migration again.")));
-	}
-	for (i = 0; i < m->npk; i++)
-	{
-		AttrNumber	a = get_attnum(relid, m->pknames[i]);
-		Oid			t = a == InvalidAttrNumber ? InvalidOid : getBaseType(get_atttype(relid, a));
-
-		if (!OidIsValid(t) || t >= FirstNormalObjectId || get_typ_typrelid(t) != InvalidOid ||
-			OidIsValid(get_element_type(t)))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the key column %s of %s is gone or changed type", m->pkcols[i], qname),
-					 errdetail("Partition migration %lld compares rows by their keys of built-in types.", (long long) m->id),
-					 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
 	}
 }
 
@@ -2098,27 +2018,92 @@ typedef struct VerifyUnit
 	MemoryContext cxt;
 } VerifyUnit;
 
+/*
+ * The keys captured and not yet replayed, as a jsonb array, read as dbopt
+ * (the table's owner cannot read dbopt's log) in the snapshot given.
+ */
+static Datum
+pending_keys(Mig *m, Snapshot snap)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		vals[1];
+	DboptIdentity saved;
+	SPIPlanPtr	plan;
+	bool		isnull;
+	Datum		keys;
+
+	vals[0] = ObjectIdGetDatum(m->relid);
+	dbopt_elevate(&saved);
+	SPI_connect();
+	plan = SPI_prepare("SELECT COALESCE(pg_catalog.jsonb_agg(DISTINCT c.key), '[]') FROM dbopt.partition_migration_changes c"
+					   " WHERE c.original OPERATOR(pg_catalog.=) $1 AND NOT c.reverse", 1, types);
+	if (plan == NULL || SPI_execute_snapshot(plan, vals, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the captured changes");
+	keys = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
+	SPI_finish();
+	dbopt_restore_identity(&saved);
+	return keys;
+}
+
+/*
+ * Before the copy is verified, swapped in or dropped: the relation bearing
+ * its name must be the copy this migration made, locked in lockmode.  A
+ * migration planned before the OID was recorded accepts a partitioned
+ * table of the owner's.  Returns InvalidOid when none bears the name.
+ */
+static Oid
+check_copy(Mig *m, LOCKMODE lockmode)
+{
+	Oid			r = RangeVarGetRelid(makeRangeVar(m->nspname, m->copy_relname, -1), lockmode, true);
+
+	if (OidIsValid(r) &&
+		(OidIsValid(m->copy_relid) ? r != m->copy_relid :
+		 get_rel_relkind(r) != RELKIND_PARTITIONED_TABLE || dbopt_relation_owner(r) != m->owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s is not the copy partition migration %lld made", m->copy_qname, (long long) m->id),
+				 errdetail("The copy was renamed, or dropped and replaced, since it was made; dbopt neither compares, swaps in nor drops another relation."),
+				 errhint("Rename the relation that bears the name, then undo the migration with dbopt.undo_partition_migration() and plan it again.")));
+	return r;
+}
+
 static void
 verify_unit(void *arg)
 {
 	VerifyUnit *u = arg;
 	uint64		i;
 	bool		isnull;
-	DboptIdentity saved;
+	Oid			types[1] = {JSONBOID};
+	Datum		keys;
+	SPIPlanPtr	plan;
+	Snapshot	snap;
 
 	/*
-	 * As dbopt: the statement reads dbopt's log of captured keys in the
-	 * same snapshot as the two tables.  It runs no code the table's owner
-	 * controls: no triggers, policies (bypassed) or domain checks (keys
-	 * are cast to their base types); only built-in output and hashing.
+	 * As the table's owner (the unit's identity), restricted: the pending
+	 * keys, read by dbopt, come as a parameter, and one snapshot serves both
+	 * statements, so a key is left out exactly when its write is visible.
 	 */
-	check_elevated_read(u->m, u->m->qname);
-	check_elevated_read(u->m, u->m->copy_qname);
-	dbopt_elevate(&saved);
+	if (strstr(u->sql, "dbopt.partition_migration_changes") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition migration %lld was planned by an older dbopt", (long long) u->m->id),
+				 errdetail("Its verification reads dbopt's log as the table owner, which this version no longer does."),
+				 errhint("Undo it with dbopt.undo_partition_migration() and plan it again.")));
+	if (!OidIsValid(check_copy(u->m, AccessShareLock)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the copy %s of partition migration %lld is gone", u->m->copy_qname, (long long) u->m->id),
+				 errdetail("It was dropped after it was made."),
+				 errhint("Undo the migration with dbopt.undo_partition_migration() and plan it again.")));
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	keys = pending_keys(u->m, snap);
 	/* a few dozen ranges, which the planner takes for as many groups as rows: hash them */
 	dbopt_set_local_guc("enable_sort", "off");
 	SPI_connect();
-	if (SPI_execute(u->sql, true, 0) != SPI_OK_SELECT)
+	/* parallel, as SPI_execute() would plan it: both tables are read in full */
+	plan = SPI_prepare_cursor(u->sql, 1, types, CURSOR_OPT_PARALLEL_OK);
+	if (plan == NULL || SPI_execute_snapshot(plan, &keys, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not verify %s", u->m->copy_qname);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -2136,7 +2121,7 @@ verify_unit(void *arg)
 													  ", with different contents" : ""));
 	}
 	SPI_finish();
-	dbopt_restore_identity(&saved);
+	UnregisterSnapshot(snap);
 }
 
 /* The swap: one transaction, as the table owner. */
@@ -2164,6 +2149,7 @@ swap_unit(void *arg)
 	if (SPI_execute(lock->sql, false, 0) < 0)
 		elog(ERROR, "could not lock");
 	SPI_finish();
+	(void) check_copy(m, AccessExclusiveLock);
 	memset(&r, 0, sizeof(r));
 	r.m = m;
 	r.src = m->qname;
@@ -2733,6 +2719,16 @@ undo_unit(void *arg)
 	u->checked = r.checked;
 }
 
+/* Drop the copy, if it is still the one made. */
+static void
+drop_copy_unit(void *arg)
+{
+	StepUnit   *u = arg;
+
+	if (OidIsValid(check_copy(u->m, AccessExclusiveLock)))
+		exec_as(u->s->sql, u->s->run_as);
+}
+
 /*
  * Undo before the swap: the table never changed; the capture trigger, the
  * copy and the captured keys go.
@@ -2759,7 +2755,7 @@ abandon_migration(Mig *m, bool dry_run, ReturnSetInfo *rsinfo)
 			StepUnit	u = {m, &steps[i], false};
 			DboptUnitError err;
 
-			if (!dbopt_run_unit(step_unit, &u, m->owner, 0, 0, &err))
+			if (!dbopt_run_unit(i == 1 ? drop_copy_unit : step_unit, &u, m->owner, 0, 0, &err))
 				ereport(ERROR,
 						(errcode(err.sqlerrcode ? err.sqlerrcode : ERRCODE_INTERNAL_ERROR),
 						 errmsg("undo of the partition migration of %s failed: %s", m->qname, err.message),
