@@ -9,6 +9,10 @@
 #  3. A writer holding a row lock makes the swap give up after its attempts
 #     under dbopt.lock_timeout, changing nothing; a later CALL swaps.
 #  4. Writes after the swap, then undo: the original is back with them.
+#  No writer waits for a lock on a table for as long as 1 s, which the
+#  server itself reports (log_lock_waits, deadlock_timeout = 1s): the
+#  migration queues its locks for at most dbopt.lock_timeout (300 ms) and
+#  holds them briefly.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -25,6 +29,8 @@ search_path = public
 restart_after_crash = on
 dbopt.enable_worker = off
 dbopt.lock_timeout = '300ms'
+log_lock_waits = on
+deadlock_timeout = '1s'
 });
 $node->start;
 
@@ -200,8 +206,11 @@ like($node->safe_psql('postgres', q{SELECT state || ' ' || errors || ' ' || last
 $node->safe_psql('postgres', q{DELETE FROM "ev t_migrating" WHERE id = 999999});
 
 # 3. The copy is done; a writer holding a lock keeps the next CALL from swapping.
+# Writers go on meanwhile: they queue behind each swap attempt's lock
+# request, for no longer than dbopt.lock_timeout.
 my $blocker = $node->background_psql('postgres');
 $blocker->query_safe(q{BEGIN; UPDATE "ev t" SET v = v WHERE id = 1; UPDATE ctl SET v = v WHERE id = 1;});
+start_writers(600);
 my ($ret3, $out3, $err3) = $node->psql('postgres', q{CALL dbopt.run_partition_migration('"ev t"')});
 is($ret3, 0, 'the CALL ends without an error');
 like($err3, qr/swap attempt 3 of 3: .*lock/, 'after the swap was tried three times under dbopt.lock_timeout');
@@ -210,6 +219,7 @@ is($node->safe_psql('postgres', q{SELECT relkind FROM pg_class WHERE oid = '"ev 
 	'nothing was swapped');
 $blocker->query_safe('COMMIT');
 $blocker->quit;
+stop_writers();
 my ($ret, $stdout, $stderr) = $node->psql('postgres', q{CALL dbopt.run_partition_migration('"ev t"')});
 is($ret, 0, 'a later CALL succeeds');
 is($node->safe_psql('postgres', q{SELECT relkind FROM pg_class WHERE oid = '"ev t"'::regclass}), 'p',
@@ -219,6 +229,13 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.finish_partition_mi
 	'3', 'finish drops the capture triggers and the original');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM dbopt.partition_migration_changes}), '0',
 	'and the captured keys');
+
+# The writers' statements take ROW EXCLUSIVE on the tables; the server
+# logs a wait for it that lasts deadlock_timeout.
+my $waits = slurp_file($node->logfile);
+my @long = $waits =~ /(still waiting for RowExclusiveLock on relation[^\n]*)/g;
+is(join("\n", @long), '', 'no writer waited 1 s for a table lock during the migrations');
+like($waits, qr/still waiting for|statement: |LOG:/, 'the server log is read');
 
 $node->stop;
 done_testing();
