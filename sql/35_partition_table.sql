@@ -280,10 +280,27 @@ CREATE STATISTICS st_x ON (id + pm_iprobe()) FROM st;
 CREATE INDEX st_pred ON st (at) WHERE id > pm_iprobe();
 CREATE INDEX st_expr ON st ((id + pm_iprobe()));
 ANALYZE st;
+-- dbopt's settings of the table follow it at the swap and back on undo.
+RESET ROLE;
+SELECT count(*) AS policies FROM dbopt.add_retention_policy('"pm ""s"";".st', 'at', '10 years');
+SELECT dbopt.mark_sensitive('"pm ""s"";".st', 'id', 'financial');
+SET ROLE "regress pm owner";
 SELECT count(*) > 0 AS planned FROM dbopt.partition_table('st', 'at', '1 year', dry_run => false);
 CALL dbopt.run_partition_migration('st');
 SELECT relkind, (SELECT count(*) FROM st) AS rows FROM pg_class WHERE oid = 'st'::regclass;
+SELECT (SELECT relkind FROM pg_class WHERE oid = r.relation) AS policy_on,
+       (SELECT relkind FROM pg_class WHERE oid = s.relation) AS sensitive_on
+  FROM dbopt.retention_policies r, dbopt.sensitive_columns s
+ WHERE r.relation = 'st'::regclass AND s.relation = 'st'::regclass;
 SELECT action FROM dbopt.undo_partition_migration('st');
+SELECT (SELECT relkind FROM pg_class WHERE oid = r.relation) AS policy_on,
+       (SELECT relkind FROM pg_class WHERE oid = s.relation) AS sensitive_on
+  FROM dbopt.retention_policies r, dbopt.sensitive_columns s
+ WHERE r.relation = 'st'::regclass AND s.relation = 'st'::regclass;
+RESET ROLE;
+SELECT dbopt.remove_retention_policy('"pm ""s"";".st');
+DELETE FROM dbopt.sensitive_columns WHERE relation = '"pm ""s"";".st'::regclass;
+SET ROLE "regress pm owner";
 -- Undo before the swap drops the copy it made, never a table put in its
 -- place.  (A table holding the name planned for the copy's primary key
 -- stops the run after the copy.)

@@ -1333,6 +1333,24 @@ row_hash_sql(Relation rel)
 }
 
 /*
+ * dbopt's own settings keyed by the table's OID, moved at the swap to the
+ * table that bears the name (to: InvalidOid), or on undo back from it to
+ * the original (to: the original).  Runs as dbopt under the swap's locks.
+ */
+static char *
+settings_sql(Mig *m, Oid to, const char *name)
+{
+	const char *now = psprintf("%s::pg_catalog.regclass", quote_literal_cstr(name));
+	const char *from = OidIsValid(to) ? now : psprintf("%u::pg_catalog.oid", m->relid);
+	const char *dest = OidIsValid(to) ? psprintf("%u::pg_catalog.oid", to) : now;
+
+	return psprintf("UPDATE dbopt.retention_policies SET relation = %s WHERE relation OPERATOR(pg_catalog.=) %s;"
+					" UPDATE dbopt.retention_policies SET archive_table = %s WHERE archive_table OPERATOR(pg_catalog.=) %s;"
+					" UPDATE dbopt.sensitive_columns SET relation = %s WHERE relation OPERATOR(pg_catalog.=) %s",
+					dest, from, dest, from, dest, from);
+}
+
+/*
  * Check everything and build the whole plan: the forward steps, and those
  * of finish and undo.  Nothing is changed.
  */
@@ -1477,6 +1495,8 @@ build_plan(Mig *m)
 				 NULL);
 	plan_sequences(m);
 	plan_publications(m);
+	add_step(m, "swap_last", "dbopt_settings", m->qname, RA_DBOPT, settings_sql(m, InvalidOid, m->qname),
+			 "dbopt's settings of the table follow it: its retention policy (or its role as another's archive) and its sensitive columns");
 	add_step(m, "swap_last", "capture_trigger", m->qname, RA_DBOPT,
 			 capture_fn_sql(m, m->reverse_fn, true, m->qname),
 			 "writes to the partitioned table are recorded too, so that undo can carry them back");
@@ -1496,6 +1516,7 @@ build_plan(Mig *m)
 			 "the writes since the swap carried back to the original, and compared");
 	add_step(m, "undo_first", "drop_capture", m->premig_qname, RA_DBOPT, drop_capture_sql(m->capture_fn, m->premig_qname), NULL);
 	add_step(m, "undo_first", "drop_capture", m->qname, RA_DBOPT, drop_capture_sql(m->reverse_fn, m->qname), NULL);
+	add_step(m, "undo_first", "dbopt_settings", m->qname, RA_DBOPT, settings_sql(m, m->relid, m->qname), NULL);
 	add_step(m, "undo_first", "unregister", m->qname, RA_DBOPT,
 			 psprintf("DELETE FROM dbopt.partition_config WHERE parent OPERATOR(pg_catalog.=) %s::pg_catalog.regclass",
 					  quote_literal_cstr(m->qname)), NULL);
