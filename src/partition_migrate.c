@@ -2240,6 +2240,12 @@ run_copy(Mig *m, MStep *s, Loaded *l, MemoryContext cxt)
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("dbopt run_partition_migration: %s copying, %lld rows in %d batches so far",
 										m->qname, (long long) l->rows_copied, l->batches));
+		/*
+		 * A batch and its last key commit together, so a crash that loses
+		 * the last commits loses both: the run resumes from an earlier key.
+		 * No need to wait for each flush.
+		 */
+		dbopt_set_local_guc("synchronous_commit", "off");
 		if (!dbopt_run_unit(copy_unit, &u, m->owner, 0, 0, &err))
 			fail(m, "copy", &err);
 		l->rows_copied += u.n;
@@ -2276,6 +2282,8 @@ run_replay(Mig *m, MStep *s)
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("dbopt run_partition_migration: %s replaying captured changes, %lld so far",
 										m->qname, (long long) r.total));
+		/* a batch and the log rows it consumed commit together (see run_copy) */
+		dbopt_set_local_guc("synchronous_commit", "off");
 		if (!dbopt_run_unit(replay_unit, &r, m->owner, 0, 0, &err))
 			fail(m, "replay", &err);
 		write_dbopt("UPDATE dbopt.partition_migrations SET changes_replayed = changes_replayed + $2,"
