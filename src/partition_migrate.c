@@ -670,6 +670,43 @@ check_dependents(Mig *m)
 	table_close(dep, AccessShareLock);
 }
 
+/* Built-in types whose text form reads back as the same value in any session. */
+static bool
+key_type_round_trips(Oid t)
+{
+	switch (t)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case OIDOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case UUIDOID:
+		case BYTEAOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+		case BITOID:
+		case VARBITOID:
+		case PG_LSNOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* The primary key: its columns become the replay key; they must be plain built-in types. */
 static void
 load_pk(Mig *m, Relation rel)
@@ -708,6 +745,17 @@ load_pk(Mig *m, Relation rel)
 			refuse(m, psprintf("Primary key column %s has type %s, which change capture cannot carry as a key.",
 							   m->pkcols[i], format_type_be(att->atttypid)),
 				   "dbopt carries keys of built-in scalar types and domains over them.");
+		/*
+		 * A key is captured as text in the writer's session and cast back in
+		 * dbopt's: types whose text depends on session settings
+		 * (extra_float_digits, IntervalStyle, lc_monetary, search_path for the
+		 * reg* types) could come back as another key, so that replay and
+		 * the swap's comparison miss the row written.
+		 */
+		if (!key_type_round_trips(base))
+			refuse(m, psprintf("Primary key column %s has type %s, whose text form depends on session settings, so a captured key might not find its row again.",
+							   m->pkcols[i], format_type_be(att->atttypid)),
+				   "dbopt carries keys of integer, numeric, text, uuid, date and time, boolean, bytea, network and bit string types.");
 		m->pktypids[i] = att->atttypid;
 		/* the base type: a domain's CHECK is code the owner controls, and keys are read elevated */
 		m->pktypes[i] = format_type_be_qualified(base);
