@@ -387,6 +387,11 @@ capture_fn_sql(Mig *m, const char *fname, bool reverse, const char *target)
 								"END",
 								guard.data, ins, jsonb_key_expr(m, "OLD"), ins, jsonb_key_expr(m, "NEW"));
 
+	/*
+	 * ALWAYS: writes under session_replication_role = replica (a
+	 * subscription's apply worker, a restore with triggers disabled) must be
+	 * captured too, or the copy swapped in lacks them.
+	 */
 	return psprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
 					" SET search_path = pg_catalog, pg_temp AS %s;"
 					" REVOKE ALL ON FUNCTION %s() FROM PUBLIC;"
@@ -394,11 +399,13 @@ capture_fn_sql(Mig *m, const char *fname, bool reverse, const char *target)
 					" CREATE TRIGGER " CAPTURE_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
 					" FOR EACH ROW EXECUTE FUNCTION %s();"
 					" CREATE TRIGGER " GUARD_TRIGGER " BEFORE TRUNCATE ON %s"
-					" FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+					" FOR EACH STATEMENT EXECUTE FUNCTION %s();"
+					" ALTER TABLE %s ENABLE ALWAYS TRIGGER " CAPTURE_TRIGGER ";"
+					" ALTER TABLE %s ENABLE ALWAYS TRIGGER " GUARD_TRIGGER,
 					fname, quote_literal_cstr(body), fname, fname,
 					quote_literal_cstr(psprintf("dbopt partition migration of %s: captures the keys written%s",
 												m->qname, reverse ? " after the swap, for undo" : "")),
-					target, fname, target, fname);
+					target, fname, target, fname, target, target);
 }
 
 static char *
