@@ -1916,11 +1916,62 @@ typedef struct StepUnit
 	bool		record;			/* mark it done and log it, in the same transaction */
 } StepUnit;
 
+/*
+ * The relation bearing name (in the migration's schema) must be expected,
+ * locked in lockmode so that it keeps the name until the transaction ends;
+ * the names were checked when the run began, but other sessions may have
+ * renamed since.
+ */
+static void
+check_named(Mig *m, const char *relname, Oid expected, LOCKMODE lockmode)
+{
+	Oid			r = RangeVarGetRelid(makeRangeVar(m->nspname, (char *) relname, -1), lockmode, true);
+
+	if (r != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s was renamed, moved or replaced during the partition migration", qualify(m->nspname, relname)),
+				 errdetail("It was renamed, moved or replaced since the migration began; nothing was changed."),
+				 errhint("Rename the tables back and call it again.")));
+}
+
+/*
+ * Before a step that dbopt's owner runs on a relation of the user's
+ * (creating or dropping the capture triggers): the relation it names must
+ * still be the table owner's, and keep its name until the step commits,
+ * or dbopt would put or drop triggers on a relation that only shares the
+ * name.
+ */
+static void
+check_dbopt_target(Mig *m, MStep *s)
+{
+	List	   *names;
+	Oid			r;
+
+	if (s->run_as != RA_DBOPT || s->object == NULL || strcmp(s->action, "publication") == 0)
+		return;
+	names = stringToQualifiedNameList(s->object);
+	/* the lock the step takes anyway: a rename waiting for it comes first, then is seen */
+	r = RangeVarGetRelid(makeRangeVarFromNameList(names),
+						 strcmp(s->action, "capture_trigger") == 0 ? ShareRowExclusiveLock :
+						 strcmp(s->action, "drop_capture") == 0 ? AccessExclusiveLock : AccessShareLock, true);
+	if (OidIsValid(r) && dbopt_relation_owner(r) != m->owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s belongs to another role than the migrated table", s->object),
+				 errdetail("A relation of another role bears the name the migration's step %d names; nothing was changed.", s->step),
+				 errhint("Rename the tables back and call it again.")));
+}
+
 static void
 step_unit(void *arg)
 {
 	StepUnit   *u = arg;
 
+	check_dbopt_target(u->m, u->s);
+	/* DROP TABLE names the original: it must be the original */
+	if (strcmp(u->s->action, "drop_original") == 0)
+		check_named(u->m, u->m->premig_relname, u->m->relid, AccessExclusiveLock);
 	exec_as(u->s->sql, u->s->run_as);
 	if (u->record && strcmp(u->s->phase, "setup") == 0 && strcmp(u->s->action, "create_table") == 0)
 	{
@@ -2204,6 +2255,8 @@ swap_unit(void *arg)
 	if (SPI_execute(lock->sql, false, 0) < 0)
 		elog(ERROR, "could not lock");
 	SPI_finish();
+	/* the original, too, may have been renamed since the run checked its name */
+	check_named(m, m->relname, m->relid, AccessExclusiveLock);
 	(void) check_copy(m, AccessExclusiveLock);
 	memset(&r, 0, sizeof(r));
 	r.m = m;
@@ -2759,6 +2812,12 @@ undo_unit(void *arg)
 	if (SPI_execute(psprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", m->qname, m->premig_qname), false, 0) < 0)
 		elog(ERROR, "could not lock");
 	SPI_finish();
+	/*
+	 * Checked again under the lock, held to the end: undo renames the table
+	 * bearing the name and drops it, which must be the copy swapped in.
+	 */
+	check_named(m, m->relname, m->copy_relid, AccessExclusiveLock);
+	check_named(m, m->premig_relname, m->relid, AccessExclusiveLock);
 	memset(&r, 0, sizeof(r));
 	r.m = m;
 	r.reverse = true;
