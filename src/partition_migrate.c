@@ -387,6 +387,11 @@ capture_fn_sql(Mig *m, const char *fname, bool reverse, const char *target)
 								"END",
 								guard.data, ins, jsonb_key_expr(m, "OLD"), ins, jsonb_key_expr(m, "NEW"));
 
+	/*
+	 * ALWAYS: writes under session_replication_role = replica (a
+	 * subscription's apply worker, a restore with triggers disabled) must be
+	 * captured too, or the copy swapped in lacks them.
+	 */
 	return psprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
 					" SET search_path = pg_catalog, pg_temp AS %s;"
 					" REVOKE ALL ON FUNCTION %s() FROM PUBLIC;"
@@ -394,11 +399,13 @@ capture_fn_sql(Mig *m, const char *fname, bool reverse, const char *target)
 					" CREATE TRIGGER " CAPTURE_TRIGGER " AFTER INSERT OR UPDATE OR DELETE ON %s"
 					" FOR EACH ROW EXECUTE FUNCTION %s();"
 					" CREATE TRIGGER " GUARD_TRIGGER " BEFORE TRUNCATE ON %s"
-					" FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+					" FOR EACH STATEMENT EXECUTE FUNCTION %s();"
+					" ALTER TABLE %s ENABLE ALWAYS TRIGGER " CAPTURE_TRIGGER ";"
+					" ALTER TABLE %s ENABLE ALWAYS TRIGGER " GUARD_TRIGGER,
 					fname, quote_literal_cstr(body), fname, fname,
 					quote_literal_cstr(psprintf("dbopt partition migration of %s: captures the keys written%s",
 												m->qname, reverse ? " after the swap, for undo" : "")),
-					target, fname, target, fname);
+					target, fname, target, fname, target, target);
 }
 
 static char *
@@ -670,6 +677,43 @@ check_dependents(Mig *m)
 	table_close(dep, AccessShareLock);
 }
 
+/* Built-in types whose text form reads back as the same value in any session. */
+static bool
+key_type_round_trips(Oid t)
+{
+	switch (t)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case OIDOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case CHAROID:
+		case UUIDOID:
+		case BYTEAOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+		case BITOID:
+		case VARBITOID:
+		case PG_LSNOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* The primary key: its columns become the replay key; they must be plain built-in types. */
 static void
 load_pk(Mig *m, Relation rel)
@@ -708,6 +752,17 @@ load_pk(Mig *m, Relation rel)
 			refuse(m, psprintf("Primary key column %s has type %s, which change capture cannot carry as a key.",
 							   m->pkcols[i], format_type_be(att->atttypid)),
 				   "dbopt carries keys of built-in scalar types and domains over them.");
+		/*
+		 * A key is captured as text in the writer's session and cast back in
+		 * dbopt's: types whose text depends on session settings
+		 * (extra_float_digits, IntervalStyle, lc_monetary, search_path for the
+		 * reg* types) could come back as another key, so that replay and
+		 * the swap's comparison miss the row written.
+		 */
+		if (!key_type_round_trips(base))
+			refuse(m, psprintf("Primary key column %s has type %s, whose text form depends on session settings, so a captured key might not find its row again.",
+							   m->pkcols[i], format_type_be(att->atttypid)),
+				   "dbopt carries keys of integer, numeric, text, uuid, date and time, boolean, bytea, network and bit string types.");
 		m->pktypids[i] = att->atttypid;
 		/* the base type: a domain's CHECK is code the owner controls, and keys are read elevated */
 		m->pktypes[i] = format_type_be_qualified(base);
@@ -1882,11 +1937,62 @@ typedef struct StepUnit
 	bool		record;			/* mark it done and log it, in the same transaction */
 } StepUnit;
 
+/*
+ * The relation bearing name (in the migration's schema) must be expected,
+ * locked in lockmode so that it keeps the name until the transaction ends;
+ * the names were checked when the run began, but other sessions may have
+ * renamed since.
+ */
+static void
+check_named(Mig *m, const char *relname, Oid expected, LOCKMODE lockmode)
+{
+	Oid			r = RangeVarGetRelid(makeRangeVar(m->nspname, (char *) relname, -1), lockmode, true);
+
+	if (r != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s was renamed, moved or replaced during the partition migration", qualify(m->nspname, relname)),
+				 errdetail("It was renamed, moved or replaced since the migration began; nothing was changed."),
+				 errhint("Rename the tables back and call it again.")));
+}
+
+/*
+ * Before a step that dbopt's owner runs on a relation of the user's
+ * (creating or dropping the capture triggers): the relation it names must
+ * still be the table owner's, and keep its name until the step commits,
+ * or dbopt would put or drop triggers on a relation that only shares the
+ * name.
+ */
+static void
+check_dbopt_target(Mig *m, MStep *s)
+{
+	List	   *names;
+	Oid			r;
+
+	if (s->run_as != RA_DBOPT || s->object == NULL || strcmp(s->action, "publication") == 0)
+		return;
+	names = stringToQualifiedNameList(s->object);
+	/* the lock the step takes anyway: a rename waiting for it comes first, then is seen */
+	r = RangeVarGetRelid(makeRangeVarFromNameList(names),
+						 strcmp(s->action, "capture_trigger") == 0 ? ShareRowExclusiveLock :
+						 strcmp(s->action, "drop_capture") == 0 ? AccessExclusiveLock : AccessShareLock, true);
+	if (OidIsValid(r) && dbopt_relation_owner(r) != m->owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s belongs to another role than the migrated table", s->object),
+				 errdetail("A relation of another role bears the name the migration's step %d names; nothing was changed.", s->step),
+				 errhint("Rename the tables back and call it again.")));
+}
+
 static void
 step_unit(void *arg)
 {
 	StepUnit   *u = arg;
 
+	check_dbopt_target(u->m, u->s);
+	/* DROP TABLE names the original: it must be the original */
+	if (strcmp(u->s->action, "drop_original") == 0)
+		check_named(u->m, u->m->premig_relname, u->m->relid, AccessExclusiveLock);
 	exec_as(u->s->sql, u->s->run_as);
 	if (u->record && strcmp(u->s->phase, "setup") == 0 && strcmp(u->s->action, "create_table") == 0)
 	{
@@ -2170,6 +2276,8 @@ swap_unit(void *arg)
 	if (SPI_execute(lock->sql, false, 0) < 0)
 		elog(ERROR, "could not lock");
 	SPI_finish();
+	/* the original, too, may have been renamed since the run checked its name */
+	check_named(m, m->relname, m->relid, AccessExclusiveLock);
 	(void) check_copy(m, AccessExclusiveLock);
 	memset(&r, 0, sizeof(r));
 	r.m = m;
@@ -2733,6 +2841,12 @@ undo_unit(void *arg)
 	if (SPI_execute(psprintf("LOCK TABLE %s, %s IN ACCESS EXCLUSIVE MODE", m->qname, m->premig_qname), false, 0) < 0)
 		elog(ERROR, "could not lock");
 	SPI_finish();
+	/*
+	 * Checked again under the lock, held to the end: undo renames the table
+	 * bearing the name and drops it, which must be the copy swapped in.
+	 */
+	check_named(m, m->relname, m->copy_relid, AccessExclusiveLock);
+	check_named(m, m->premig_relname, m->relid, AccessExclusiveLock);
 	memset(&r, 0, sizeof(r));
 	r.m = m;
 	r.reverse = true;
