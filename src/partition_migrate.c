@@ -764,7 +764,7 @@ load_pk(Mig *m, Relation rel)
 							   m->pkcols[i], format_type_be(att->atttypid)),
 				   "dbopt carries keys of integer, numeric, text, uuid, date and time, boolean, bytea, network and bit string types.");
 		m->pktypids[i] = att->atttypid;
-		/* the base type: a domain's CHECK is code the owner controls, and keys are read elevated */
+		/* cast to the base type: no domain CHECK to run on a key read back */
 		m->pktypes[i] = format_type_be_qualified(base);
 	}
 	ReleaseSysCache(tup);
