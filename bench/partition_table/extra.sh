@@ -2,7 +2,7 @@
 # $DB, $B, $WORK set.  The dbopt migration once more, now next to pgbench
 # -c 2 (scale 10) on its own tables: pgbench's TPS alone and while the
 # migration runs, and the migration's time meanwhile.
-psql_q -d "$DB" -o /dev/null -f "$B/reset.sql"
+psql_q -d "$DB" -o /dev/null -v side=dbopt -f "$B/reset.sql"
 as_user pgbench -q -i -s 10 "$DB" >/dev/null 2>&1
 
 # Transactions per second that pgbench's per-transaction logs ($1*) show
@@ -19,7 +19,7 @@ base=$(tps_between "$B/pgb_pt_base" "$b0" "$(awk -v s="$b0" 'BEGIN {print s + 8}
 psql_q -d "$DB" -q -c 'CHECKPOINT'
 # pgbench ends by itself (a killed pgbench loses its log's tail): long
 # enough for the migration, which starts 3 s in.
-secs=$(psql_q -d "$DB" -Atc "SELECT greatest(60, (SELECT count(*) FROM bench_dbopt) / 20000)")
+secs=$(psql_q -d "$DB" -Atc "SELECT greatest(60, (SELECT count(*) FROM bench_dbopt) / 50000)")
 as_user pgbench -n -c 2 -j 2 -T "$secs" -l --log-prefix="$B/pgb_pt_load" "$DB" >/dev/null 2>&1 &
 sleep 3
 t0=$(date +%s.%N)
