@@ -312,11 +312,12 @@ copy_sql(Mig *m)
 					 m->npk > 1 ? "ROW" : "", pk_list(m, "t", NULL), m->npk > 1 ? "ROW" : "");
 	for (i = 0; i < m->npk; i++)
 		appendStringInfo(&buf, "%s%s", i ? ", " : "", key_value(m, "$1", i));
+	/* the last key built once, not for each row the top-N sort reads */
 	appendStringInfo(&buf, ") ORDER BY %s LIMIT $2 RETURNING %s)"
 					 " SELECT (SELECT pg_catalog.count(*) FROM i),"
-					 " (SELECT %s FROM i b ORDER BY %s LIMIT 1)::pg_catalog.text",
+					 " (SELECT %s FROM (SELECT %s FROM i ORDER BY %s LIMIT 1) b)::pg_catalog.text",
 					 pk_list(m, "t", NULL), pk_list(m, NULL, NULL),
-					 jsonb_key_expr(m, "b"), pk_list(m, "b", " DESC"));
+					 jsonb_key_expr(m, "b"), pk_list(m, NULL, NULL), pk_list(m, NULL, " DESC"));
 	return buf.data;
 }
 
